@@ -1,0 +1,5 @@
+"""``python -m gaitlab`` runs the command-line interface."""
+
+from gaitlab.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""``gaitlab import PROJECT PATHS...``: import C3D files into a project."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from gaitlab.store.project import ImportEvent, Project, create_project, open_project
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "import",
+        help="import C3D files or folders into a project (created if missing)",
+        description=(
+            "Import C3D files into a project, in parallel isolated readers. "
+            "Unreadable files are refused with their reason; unchanged files "
+            "already in the project are skipped. Exit status 1 if any file "
+            "was refused."
+        ),
+    )
+    parser.add_argument("project", type=Path, help="project folder")
+    parser.add_argument("paths", nargs="+", type=Path, help="C3D files or folders")
+    parser.add_argument("--subject", help="subject id for every file (default: folder name)")
+    parser.add_argument("--session", default="", help="session label for every file")
+    parser.add_argument("--condition", default="", help="condition label for every file")
+    parser.add_argument("--workers", type=int, default=None, help="parallel readers (default: all CPUs)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per file (default: 10 s + 2 s/MB)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import, print a summary, return 1 if any file was refused."""
+    project = _open_or_create(args.project)
+    events = project.import_files(
+        args.paths,
+        subject=args.subject,
+        session=args.session,
+        condition=args.condition,
+        workers=args.workers,
+        timeout_s=args.timeout,
+    )
+    results = _consume(events, quiet=args.quiet)
+    return _print_summary(results, args.project)
+
+
+def _open_or_create(path: Path) -> Project:
+    if (path / "project.h5").exists():
+        return open_project(path)
+    return create_project(path)
+
+
+def _consume(events: Any, *, quiet: bool) -> list[ImportEvent]:
+    from tqdm import tqdm
+
+    results: list[ImportEvent] = []
+    bar = None
+    for event in events:
+        if event.kind == "started":
+            bar = tqdm(total=event.total, unit="file", disable=quiet, file=sys.stderr)
+        elif event.kind == "finished":
+            break
+        else:
+            results.append(event)
+            if bar is not None:
+                bar.set_postfix_str(Path(event.path).name[-30:])
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return results
+
+
+def _print_summary(results: list[ImportEvent], project: Path) -> int:
+    counts = Counter(e.kind for e in results)
+    print(
+        f"{project}: {counts['imported']} imported, {counts['updated']} updated, "
+        f"{counts['skipped']} skipped, {counts['refused']} refused"
+    )
+    for event in results:
+        if event.kind == "refused":
+            print(f"  refused  {event.path}\n           {event.message}")
+    for event in results:
+        if event.kind == "skipped":
+            print(f"  skipped  {event.path}: {event.message}")
+    for event in results:
+        if event.kind in ("imported", "updated") and event.warnings:
+            print(f"  warnings {event.path} -> {event.trial_id}")
+            for warning in event.warnings:
+                print(f"           - {warning}")
+    return 1 if counts["refused"] else 0

@@ -1,0 +1,54 @@
+"""``gaitlab`` command: argument parsing and dispatch.
+
+Exit codes: 0 = everything worked, 1 = some files or trials were refused or
+failed (a summary says which and why), 2 = usage error or unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from gaitlab._version import __version__
+from gaitlab.cli import cmd_demo, cmd_import, cmd_info, cmd_inspect
+from gaitlab.core.errors import GaitlabError
+
+__all__ = ["main"]
+
+_COMMANDS = (cmd_import, cmd_info, cmd_inspect, cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="gaitlab",
+        description="Force plates and motion capture for running biomechanics.",
+    )
+    parser.add_argument("--version", action="version", version=f"gaitlab {__version__}")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in _COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except GaitlabError as error:
+        print(f"gaitlab {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gaitlab {args.command}: interrupted", file=sys.stderr)
+        return 130

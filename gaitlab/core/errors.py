@@ -1,0 +1,54 @@
+"""The gaitlab exception and warning hierarchy, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "C3DReadError",
+    "FormatVersionError",
+    "GaitlabError",
+    "GaitlabWarning",
+    "ProjectError",
+    "ProjectLockedError",
+]
+
+
+class GaitlabError(Exception):
+    """Base class of gaitlab's errors."""
+
+
+class C3DReadError(GaitlabError):
+    """A C3D file could not be read.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    reason : str
+        What is wrong with it, in words a researcher understands.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.path, self.reason))
+
+
+class ProjectError(GaitlabError):
+    """A project folder is missing, damaged or used wrongly."""
+
+
+class FormatVersionError(ProjectError):
+    """A project was written by a newer gaitlab whose format this one cannot read."""
+
+
+class ProjectLockedError(ProjectError):
+    """Another process is writing to the project."""
+
+
+class GaitlabWarning(UserWarning):
+    """Base class of gaitlab's warnings."""

@@ -1,0 +1,278 @@
+"""Run C3D parsing in worker processes, with a time limit per file.
+
+ezc3d is a C++ extension that can crash (segmentation fault) or hang on a
+malformed file. The application must survive both, so every parse runs in a
+worker process. A :class:`WorkerPool` keeps a few workers alive (start-up is
+paid once), sends each a task, and waits with a deadline:
+
+* the worker answers: its result or its exception is returned;
+* the worker dies (a crash): the task fails with a :class:`C3DReadError`
+  that names the signal, and a fresh worker takes the dead one's place;
+* the deadline passes (a hang): the worker is killed and replaced, and the
+  task fails with a :class:`C3DReadError` saying so.
+
+Workers are forked when the process has a single thread (fast, and safe
+then); otherwise, e.g. under a Qt GUI, they are started with ``spawn``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from gaitlab.core.errors import C3DReadError
+
+__all__ = ["TaskOutcome", "WorkerPool", "default_timeout_s", "shared_pool"]
+
+#: Base time limit for one file, plus a per-megabyte allowance, in seconds.
+#: ezc3d parses about 10 MB/s here, so this is generous for real files.
+BASE_TIMEOUT_S = 10.0
+TIMEOUT_S_PER_MB = 2.0
+
+
+def default_timeout_s(path: Path) -> float:
+    """Time limit for parsing ``path``: 10 s plus 2 s per MB."""
+    try:
+        size_mb = path.stat().st_size / 1e6
+    except OSError:
+        size_mb = 0.0
+    return BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * size_mb
+
+
+@dataclass
+class TaskOutcome:
+    """What became of one task.
+
+    Attributes
+    ----------
+    key : Any
+        The key the caller gave the task.
+    value : Any
+        The function's return value (None on error).
+    error : Exception or None
+        The exception raised, or the crash/timeout error.
+    """
+
+    key: Any
+    value: Any = None
+    error: Exception | None = None
+
+
+class _RemoteError(Exception):
+    """An exception from a worker that could not be sent back as itself."""
+
+
+def _worker_main(connection: Connection) -> None:
+    """Worker loop: receive (function, args), send back ("ok", value) or ("err", exc)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        function, args = task
+        try:
+            reply: tuple[str, Any] = ("ok", function(*args))
+        except BaseException as error:  # noqa: BLE001 - isolation boundary
+            reply = ("err", error)
+        try:
+            connection.send(reply)
+        except Exception:  # noqa: BLE001 - unpicklable result or exception
+            text = "".join(traceback.format_exception_only(reply[1])) if reply[0] == "err" else ""
+            connection.send(("err", _RemoteError(text or "result could not be sent back")))
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        parent, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.connection = parent
+        self.task: tuple[Any, Callable[..., Any], tuple[Any, ...], str] | None = None
+        self.deadline = 0.0
+
+    def send(self, key: Any, function: Callable[..., Any], args: tuple[Any, ...], label: str, timeout_s: float) -> None:
+        self.task = (key, function, args, label)
+        self.deadline = time.monotonic() + timeout_s
+        self.connection.send((function, args))
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=1)
+        self.kill()
+
+
+class WorkerPool:
+    """A small pool of isolated worker processes.
+
+    Parameters
+    ----------
+    n_workers : int or None
+        Number of workers; None uses the number of CPUs.
+    """
+
+    def __init__(self, n_workers: int | None = None) -> None:
+        self.n_workers = max(1, n_workers or os.cpu_count() or 1)
+        self._context = _context()
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    # ---- Public API
+
+    def call(self, function: Callable[..., Any], path: Path, *, timeout_s: float | None = None) -> Any:
+        """Run ``function(path)`` in a worker and return its result.
+
+        Raises
+        ------
+        C3DReadError
+            When the worker crashed or ran out of time, or what ``function``
+            raised.
+        """
+        limit = timeout_s if timeout_s is not None else default_timeout_s(path)
+        outcome = next(self.imap_unordered(function, [(path, (path,), limit)]))
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
+
+    def imap_unordered(
+        self,
+        function: Callable[..., Any],
+        tasks: Iterable[tuple[Any, tuple[Any, ...], float]],
+    ) -> Iterator[TaskOutcome]:
+        """Run ``function(*args)`` for each ``(key, args, timeout_s)``; yield as done.
+
+        The key of a task is a path (used in crash and time-out messages) or
+        any object whose ``str`` names the file.
+        """
+        pending = list(tasks)[::-1]
+        busy: list[_Worker] = []
+        try:
+            while pending or busy:
+                while pending and len(busy) < self.n_workers:
+                    key, args, timeout_s = pending.pop()
+                    worker = self._take()
+                    worker.send(key, function, args, str(key), timeout_s)
+                    busy.append(worker)
+                ready = wait(
+                    [w.connection for w in busy] + [w.process.sentinel for w in busy],
+                    timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()),
+                )
+                for worker in list(busy):
+                    outcome = self._collect(worker, ready)
+                    if outcome is not None:
+                        busy.remove(worker)
+                        yield outcome
+        finally:
+            for worker in busy:  # abandoned by the caller (e.g. cancelled)
+                worker.kill()
+
+    def close(self) -> None:
+        """Stop every idle worker."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+    # ---- Private
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.process.is_alive():
+                    return worker
+                worker.kill()
+        return _Worker(self._context)
+
+    def _give_back(self, worker: _Worker) -> None:
+        worker.task = None
+        with self._lock:
+            self._idle.append(worker)
+
+    def _collect(self, worker: _Worker, ready: list[Any]) -> TaskOutcome | None:
+        assert worker.task is not None
+        key, _, _, label = worker.task
+        if worker.connection in ready:
+            try:
+                status, value = worker.connection.recv()
+            except (EOFError, OSError):
+                return self._crashed(worker, key, label)
+            self._give_back(worker)
+            if status == "ok":
+                return TaskOutcome(key, value=value)
+            if isinstance(value, Exception) and not isinstance(value, _RemoteError):
+                return TaskOutcome(key, error=value)
+            return TaskOutcome(key, error=C3DReadError(label, f"reader failed: {value}"))
+        if worker.process.sentinel in ready or not worker.process.is_alive():
+            return self._crashed(worker, key, label)
+        if time.monotonic() >= worker.deadline:
+            worker.kill()
+            return TaskOutcome(
+                key,
+                error=C3DReadError(
+                    label,
+                    "the C3D parser did not finish within its time limit and was "
+                    "stopped (it hangs on this file, which is probably malformed)",
+                ),
+            )
+        return None
+
+    def _crashed(self, worker: _Worker, key: Any, label: str) -> TaskOutcome:
+        worker.kill()
+        code = worker.process.exitcode
+        how = f"exit code {code}"
+        if code is not None and code < 0:
+            try:
+                how = f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"signal {-code}"
+        return TaskOutcome(
+            key,
+            error=C3DReadError(
+                label,
+                f"the C3D parser crashed on this file ({how}): the file is malformed "
+                "or uses a layout the parser cannot handle",
+            ),
+        )
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    single_threaded = threading.active_count() == 1
+    if sys.platform.startswith("linux") and single_threaded:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+_SHARED: WorkerPool | None = None
+
+
+def shared_pool() -> WorkerPool:
+    """The process-wide pool used by :func:`gaitlab.read_c3d` (one worker)."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = WorkerPool(n_workers=1)
+        atexit.register(_SHARED.close)
+    return _SHARED
