@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     """Import the demo trials and describe each."""
     folder: Path = args.project
     project = open_project(folder) if (folder / "project.h5").exists() else create_project(folder)
-    status = _print_summary(_consume(project.import_files(demo_files()), quiet=True), folder)
+    events = project.import_files(demo_files(), subject="slip01", condition="synthetic")
+    status = _print_summary(_consume(events, quiet=True), folder)
     for trial_id in project.trial_ids:
         trial = project.load_trial(trial_id)
         print(f"\n=== trial {trial_id}")

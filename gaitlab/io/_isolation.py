@@ -76,6 +76,7 @@ class _RemoteError(Exception):
 def _worker_main(connection: Connection) -> None:
     """Worker loop: receive (function, args), send back ("ok", value) or ("err", exc)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     while True:
         try:
             task = connection.recv()
@@ -93,6 +94,25 @@ def _worker_main(connection: Connection) -> None:
         except Exception:  # noqa: BLE001 - unpicklable result or exception
             text = "".join(traceback.format_exception_only(reply[1])) if reply[0] == "err" else ""
             connection.send(("err", _RemoteError(text or "result could not be sent back")))
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when its parent dies.
+
+    A worker outliving a killed parent would keep writing, and would keep the
+    project's writer lock (inherited by fork) held.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except OSError:
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class _Worker:
