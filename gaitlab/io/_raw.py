@@ -270,7 +270,7 @@ def _read_with_c3d_package(path: Path, processor: str) -> RawC3D:
     try:
         with path.open("rb") as handle:
             reader = c3d.Reader(handle)
-            parameters = _c3d_package_parameters(reader)
+            parameters = _c3d_package_parameters(reader, processor)
             n_points, n_channels = reader.point_used, reader.analog_used
             point_frames, analog_frames = [], []
             for _, frame_points, frame_analog in reader.read_frames(copy=True):
@@ -309,20 +309,19 @@ def _read_with_c3d_package(path: Path, processor: str) -> RawC3D:
     )
 
 
-def _c3d_package_parameters(reader: Any) -> dict[str, dict[str, Any]]:
-    big_endian = reader.proc_type == "MIPS"
+def _c3d_package_parameters(reader: Any, processor: str) -> dict[str, dict[str, Any]]:
     parameters: dict[str, dict[str, Any]] = {}
     for group_name, group in reader.group_items():
         if not isinstance(group_name, str):
             continue
         entries: dict[str, Any] = {}
         for name, param in group.param_items():
-            entries[name.upper()] = _c3d_package_value(param, big_endian)
+            entries[name.upper()] = _c3d_package_value(param, processor)
         parameters[group_name.upper()] = entries
     return parameters
 
 
-def _c3d_package_value(param: Any, big_endian: bool) -> Any:
+def _c3d_package_value(param: Any, processor: str) -> Any:
     dims = list(param.dimensions)
     size = param.bytes_per_element
     if size == -1:  # characters: first dimension is the string length
@@ -332,16 +331,16 @@ def _c3d_package_value(param: Any, big_endian: bool) -> Any:
         return [str(s).strip() for s in np.asarray(strings).ravel(order="C")]
     if 0 in dims:
         return np.zeros(dims)
-    if big_endian:  # the c3d package's typed accessors fail on SGI/MIPS files
-        dtype = {1: "i1", 2: ">i2", 4: ">f4"}[size]
-        flat = np.frombuffer(param.bytes, dtype=dtype).astype(float if size == 4 else int)
-        return flat.reshape(dims or [1], order="F")
-    if not dims:
-        scalar = {1: param.int8_value, 2: param.int16_value, 4: param.float_value}[size]
-        return np.asarray([scalar])
-    array = {1: param.int8_array, 2: param.int16_array, 4: param.float_array}[size]
-    # the c3d package reverses the dimensions (C order); go back to C3D order
-    return np.asarray(array).T.copy()
+    if size == 4 and processor == "DEC":  # DEC floats need the package's conversion
+        if not dims:
+            return np.asarray([param.float_value])
+        return np.asarray(param.float_array).T.copy()
+    # decoded here: the package's typed accessors fail on scalars and on
+    # big-endian (SGI/MIPS) files
+    endian = ">" if processor == "SGI/MIPS" else "<"
+    dtype = {1: "i1", 2: f"{endian}i2", 4: f"{endian}f4"}[size]
+    flat = np.frombuffer(param.bytes, dtype=dtype).astype(float if size == 4 else int)
+    return flat.reshape(dims or [1], order="F")
 
 
 def _scalar(value: Any, default: float) -> float:

@@ -95,6 +95,14 @@ CASES = {
 }
 
 
+def _lab_plate(definition: PlateDefinition, channels: np.ndarray, rate_hz: float = 1000.0):
+    """compute_forceplate with one sample per frame and +Z up."""
+    return compute_forceplate(
+        definition, channels, rate_hz=rate_hz, t0_s=0.0, frames_to_samples=1.0,
+        up_axis=np.array([0.0, 0.0, 1.0]),
+    )
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_plate_frame_round_trip(case: str) -> None:
     plate_type, stored_origin, cal = CASES[case]
@@ -119,14 +127,7 @@ def test_kistler_origin_repair_flips_z_only() -> None:
 def test_lab_frame_and_subject_sign(case: str) -> None:
     """METHODS §1.10: F on the subject (150, 80, 1500) N in the lab, COP, Tz."""
     plate_type, stored_origin, cal = CASES[case]
-    plate = compute_forceplate(
-        _definition(plate_type, stored_origin, cal),
-        _channels(plate_type, cal),
-        rate_hz=1000.0,
-        t0_s=0.0,
-        frames_to_samples=1.0,
-        up_axis=np.array([0.0, 0.0, 1.0]),
-    )
+    plate = _lab_plate(_definition(plate_type, stored_origin, cal), _channels(plate_type, cal))
     assert plate.sign == -1
     np.testing.assert_allclose(plate.force[0], [150.0, 80.0, 1500.0], rtol=1e-9)
     np.testing.assert_allclose(plate.cop[0], [1.031, 0.552, 0.0], rtol=1e-9)

@@ -271,3 +271,19 @@ def test_files_without_analog_samples_keep_their_markers(shared_data: Path) -> N
 def test_saturated_plate_channels_are_flagged(shared_data: Path) -> None:
     trial = _read(shared_data, "BTKData/c3d.org/sample21/sample21.c3d")
     assert any("saturated" in w for w in trial.warnings)
+
+
+def test_files_ezc3d_rejects_open_with_the_second_reader(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When ezc3d raises on a file (e.g. a mistyped parameter), the c3d package reads it."""
+    from gaitlab.io import _raw
+
+    def rejecting_ezc3d(path: Path, processor: str) -> None:
+        raise RuntimeError("Parameter type mismatch")
+
+    monkeypatch.setattr(_raw, "_read_with_ezc3d", rejecting_ezc3d)
+    trial = read_c3d_in_process(shared_data / "c3dio/examples/short.c3d")
+    reference = _read(shared_data, "c3dio/examples/short.c3d")
+    assert trial.source.reader.startswith("c3d")
+    assert any("ezc3d could not read the file (Parameter type mismatch)" in w for w in trial.warnings)
+    np.testing.assert_allclose(trial.markers.data, reference.markers.data, atol=1e-4)
+    np.testing.assert_allclose(trial.forceplates[0].force, reference.forceplates[0].force, atol=1e-6)
