@@ -24,7 +24,11 @@ import ezc3d
 
 import gaitlab
 
-SHARED = Path(os.environ.get("GAITLAB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED = Path(
+    os.environ.get(
+        "GAITLAB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
 TREADMILL = SHARED / "pfjrf-methods/data/RBDS001/RBDS001runT25.c3d"
 REPEATS = 5
 
@@ -37,7 +41,7 @@ def ezc3d_readable(files: list[Path]) -> list[Path]:
             continue
         try:
             ezc3d.c3d(str(path))
-        except Exception:  # noqa: BLE001 - only sorting files here
+        except Exception:
             continue
         readable.append(path)
     return readable
@@ -66,14 +70,18 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
         return 2
-    files = ezc3d_readable(sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".c3d"))
+    files = ezc3d_readable(
+        sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".c3d")
+    )
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         loop = [time_ezc3d_loop(files) for _ in range(REPEATS)]
         imports = [time_import(files, workdir) for _ in range(REPEATS)]
         base, ours = statistics.median(loop), statistics.median(imports)
-        print(f"import: {len(files)} files, {size_mb:.1f} MB, {os.cpu_count()} CPUs, median of {REPEATS}")
+        print(
+            f"import: {len(files)} files, {size_mb:.1f} MB, {os.cpu_count()} CPUs, median of {REPEATS}"
+        )
         print(f"  bare ezc3d loop          {base * 1000:8.1f} ms")
         print(f"  gaitlab import (project) {ours * 1000:8.1f} ms")
         print(f"  ratio import / ezc3d     {ours / base:8.2f}   (target <= 1.5)")
@@ -90,7 +98,9 @@ def main() -> int:
             project.load_trial(trial_id)
             load.append(time.perf_counter() - start)
         p, q = statistics.median(parse), statistics.median(load)
-        print(f"open trial: {TREADMILL.name} (30 s, 150/300 Hz), median of {REPEATS * 2}")
+        print(
+            f"open trial: {TREADMILL.name} (30 s, 150/300 Hz), median of {REPEATS * 2}"
+        )
         print(f"  ezc3d parse              {p * 1000:8.1f} ms")
         print(f"  project.load_trial       {q * 1000:8.1f} ms")
         print(f"  speed-up                 {p / q:8.1f}x  (target >= 10x)")

@@ -24,7 +24,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "demo", help="import the bundled synthetic running trials and print what they hold"
+        "demo",
+        help="import the bundled synthetic running trials and print what they hold",
     )
     parser.add_argument(
         "--project",
@@ -48,7 +49,11 @@ def demo_files() -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     """Import the demo trials and describe each."""
     folder: Path = args.project
-    project = open_project(folder) if (folder / "project.h5").exists() else create_project(folder)
+    project = (
+        open_project(folder)
+        if (folder / "project.h5").exists()
+        else create_project(folder)
+    )
     events = project.import_files(demo_files(), subject="slip01", condition="synthetic")
     status = _print_summary(_consume(events, quiet=True), folder)
     for trial_id in project.trial_ids:

@@ -25,11 +25,22 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument("paths", nargs="+", type=Path, help="C3D files or folders")
-    parser.add_argument("--subject", help="subject id for every file (default: folder name)")
+    parser.add_argument(
+        "--subject", help="subject id for every file (default: folder name)"
+    )
     parser.add_argument("--session", default="", help="session label for every file")
-    parser.add_argument("--condition", default="", help="condition label for every file")
-    parser.add_argument("--workers", type=int, default=None, help="parallel readers (default: all CPUs)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per file (default: 10 s + 2 s/MB)")
+    parser.add_argument(
+        "--condition", default="", help="condition label for every file"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel readers (default: all CPUs)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per file (default: 10 s + 2 s/MB)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

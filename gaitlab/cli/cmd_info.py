@@ -23,12 +23,16 @@ def run(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     trials = project.trials
     print(f"project   {project.path}")
-    print(f"id        {project.project_id}   format version {FORMAT_VERSION}   created {project.created_utc}")
+    print(
+        f"id        {project.project_id}   format version {FORMAT_VERSION}   created {project.created_utc}"
+    )
     print(f"trials    {len(trials)}   subjects {len(project.subjects)}")
     for problem in project.problems:
         print(f"problem   {problem}")
     key = lambda r: (r.subject_id, r.session, r.condition)  # noqa: E731
-    for (subject_id, session, condition), group in groupby(sorted(trials, key=key), key=key):
+    for (subject_id, session, condition), group in groupby(
+        sorted(trials, key=key), key=key
+    ):
         subject = project.subjects.get(subject_id)
         details = []
         if subject is not None:
@@ -38,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
                 details.append(f"{subject.height_m:.3f} m")
             if subject.sex:
                 details.append(subject.sex)
-        heading = f"subject {subject_id}" + (f" ({', '.join(details)})" if details else "")
+        heading = f"subject {subject_id}" + (
+            f" ({', '.join(details)})" if details else ""
+        )
         heading += f"  session {session or '-'}  condition {condition or '-'}"
         print(f"\n{heading}")
         for record in group:

@@ -21,7 +21,9 @@ def add_parser(subparsers: Any) -> None:
         help="describe a C3D file: rates, markers, channels, plates, events, problems",
     )
     parser.add_argument("file", type=Path, help="C3D file")
-    parser.add_argument("--all-labels", action="store_true", help="list every marker and channel")
+    parser.add_argument(
+        "--all-labels", action="store_true", help="list every marker and channel"
+    )
     parser.set_defaults(run=run)
 
 
@@ -36,7 +38,15 @@ def describe_trial(trial: Trial, *, all_labels: bool = False) -> str:
     """A plain-text description of a trial, with units on every number."""
     lines = [f"file        {trial.source.path}"]
     maker = trial.meta.get("manufacturer", {})
-    vendor = " ".join(v for v in (maker.get("company"), maker.get("software"), maker.get("version_label")) if v)
+    vendor = " ".join(
+        v
+        for v in (
+            maker.get("company"),
+            maker.get("software"),
+            maker.get("version_label"),
+        )
+        if v
+    )
     lines.append(
         f"format      {trial.source.processor} {trial.source.storage}, read with "
         f"{trial.source.reader}" + (f"; written by {vendor}" if vendor else "")
@@ -51,8 +61,10 @@ def describe_trial(trial: Trial, *, all_labels: bool = False) -> str:
     lines.append(_label_line("", m.labels, all_labels))
     if trial.points is not None:
         kinds = sorted(set(trial.points.kinds))
-        lines.append(f"model out   {len(trial.points.labels)} points ({', '.join(kinds)})")
-    units = sorted(set(u for u in a.units if u))
+        lines.append(
+            f"model out   {len(trial.points.labels)} points ({', '.join(kinds)})"
+        )
+    units = sorted({u for u in a.units if u})
     lines.append(
         f"analogs     {len(a.labels)} channels at {a.rate_hz:g} Hz, {a.n_samples} samples"
         + (f" (units: {', '.join(units)})" if units else "")
@@ -86,9 +98,14 @@ def describe_trial(trial: Trial, *, all_labels: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _plate_lines(k: int, plate: Any, up: np.ndarray, mass_kg: float | None) -> list[str]:
+def _plate_lines(
+    k: int, plate: Any, up: np.ndarray, mass_kg: float | None
+) -> list[str]:
     centre = plate.centre
-    edges = np.linalg.norm(plate.corners[0] - plate.corners[1]), np.linalg.norm(plate.corners[0] - plate.corners[3])
+    edges = (
+        np.linalg.norm(plate.corners[0] - plate.corners[1]),
+        np.linalg.norm(plate.corners[0] - plate.corners[3]),
+    )
     vertical = plate.force @ up
     peak = float(np.nanmax(vertical)) if vertical.size else float("nan")
     loaded = np.mean(vertical > plate.cop_threshold_n) * 100 if vertical.size else 0.0
@@ -104,7 +121,11 @@ def _plate_lines(k: int, plate: Any, up: np.ndarray, mass_kg: float | None) -> l
 
 
 def _label_line(prefix: str, labels: tuple[str, ...], all_labels: bool) -> str:
-    shown = labels if all_labels or len(labels) <= 24 else (*labels[:24], f"... (+{len(labels) - 24})")
+    shown = (
+        labels
+        if all_labels or len(labels) <= 24
+        else (*labels[:24], f"... (+{len(labels) - 24})")
+    )
     return "            " + prefix + ", ".join(shown)
 
 

@@ -18,6 +18,7 @@ then); otherwise, e.g. under a Qt GUI, they are started with ``spawn``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -87,13 +88,19 @@ def _worker_main(connection: Connection) -> None:
         function, args = task
         try:
             reply: tuple[str, Any] = ("ok", function(*args))
-        except BaseException as error:  # noqa: BLE001 - isolation boundary
+        except BaseException as error:
             reply = ("err", error)
         try:
             connection.send(reply)
-        except Exception:  # noqa: BLE001 - unpicklable result or exception
-            text = "".join(traceback.format_exception_only(reply[1])) if reply[0] == "err" else ""
-            connection.send(("err", _RemoteError(text or "result could not be sent back")))
+        except Exception:
+            text = (
+                "".join(traceback.format_exception_only(reply[1]))
+                if reply[0] == "err"
+                else ""
+            )
+            connection.send(
+                ("err", _RemoteError(text or "result could not be sent back"))
+            )
 
 
 def _die_with_parent() -> None:
@@ -125,7 +132,14 @@ class _Worker:
         self.task: tuple[Any, Callable[..., Any], tuple[Any, ...], str] | None = None
         self.deadline = 0.0
 
-    def send(self, key: Any, function: Callable[..., Any], args: tuple[Any, ...], label: str, timeout_s: float) -> None:
+    def send(
+        self,
+        key: Any,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        label: str,
+        timeout_s: float,
+    ) -> None:
         self.task = (key, function, args, label)
         self.deadline = time.monotonic() + timeout_s
         self.connection.send((function, args))
@@ -137,10 +151,8 @@ class _Worker:
         self.connection.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.connection.send(None)
-        except OSError:
-            pass
         self.process.join(timeout=1)
         self.kill()
 
@@ -162,7 +174,13 @@ class WorkerPool:
 
     # ---- Public API
 
-    def call(self, function: Callable[..., Any], path: Path, *, timeout_s: float | None = None) -> Any:
+    def call(
+        self,
+        function: Callable[..., Any],
+        path: Path,
+        *,
+        timeout_s: float | None = None,
+    ) -> Any:
         """Run ``function(path)`` in a worker and return its result.
 
         Raises
@@ -245,7 +263,9 @@ class WorkerPool:
                 return TaskOutcome(key, value=value)
             if isinstance(value, Exception) and not isinstance(value, _RemoteError):
                 return TaskOutcome(key, error=value)
-            return TaskOutcome(key, error=C3DReadError(label, f"reader failed: {value}"))
+            return TaskOutcome(
+                key, error=C3DReadError(label, f"reader failed: {value}")
+            )
         if worker.process.sentinel in ready or not worker.process.is_alive():
             return self._crashed(worker, key, label)
         if time.monotonic() >= worker.deadline:

@@ -205,7 +205,7 @@ def read_raw(path: Path) -> RawC3D:
         return _read_with_c3d_package(path, processor)
     try:
         return _read_with_ezc3d(path, processor)
-    except Exception as ezc3d_error:  # noqa: BLE001 - ezc3d raises bare RuntimeError/IOError
+    except Exception as ezc3d_error:
         reason = str(ezc3d_error).strip() or type(ezc3d_error).__name__
         try:
             raw = _read_with_c3d_package(path, processor)
@@ -278,7 +278,7 @@ def _read_with_c3d_package(path: Path, processor: str) -> RawC3D:
                 analog_frames.append(np.asarray(frame_analog, dtype=np.float64).T)
     except C3DReadError:
         raise
-    except Exception as error:  # noqa: BLE001 - the c3d package raises many types
+    except Exception as error:
         raise C3DReadError(path, str(error).strip() or type(error).__name__) from None
     if point_frames:
         stacked = np.stack(point_frames).astype(np.float64)

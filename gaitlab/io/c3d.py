@@ -32,11 +32,11 @@ from gaitlab.core.trial import (
 )
 from gaitlab.io._raw import RawC3D, read_raw
 from gaitlab.io.forceplates import (
-    longest_run,
     N_CHANNELS,
     SUPPORTED_TYPES,
     PlateDefinition,
     compute_forceplate,
+    longest_run,
     plate_rotation,
 )
 
@@ -243,7 +243,8 @@ def _points(
             labels=_unique([bare[i] for i in model_index]),
             kinds=tuple(kind_list),
             units=tuple(
-                _first(raw.param("POINT", f"{k.upper()}_UNITS")) or "" for k in kind_list
+                _first(raw.param("POINT", f"{k.upper()}_UNITS")) or ""
+                for k in kind_list
             ),
             rate_hz=raw.point_rate_hz,
             t0_s=t0,
@@ -280,7 +281,9 @@ def _up_axis(
     screen = _first(raw.param("POINT", "Y_SCREEN"))
     if screen and re.fullmatch(r"[+-][XYZ]", screen.strip().upper()):
         axis = np.zeros(3)
-        axis["XYZ".index(screen.strip()[1].upper())] = 1.0 if screen.strip()[0] == "+" else -1.0
+        axis["XYZ".index(screen.strip()[1].upper())] = (
+            1.0 if screen.strip()[0] == "+" else -1.0
+        )
         return axis, "POINT:Y_SCREEN"
     if median_marker is not None:
         spread = np.nanmedian(
@@ -346,7 +349,11 @@ def _plate_definitions(
         plate_type = int(types[k])
         n_needed = N_CHANNELS[plate_type]
         channels = channel_table[:n_needed, k] - 1
-        if channels.size < n_needed or channels.min() < 0 or channels.max() >= n_channels:
+        if (
+            channels.size < n_needed
+            or channels.min() < 0
+            or channels.max() >= n_channels
+        ):
             warnings.append(
                 f"force plate {k + 1}: FORCE_PLATFORM:CHANNEL refers to analog channels "
                 f"{(channels + 1).tolist()} but the file has {n_channels}: plate skipped"
@@ -468,7 +475,9 @@ def _events(raw: RawC3D, warnings: list[str]) -> list[Event]:
         return []
     times = times.reshape(2, -1, order="F")[:, :used]
     events = []
-    for label, context, (minutes, seconds) in zip(labels, contexts, times.T, strict=True):
+    for label, context, (minutes, seconds) in zip(
+        labels, contexts, times.T, strict=True
+    ):
         events.append(
             Event(
                 time_s=float(minutes) * 60.0 + float(seconds),
@@ -491,7 +500,10 @@ def _side(context: str) -> str:
 
 def _subject(raw: RawC3D) -> Subject | None:
     names = raw.param("SUBJECTS", "NAMES") or []
-    processing = {k.lstrip("$").upper(): v for k, v in raw.parameters.get("PROCESSING", {}).items()}
+    processing = {
+        k.lstrip("$").upper(): v
+        for k, v in raw.parameters.get("PROCESSING", {}).items()
+    }
     mass = _positive(processing.get("BODYMASS"))
     height_mm = _positive(processing.get("HEIGHT"))
     legs = {

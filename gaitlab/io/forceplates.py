@@ -26,9 +26,9 @@ from gaitlab.core.trial import ForcePlate
 
 __all__ = [
     "PlateDefinition",
+    "compute_forceplate",
     "cop_threshold_n",
     "longest_run",
-    "compute_forceplate",
     "plate_rotation",
     "wrench_in_plate_frame",
 ]
@@ -195,7 +195,11 @@ def wrench_in_plate_frame(
     with np.errstate(divide="ignore", invalid="ignore"):
         x = -moment_c[:, 1] / force[:, 2]
         y = moment_c[:, 0] / force[:, 2]
-        if plate.plate_type == 3 and plate.cop_poly is not None and np.any(plate.cop_poly):
+        if (
+            plate.plate_type == 3
+            and plate.cop_poly is not None
+            and np.any(plate.cop_poly)
+        ):
             unit = plate.cop_poly_unit_m
             x, y = _kistler_cop_correction(x / unit, y / unit, plate.cop_poly)
             x, y = x * unit, y * unit
@@ -312,8 +316,8 @@ def _remove_baseline(
     first, last = plate.zero_frames
     if first <= 0 or last < first:
         return channels, []
-    start = int(round((first - 1) * frames_to_samples))
-    stop = min(int(round(last * frames_to_samples)), len(channels))
+    start = round((first - 1) * frames_to_samples)
+    stop = min(round(last * frames_to_samples), len(channels))
     if stop - start < 1:
         return channels, [
             f"ZERO frames {first}-{last} lie outside the record: no baseline removed"
@@ -322,7 +326,9 @@ def _remove_baseline(
     level = float(np.nanmean(vertical[start:stop]))
     if abs(level) >= COP_THRESHOLD_FLOOR_N:
         excursion = float(np.nanmax(np.abs(vertical - level)))
-        rests_near_zero = longest_run(np.abs(vertical) < COP_THRESHOLD_FLOOR_N) >= 0.1 * rate_hz
+        rests_near_zero = (
+            longest_run(np.abs(vertical) < COP_THRESHOLD_FLOOR_N) >= 0.1 * rate_hz
+        )
         if rests_near_zero or excursion < max(200.0, abs(level)):
             return channels, [
                 f"ZERO frames {first}-{last}: plate loaded there (mean Fz "
@@ -392,8 +398,12 @@ def _kistler_cop_correction(
     x: FloatArray, y: FloatArray, p: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """FPCOPPOLY correction of METHODS §1.3 (x, y in the coefficients' unit)."""
-    dx = (p[0] * y**4 + p[1] * y**2 + p[2]) * x**3 + (p[3] * y**4 + p[4] * y**2 + p[5]) * x
-    dy = (p[6] * x**4 + p[7] * x**2 + p[8]) * y**3 + (p[9] * x**4 + p[10] * x**2 + p[11]) * y
+    dx = (p[0] * y**4 + p[1] * y**2 + p[2]) * x**3 + (
+        p[3] * y**4 + p[4] * y**2 + p[5]
+    ) * x
+    dy = (p[6] * x**4 + p[7] * x**2 + p[8]) * y**3 + (
+        p[9] * x**4 + p[10] * x**2 + p[11]
+    ) * y
     return x - dx, y - dy
 
 

@@ -91,7 +91,9 @@ class atomic_h5:  # noqa: N801 - used like open()
             os.replace(self.tmp, self.path)
 
 
-def write_trial_file(path: Path, trial: Trial, attrs: dict[str, Any], *, rename: bool = True) -> None:
+def write_trial_file(
+    path: Path, trial: Trial, attrs: dict[str, Any], *, rename: bool = True
+) -> None:
     """Write a trial (raw data, write-once) to ``path`` atomically.
 
     Parameters
@@ -245,7 +247,10 @@ def read_trial_file(path: Path, *, c3d_parameters: bool = False) -> Trial:
         up_axis_method=attrs["up_axis_method"],
         points=points,
         source=SourceInfo(
-            **{key: attrs[f"source_{key}"] for key in ("path", "sha256", "reader", "processor", "storage")}
+            **{
+                key: attrs[f"source_{key}"]
+                for key in ("path", "sha256", "reader", "processor", "storage")
+            }
         ),
         meta=meta,
         id=attrs.get("trial_id", ""),
@@ -284,10 +289,14 @@ def _write_events(f: h5py.File, events: tuple[Event, ...] | list[Event]) -> None
 def _read_events(f: h5py.File) -> list[Event]:
     group = f["events"]
     times = group["time_s"][()]
-    labels, contexts, origins = (_strings(group[n]) for n in ("label", "context", "origin"))
+    labels, contexts, origins = (
+        _strings(group[n]) for n in ("label", "context", "origin")
+    )
     return [
         Event(time_s=float(t), label=label, context=context, origin=origin)
-        for t, label, context, origin in zip(times, labels, contexts, origins, strict=True)
+        for t, label, context, origin in zip(
+            times, labels, contexts, origins, strict=True
+        )
     ]
 
 

@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import h5py
 
@@ -127,7 +127,7 @@ class _ImportJob:
     session: str
     condition: str
     replaces: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    imported_utc: str = field(default_factory=lambda: _now())
 
 
 def slugify(text: str, fallback: str = "item") -> str:
@@ -153,7 +153,11 @@ def find_c3d_files(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(entry).expanduser()
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix.lower() == ".c3d" and p.is_file())
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix.lower() == ".c3d" and p.is_file()
+                )
             )
         else:
             found.append(path)
@@ -274,7 +278,9 @@ class Project:
             changed after import; ``subject`` is the project's subject record.
         """
         record = self.record(trial_id)
-        trial = read_trial_file(self._trial_path(trial_id), c3d_parameters=c3d_parameters)
+        trial = read_trial_file(
+            self._trial_path(trial_id), c3d_parameters=c3d_parameters
+        )
         events_path = self._events_path(trial_id)
         if events_path.exists():
             trial.events = tuple(read_events_file(events_path))
@@ -372,34 +378,74 @@ class Project:
                     sha = sha256_of(path)
                 except OSError as error:
                     done += 1
-                    yield ImportEvent("refused", str(path), done, total, message=f"cannot be read: {error.strerror or error}")
+                    yield ImportEvent(
+                        "refused",
+                        str(path),
+                        done,
+                        total,
+                        message=f"cannot be read: {error.strerror or error}",
+                    )
                     continue
                 if sha in by_sha:
                     done += 1
                     trial_id = by_sha[sha].trial_id
                     yield ImportEvent(
-                        "skipped", str(path), done, total, trial_id,
+                        "skipped",
+                        str(path),
+                        done,
+                        total,
+                        trial_id,
                         message=f"unchanged; already imported as trial {trial_id!r}",
                     )
                     continue
                 previous = by_path.get(str(path))
-                subject_id = slugify(subject if subject is not None else path.parent.name, "subject")
+                subject_id = slugify(
+                    subject if subject is not None else path.parent.name, "subject"
+                )
                 if previous is not None:
                     trial_id = previous.trial_id
-                    subject_id, session_, condition_ = previous.subject_id, previous.session, previous.condition
+                    subject_id, session_, condition_ = (
+                        previous.subject_id,
+                        previous.session,
+                        previous.condition,
+                    )
                 else:
                     trial_id = _unique_id(slugify(path.stem, "trial"), claimed)
                     session_, condition_ = session, condition
                 claimed.add(trial_id)
-                by_sha[sha] = TrialRecord(trial_id, subject_id, session_, condition_, path.stem, str(path), sha, "")
-                jobs.append(
-                    _ImportJob(path, sha, trial_id, subject_id, session_, condition_, replaces=previous is not None)
+                by_sha[sha] = TrialRecord(
+                    trial_id,
+                    subject_id,
+                    session_,
+                    condition_,
+                    path.stem,
+                    str(path),
+                    sha,
+                    "",
                 )
-            pool = WorkerPool(n_workers=min(workers or os.cpu_count() or 1, max(1, len(jobs))))
+                jobs.append(
+                    _ImportJob(
+                        path,
+                        sha,
+                        trial_id,
+                        subject_id,
+                        session_,
+                        condition_,
+                        replaces=previous is not None,
+                    )
+                )
+            pool = WorkerPool(
+                n_workers=min(workers or os.cpu_count() or 1, max(1, len(jobs)))
+            )
             tasks = [
                 (
                     job,
-                    (job.path, job.sha256, self._trial_path(job.trial_id), _job_attrs(job)),
+                    (
+                        job.path,
+                        job.sha256,
+                        self._trial_path(job.trial_id),
+                        _job_attrs(job),
+                    ),
                     timeout_s if timeout_s is not None else default_timeout_s(job.path),
                 )
                 for job in jobs
@@ -411,20 +457,32 @@ class Project:
                     tmp = self._trial_path(job.trial_id).with_suffix(".h5.tmp")
                     if outcome.error is not None:
                         tmp.unlink(missing_ok=True)
-                        reason = outcome.error.reason if isinstance(outcome.error, C3DReadError) else str(outcome.error)
-                        yield ImportEvent("refused", str(job.path), done, total, message=reason)
+                        reason = (
+                            outcome.error.reason
+                            if isinstance(outcome.error, C3DReadError)
+                            else str(outcome.error)
+                        )
+                        yield ImportEvent(
+                            "refused", str(job.path), done, total, message=reason
+                        )
                         continue
                     self._commit_trial(job, tmp, outcome.value)
                     warnings = tuple(outcome.value["warnings"])
                     yield ImportEvent(
                         "updated" if job.replaces else "imported",
-                        str(job.path), done, total, job.trial_id,
-                        message="; ".join(warnings), warnings=warnings,
+                        str(job.path),
+                        done,
+                        total,
+                        job.trial_id,
+                        message="; ".join(warnings),
+                        warnings=warnings,
                     )
             finally:
                 pool.close()
                 for job in jobs:
-                    self._trial_path(job.trial_id).with_suffix(".h5.tmp").unlink(missing_ok=True)
+                    self._trial_path(job.trial_id).with_suffix(".h5.tmp").unlink(
+                        missing_ok=True
+                    )
             yield ImportEvent("finished", done=done, total=total)
 
     def set_subject(self, subject: Subject) -> None:
@@ -448,7 +506,11 @@ class Project:
             record = self.record(trial_id)
             changes = {
                 k: v
-                for k, v in (("subject_id", subject_id), ("session", session), ("condition", condition))
+                for k, v in (
+                    ("subject_id", subject_id),
+                    ("session", session),
+                    ("condition", condition),
+                )
                 if v is not None
             }
             if subject_id is not None and subject_id not in self._subjects:
@@ -460,7 +522,10 @@ class Project:
         """Replace a trial's events (the raw trial file is never changed)."""
         self.record(trial_id)
         with self._writer_lock():
-            write_events_file(self._events_path(trial_id), tuple(sorted(events, key=lambda e: e.time_s)))
+            write_events_file(
+                self._events_path(trial_id),
+                tuple(sorted(events, key=lambda e: e.time_s)),
+            )
 
     # ---- Private
 
@@ -470,7 +535,9 @@ class Project:
     def _events_path(self, trial_id: str) -> Path:
         return self.path / "events" / f"{trial_id}.h5"
 
-    def _commit_trial(self, job: _ImportJob, tmp: Path, summary: dict[str, Any]) -> None:
+    def _commit_trial(
+        self, job: _ImportJob, tmp: Path, summary: dict[str, Any]
+    ) -> None:
         os.replace(tmp, self._trial_path(job.trial_id))
         if job.replaces:
             self._events_path(job.trial_id).unlink(missing_ok=True)
@@ -482,7 +549,7 @@ class Project:
             label=job.path.stem,
             source_path=str(job.path),
             source_sha256=job.sha256,
-            imported_utc=_job_attrs(job)["imported_utc"],
+            imported_utc=job.imported_utc,
             warnings=tuple(summary["warnings"]),
         )
         self._add_subject(job.subject_id, summary.get("subject"))
@@ -490,12 +557,15 @@ class Project:
 
     def _add_subject(self, subject_id: str, from_file: Subject | None) -> None:
         """Create the subject, or fill fields it lacks from the file's subject data."""
-        current = self._subjects.get(subject_id) or Subject(id=subject_id, label=subject_id)
+        current = self._subjects.get(subject_id) or Subject(
+            id=subject_id, label=subject_id
+        )
         if from_file is not None:
             fills = {
                 name: getattr(from_file, name)
                 for name in ("mass_kg", "height_m", "sex")
-                if getattr(current, name) is None and getattr(from_file, name) is not None
+                if getattr(current, name) is None
+                and getattr(from_file, name) is not None
             }
             if not current.leg_length_m and from_file.leg_length_m:
                 fills["leg_length_m"] = dict(from_file.leg_length_m)
@@ -524,7 +594,9 @@ class Project:
             try:
                 attrs = read_trial_attrs(trial_file)
             except (OSError, ProjectError) as error:
-                self.problems.append(f"{trial_file}: cannot be opened ({error}); ignored")
+                self.problems.append(
+                    f"{trial_file}: cannot be opened ({error}); ignored"
+                )
                 continue
             meta = json.loads(attrs.get("meta", "{}"))
             self._trials[trial_id] = TrialRecord(
@@ -539,7 +611,9 @@ class Project:
                 warnings=tuple(meta.get("warnings", [])),
             )
             if attrs.get("subject_id") and attrs["subject_id"] not in self._subjects:
-                self._subjects[attrs["subject_id"]] = Subject(id=attrs["subject_id"], label=attrs["subject_id"])
+                self._subjects[attrs["subject_id"]] = Subject(
+                    id=attrs["subject_id"], label=attrs["subject_id"]
+                )
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -547,7 +621,9 @@ class Project:
             yield
 
 
-def _read_and_write_trial(path: Path, sha256: str, target: Path, attrs: dict[str, Any]) -> dict[str, Any]:
+def _read_and_write_trial(
+    path: Path, sha256: str, target: Path, attrs: dict[str, Any]
+) -> dict[str, Any]:
     """Import worker: parse one C3D file and write its trial file as ``.tmp``."""
     from gaitlab.io._raw import read_raw
     from gaitlab.io.c3d import trial_from_raw
@@ -558,14 +634,13 @@ def _read_and_write_trial(path: Path, sha256: str, target: Path, attrs: dict[str
 
 
 def _job_attrs(job: _ImportJob) -> dict[str, Any]:
-    if "imported_utc" not in job.extra:
-        job.extra["imported_utc"] = _now()
+    """Identity attributes written into the trial file (used to recover the index)."""
     return {
         "trial_id": job.trial_id,
         "subject_id": job.subject_id,
         "session": job.session,
         "condition": job.condition,
-        "imported_utc": job.extra["imported_utc"],
+        "imported_utc": job.imported_utc,
     }
 
 
@@ -578,7 +653,7 @@ def _unique_id(base: str, taken: set[str]) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------ locking
@@ -592,14 +667,14 @@ class _ProjectLock:
         self.handle: Any = None
         self.depth = 0
 
-    _held: dict[Path, _ProjectLock] = {}
+    _held: ClassVar[dict[Path, _ProjectLock]] = {}
 
     def __enter__(self) -> _ProjectLock:
         held = _ProjectLock._held.get(self.path)
         if held is not None:  # re-entrant within this process
             held.depth += 1
             return held
-        handle = open(self.path, "a+")  # noqa: SIM115 - kept open while locked
+        handle = open(self.path, "a+")
         if not _try_lock(handle):
             handle.seek(0)
             owner = handle.read().strip() or "another process"

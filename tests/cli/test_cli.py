@@ -11,7 +11,9 @@ import pytest
 from gaitlab.cli.main import main
 
 
-def test_import_info_and_exit_status(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_info_and_exit_status(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "study.gaitlab"
     good = shared_data / "c3dio/examples/short.c3d"
     assert main(["import", str(project), str(good), "--quiet", "--session", "s1"]) == 0
@@ -29,24 +31,50 @@ def test_import_info_and_exit_status(shared_data: Path, tmp_path: Path, capsys: 
     assert "trials    1" in out and "short" in out and "session s1" in out
 
 
-def test_inspect_reports_what_a_researcher_checks(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["inspect", str(shared_data / "pfjrf-methods/data/RBDS001/RBDS001runT25.c3d")]) == 0
+def test_inspect_reports_what_a_researcher_checks(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "inspect",
+                str(shared_data / "pfjrf-methods/data/RBDS001/RBDS001runT25.c3d"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    for expected in ("150 Hz", "300 Hz", "TYPE 4", "486 x 1800 mm", "(+0.000, +1.000, +0.000)", "problems"):
+    for expected in (
+        "150 Hz",
+        "300 Hz",
+        "TYPE 4",
+        "486 x 1800 mm",
+        "(+0.000, +1.000, +0.000)",
+        "problems",
+    ):
         assert expected in out
 
 
-def test_inspect_refuses_a_broken_file_with_its_reason(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_inspect_refuses_a_broken_file_with_its_reason(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["inspect", str(shared_data / "c3dio/examples/simple.c3d")]) == 2
     err = capsys.readouterr().err
     assert "simple.c3d" in err and "processor" in err
 
 
-def test_info_on_a_folder_that_is_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_info_on_a_folder_that_is_not_a_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["info", str(tmp_path)]) == 2
     assert "not a gaitlab project" in capsys.readouterr().err
 
 
 def test_python_dash_m_entry_point() -> None:
-    result = subprocess.run([sys.executable, "-m", "gaitlab", "--version"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "gaitlab", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.startswith("gaitlab ")

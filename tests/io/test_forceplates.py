@@ -95,10 +95,16 @@ CASES = {
 }
 
 
-def _lab_plate(definition: PlateDefinition, channels: np.ndarray, rate_hz: float = 1000.0):
+def _lab_plate(
+    definition: PlateDefinition, channels: np.ndarray, rate_hz: float = 1000.0
+):
     """compute_forceplate with one sample per frame and +Z up."""
     return compute_forceplate(
-        definition, channels, rate_hz=rate_hz, t0_s=0.0, frames_to_samples=1.0,
+        definition,
+        channels,
+        rate_hz=rate_hz,
+        t0_s=0.0,
+        frames_to_samples=1.0,
         up_axis=np.array([0.0, 0.0, 1.0]),
     )
 
@@ -118,7 +124,7 @@ def test_plate_frame_round_trip(case: str) -> None:
 
 def test_kistler_origin_repair_flips_z_only() -> None:
     definition = _definition(3, np.array([A, B, -AZ0]))
-    force, _, cop, free_moment, notes = wrench_in_plate_frame(definition, _channels(3))
+    _, _, cop, _, notes = wrench_in_plate_frame(definition, _channels(3))
     np.testing.assert_allclose(cop, np.tile(COP, (5, 1)), rtol=1e-9)
     assert "ORIGIN z was positive" in notes[0]
 
@@ -127,7 +133,9 @@ def test_kistler_origin_repair_flips_z_only() -> None:
 def test_lab_frame_and_subject_sign(case: str) -> None:
     """METHODS §1.10: F on the subject (150, 80, 1500) N in the lab, COP, Tz."""
     plate_type, stored_origin, cal = CASES[case]
-    plate = _lab_plate(_definition(plate_type, stored_origin, cal), _channels(plate_type, cal))
+    plate = _lab_plate(
+        _definition(plate_type, stored_origin, cal), _channels(plate_type, cal)
+    )
     assert plate.sign == -1
     np.testing.assert_allclose(plate.force[0], [150.0, 80.0, 1500.0], rtol=1e-9)
     np.testing.assert_allclose(plate.cop[0], [1.031, 0.552, 0.0], rtol=1e-9)

@@ -48,8 +48,13 @@ def test_one_bad_task_does_not_stop_the_others() -> None:
         (Path("b.c3d"), (Path("b.c3d"),), 30.0),
     ]
     outcomes = {o.key.name: o for o in pool.imap_unordered(_echo, tasks)}
-    assert {k: o.value for k, o in outcomes.items()} == {"a.c3d": "a.c3d", "b.c3d": "b.c3d"}
-    crash_then_echo = list(pool.imap_unordered(_crash, tasks[:1])) + list(pool.imap_unordered(_echo, tasks[1:]))
+    assert {k: o.value for k, o in outcomes.items()} == {
+        "a.c3d": "a.c3d",
+        "b.c3d": "b.c3d",
+    }
+    crash_then_echo = list(pool.imap_unordered(_crash, tasks[:1])) + list(
+        pool.imap_unordered(_echo, tasks[1:])
+    )
     assert isinstance(crash_then_echo[0].error, C3DReadError)
     assert crash_then_echo[1].value == "b.c3d"
     pool.close()

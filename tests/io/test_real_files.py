@@ -44,7 +44,10 @@ def test_every_file_imports_or_is_refused_with_a_reason(shared_data: Path) -> No
     assert len(files) >= 40
     pool = WorkerPool(n_workers=2)
     outcomes = {
-        o.key: o for o in pool.imap_unordered(read_c3d_in_process, [(p, (p,), 30.0) for p in files])
+        o.key: o
+        for o in pool.imap_unordered(
+            read_c3d_in_process, [(p, (p,), 30.0) for p in files]
+        )
     }
     pool.close()
     for path in files:
@@ -69,8 +72,21 @@ def test_read_c3d_refuses_a_bad_file_without_harm(shared_data: Path) -> None:
 @pytest.mark.parametrize(
     "group",
     [
-        [f"BTKData/c3d.org/sample01/Eb015{x}.c3d" for x in ("pr", "pi", "vr", "vi", "sr", "si")],
-        [f"BTKData/c3d.org/sample02/{x}" for x in ("pc_real.c3d", "pc_int.c3d", "Dec_real.c3d", "DEC_INT.C3D", "sgi_real.c3d", "sgi_int.c3d")],
+        [
+            f"BTKData/c3d.org/sample01/Eb015{x}.c3d"
+            for x in ("pr", "pi", "vr", "vi", "sr", "si")
+        ],
+        [
+            f"BTKData/c3d.org/sample02/{x}"
+            for x in (
+                "pc_real.c3d",
+                "pc_int.c3d",
+                "Dec_real.c3d",
+                "DEC_INT.C3D",
+                "sgi_real.c3d",
+                "sgi_int.c3d",
+            )
+        ],
     ],
     ids=["sample01", "sample02"],
 )
@@ -80,14 +96,26 @@ def test_six_processor_encodings_agree(shared_data: Path, group: list[str]) -> N
     reference = trials[0]
     assert {t.source.processor for t in trials} == {"Intel", "DEC", "SGI/MIPS"}
     assert {t.source.storage for t in trials} == {"float", "integer"}
-    assert any(t.source.reader.startswith("c3d") for t in trials)  # SGI via the c3d package
+    assert any(
+        t.source.reader.startswith("c3d") for t in trials
+    )  # SGI via the c3d package
     for name, trial in zip(group, trials, strict=True):
-        step_m = 1e-7 if trial.source.storage == "float" else 0.3e-3  # POINT:SCALE 0.28 mm
+        step_m = (
+            1e-7 if trial.source.storage == "float" else 0.3e-3
+        )  # POINT:SCALE 0.28 mm
         assert trial.markers.labels == reference.markers.labels, name
-        np.testing.assert_array_equal(np.isnan(trial.markers.data), np.isnan(reference.markers.data))
-        np.testing.assert_allclose(trial.markers.data, reference.markers.data, atol=step_m, err_msg=name)
-        np.testing.assert_allclose(trial.analogs.data, reference.analogs.data, atol=1e-9, err_msg=name)
-        for plate, ref_plate in zip(trial.forceplates, reference.forceplates, strict=True):
+        np.testing.assert_array_equal(
+            np.isnan(trial.markers.data), np.isnan(reference.markers.data)
+        )
+        np.testing.assert_allclose(
+            trial.markers.data, reference.markers.data, atol=step_m, err_msg=name
+        )
+        np.testing.assert_allclose(
+            trial.analogs.data, reference.analogs.data, atol=1e-9, err_msg=name
+        )
+        for plate, ref_plate in zip(
+            trial.forceplates, reference.forceplates, strict=True
+        ):
             np.testing.assert_allclose(plate.force, ref_plate.force, atol=1e-9)
             np.testing.assert_allclose(plate.cop, ref_plate.cop, atol=1e-9)
 
@@ -95,8 +123,16 @@ def test_six_processor_encodings_agree(shared_data: Path, group: list[str]) -> N
 @pytest.mark.parametrize(
     ("type2", "type4", "cop_tolerance_m"),
     [
-        ("BTKData/c3d.org/sample10/TYPE-2.C3D", "BTKData/c3d.org/sample10/TYPE-4.C3D", 0.025),
-        ("BTKData/c3d.org/sample10/type-2a.c3d", "BTKData/c3d.org/sample10/type-4a.c3d", 0.005),
+        (
+            "BTKData/c3d.org/sample10/TYPE-2.C3D",
+            "BTKData/c3d.org/sample10/TYPE-4.C3D",
+            0.025,
+        ),
+        (
+            "BTKData/c3d.org/sample10/type-2a.c3d",
+            "BTKData/c3d.org/sample10/type-4a.c3d",
+            0.005,
+        ),
     ],
 )
 def test_type2_and_type4_descriptions_agree(
@@ -155,7 +191,9 @@ def test_cop_inside_plate_outline(shared_data: Path) -> None:
             vertical = plate.force @ trial.up_axis
             limit = EDGE_EXCURSIONS.get((name, k))
             if limit is None:
-                assert not outside.any(), f"{name} plate {k + 1}: COP {outside.sum()} samples outside"
+                assert not outside.any(), (
+                    f"{name} plate {k + 1}: COP {outside.sum()} samples outside"
+                )
             else:
                 assert outside.any() and vertical[outside].max() < limit
             checked += 1
@@ -187,7 +225,9 @@ def _distance_outside(plate: object) -> np.ndarray:
         ("pyc3dserver_examples/Samples_C3D/Sample26/Capture0002.c3d", (0, 0, 1)),
     ],
 )
-def test_vertical_axis_is_detected(shared_data: Path, name: str, up: tuple[int, int, int]) -> None:
+def test_vertical_axis_is_detected(
+    shared_data: Path, name: str, up: tuple[int, int, int]
+) -> None:
     np.testing.assert_array_equal(_read(shared_data, name).up_axis, up)
 
 
@@ -213,8 +253,12 @@ def test_fukuchi_treadmill_facts(shared_data: Path) -> None:
 
 def test_origin_repair_is_reported(shared_data: Path) -> None:
     trial = _read(shared_data, "BTKData/c3d.org/sample02/pc_real.c3d")
-    assert all(any("ORIGIN z was positive" in n for n in p.notes) for p in trial.forceplates)
-    kistler = _read(shared_data, "pyc3dserver_examples/Samples_C3D/Sample26/Capture0002.c3d")
+    assert all(
+        any("ORIGIN z was positive" in n for n in p.notes) for p in trial.forceplates
+    )
+    kistler = _read(
+        shared_data, "pyc3dserver_examples/Samples_C3D/Sample26/Capture0002.c3d"
+    )
     note = next(n for n in kistler.forceplates[0].notes if "ORIGIN" in n)
     assert "(120.0, 200.0, -48.0)" in note  # TYPE 3: z flipped, a and b kept
 
@@ -229,7 +273,9 @@ def test_origin_repair_is_reported(shared_data: Path) -> None:
         "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
     ],
 )
-def test_forces_match_ezc3d_where_no_baseline_applies(shared_data: Path, name: str) -> None:
+def test_forces_match_ezc3d_where_no_baseline_applies(
+    shared_data: Path, name: str
+) -> None:
     """ezc3d's own TYPE 2/4 computation, with gaitlab's §1.6 sign, as a cross-check."""
     import ezc3d
 
@@ -241,7 +287,9 @@ def test_forces_match_ezc3d_where_no_baseline_applies(shared_data: Path, name: s
         if any(n.startswith("baseline removed") for n in plate.notes):
             continue
         platform = reference["data"]["platform"][k]
-        np.testing.assert_allclose(plate.sign * platform["force"].T, plate.force, atol=1e-6)
+        np.testing.assert_allclose(
+            plate.sign * platform["force"].T, plate.force, atol=1e-6
+        )
         loaded = np.isfinite(plate.cop[:, 0])
         cop_m = platform["center_of_pressure"].T[loaded] * 1e-3
         np.testing.assert_allclose(cop_m, plate.cop[loaded], atol=1e-9)
@@ -273,7 +321,9 @@ def test_saturated_plate_channels_are_flagged(shared_data: Path) -> None:
     assert any("saturated" in w for w in trial.warnings)
 
 
-def test_files_ezc3d_rejects_open_with_the_second_reader(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_ezc3d_rejects_open_with_the_second_reader(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When ezc3d raises on a file (e.g. a mistyped parameter), the c3d package reads it."""
     from gaitlab.io import _raw
 
@@ -284,6 +334,11 @@ def test_files_ezc3d_rejects_open_with_the_second_reader(shared_data: Path, monk
     trial = read_c3d_in_process(shared_data / "c3dio/examples/short.c3d")
     reference = _read(shared_data, "c3dio/examples/short.c3d")
     assert trial.source.reader.startswith("c3d")
-    assert any("ezc3d could not read the file (Parameter type mismatch)" in w for w in trial.warnings)
+    assert any(
+        "ezc3d could not read the file (Parameter type mismatch)" in w
+        for w in trial.warnings
+    )
     np.testing.assert_allclose(trial.markers.data, reference.markers.data, atol=1e-4)
-    np.testing.assert_allclose(trial.forceplates[0].force, reference.forceplates[0].force, atol=1e-6)
+    np.testing.assert_allclose(
+        trial.forceplates[0].force, reference.forceplates[0].force, atol=1e-6
+    )

@@ -37,23 +37,42 @@ def test_methods_1_10_plate_cases(plate_cases: dict, name: str) -> None:
     (plate,) = trial.forceplates
     assert plate.sign == -1  # channels follow the C3D convention: load on the plate
     expected = case.expected
-    np.testing.assert_allclose(plate.force, -expected.force_lab_n, rtol=FLOAT32_RTOL, atol=1e-4)
-    np.testing.assert_allclose(plate.cop, expected.cop_lab_m, rtol=FLOAT32_RTOL, atol=1e-7)
-    np.testing.assert_allclose(plate.free_moment, expected.free_moment_up_n_m, rtol=FLOAT32_RTOL, atol=1e-6)
+    np.testing.assert_allclose(
+        plate.force, -expected.force_lab_n, rtol=FLOAT32_RTOL, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        plate.cop, expected.cop_lab_m, rtol=FLOAT32_RTOL, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        plate.free_moment, expected.free_moment_up_n_m, rtol=FLOAT32_RTOL, atol=1e-6
+    )
     peak = int(np.argmax(plate.force[:, 2]))
-    np.testing.assert_allclose(plate.force[peak], [150.0, 80.0, 1500.0], rtol=FLOAT32_RTOL)
-    np.testing.assert_allclose(plate.cop[peak], [1.031, 0.552, 0.0], rtol=FLOAT32_RTOL, atol=1e-7)
+    np.testing.assert_allclose(
+        plate.force[peak], [150.0, 80.0, 1500.0], rtol=FLOAT32_RTOL
+    )
+    np.testing.assert_allclose(
+        plate.cop[peak], [1.031, 0.552, 0.0], rtol=FLOAT32_RTOL, atol=1e-7
+    )
     np.testing.assert_allclose(plate.free_moment[peak], 4.2, rtol=FLOAT32_RTOL)
-    assert any("ORIGIN z was positive" in n for n in plate.notes) == (name == "type2_positive_origin")
+    assert any("ORIGIN z was positive" in n for n in plate.notes) == (
+        name == "type2_positive_origin"
+    )
 
 
 @pytest.mark.parametrize(
     ("treadmill", "up", "forward"),
     [(True, "z", "+x"), (True, "y", "-x"), (False, "z", "-y"), (False, "y", "+z")],
 )
-def test_running_trial_in_any_lab_frame(tmp_path: Path, treadmill: bool, up: str, forward: str) -> None:
+def test_running_trial_in_any_lab_frame(
+    tmp_path: Path, treadmill: bool, up: str, forward: str
+) -> None:
     run = make_running_trial(
-        tmp_path / "run.c3d", n_steps=6, treadmill=treadmill, up=up, forward=forward, mass_kg=64.0
+        tmp_path / "run.c3d",
+        n_steps=6,
+        treadmill=treadmill,
+        up=up,
+        forward=forward,
+        mass_kg=64.0,
     )
     trial = read_c3d(run.path)
     np.testing.assert_array_equal(trial.up_axis, run.e_up)
@@ -67,7 +86,13 @@ def test_running_trial_in_any_lab_frame(tmp_path: Path, treadmill: bool, up: str
     # whole steps, mid-flight to mid-flight: mean vertical GRF = m g (§8.6)
     assert vertical.mean() == pytest.approx(64.0 * 9.81, rel=2e-3)
     loaded = vertical > trial.forceplates[0].cop_threshold_n
-    cop = np.nansum([np.nan_to_num(p.cop) * (p.force @ trial.up_axis)[:, None] for p in trial.forceplates], axis=0)
+    cop = np.nansum(
+        [
+            np.nan_to_num(p.cop) * (p.force @ trial.up_axis)[:, None]
+            for p in trial.forceplates
+        ],
+        axis=0,
+    )
     cop = cop[loaded] / vertical[loaded, None]
     np.testing.assert_allclose(cop, run.cop_m[loaded], atol=1e-4)
     strikes = [e.time_s for e in trial.events if e.label == "Foot Strike"]

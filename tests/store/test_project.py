@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import h5py
@@ -32,19 +31,31 @@ SAMPLES = [
 
 def _assert_trials_equal(a: gaitlab.Trial, b: gaitlab.Trial) -> None:
     for name in ("data", "labels", "prefixes", "rate_hz", "t0_s", "original_unit"):
-        np.testing.assert_array_equal(getattr(a.markers, name), getattr(b.markers, name))
+        np.testing.assert_array_equal(
+            getattr(a.markers, name), getattr(b.markers, name)
+        )
     for name in ("data", "labels", "units", "rate_hz", "t0_s"):
-        np.testing.assert_array_equal(getattr(a.analogs, name), getattr(b.analogs, name))
+        np.testing.assert_array_equal(
+            getattr(a.analogs, name), getattr(b.analogs, name)
+        )
     assert (a.points is None) == (b.points is None)
     if a.points is not None and b.points is not None:
         np.testing.assert_array_equal(a.points.data, b.points.data)
-        assert (a.points.labels, a.points.kinds, a.points.units) == (b.points.labels, b.points.kinds, b.points.units)
+        assert (a.points.labels, a.points.kinds, a.points.units) == (
+            b.points.labels,
+            b.points.kinds,
+            b.points.units,
+        )
     assert len(a.forceplates) == len(b.forceplates)
     for pa, pb in zip(a.forceplates, b.forceplates, strict=True):
         for name in ("force", "moment", "cop", "free_moment", "corners"):
             np.testing.assert_array_equal(getattr(pa, name), getattr(pb, name))
         assert (pa.plate_type, pa.sign, pa.cop_threshold_n, pa.notes, pa.rate_hz) == (
-            pb.plate_type, pb.sign, pb.cop_threshold_n, pb.notes, pb.rate_hz,
+            pb.plate_type,
+            pb.sign,
+            pb.cop_threshold_n,
+            pb.notes,
+            pb.rate_hz,
         )
     assert a.events == b.events
     assert a.subject == b.subject
@@ -60,13 +71,17 @@ def test_trial_file_round_trip(shared_data: Path, tmp_path: Path, name: str) -> 
     write_trial_file(target, trial, {"trial_id": "t", "subject_id": "s"})
     back = read_trial_file(target, c3d_parameters=True)
     _assert_trials_equal(trial, back)
-    assert json.loads(back.meta["c3d_parameters"]) == json.loads(trial.meta["c3d_parameters"])
+    assert json.loads(back.meta["c3d_parameters"]) == json.loads(
+        trial.meta["c3d_parameters"]
+    )
     assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_import_load_and_reimport(shared_data: Path, tmp_path: Path) -> None:
     project = gaitlab.create_project(tmp_path / "study.gaitlab")
-    paths = [shared_data / n for n in SAMPLES] + [shared_data / "BTKData/others/Empty.c3d"]
+    paths = [shared_data / n for n in SAMPLES] + [
+        shared_data / "BTKData/others/Empty.c3d"
+    ]
     events = list(project.import_files(paths, session="s1", condition="shod"))
     kinds = [e.kind for e in events]
     assert kinds[0] == "started" and kinds[-1] == "finished"
@@ -79,9 +94,15 @@ def test_import_load_and_reimport(shared_data: Path, tmp_path: Path) -> None:
     assert sorted(reopened.trial_ids) == sorted(project.trial_ids)
     trial = reopened.load_trial("rbds001runt25")
     direct = read_c3d_in_process(shared_data / SAMPLES[1])
-    np.testing.assert_array_equal(trial.forceplates[0].force, direct.forceplates[0].force)
+    np.testing.assert_array_equal(
+        trial.forceplates[0].force, direct.forceplates[0].force
+    )
     record = reopened.record("rbds001runt25")
-    assert (record.subject_id, record.session, record.condition) == ("rbds001", "s1", "shod")
+    assert (record.subject_id, record.session, record.condition) == (
+        "rbds001",
+        "s1",
+        "shod",
+    )
     assert record.source_sha256 == direct.source.sha256
 
     again = list(reopened.import_files(paths))
@@ -89,28 +110,52 @@ def test_import_load_and_reimport(shared_data: Path, tmp_path: Path) -> None:
     assert len(reopened.trial_ids) == len(SAMPLES)
 
 
-def test_changed_file_at_same_path_updates_its_trial(shared_data: Path, tmp_path: Path) -> None:
+def test_changed_file_at_same_path_updates_its_trial(
+    shared_data: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "capture.c3d"
-    source.write_bytes((shared_data / "BTKData/c3d.org/sample02/pc_real.c3d").read_bytes())
+    source.write_bytes(
+        (shared_data / "BTKData/c3d.org/sample02/pc_real.c3d").read_bytes()
+    )
     project = gaitlab.create_project(tmp_path / "p")
     list(project.import_files([source]))
-    source.write_bytes((shared_data / "BTKData/c3d.org/sample02/pc_int.c3d").read_bytes())
+    source.write_bytes(
+        (shared_data / "BTKData/c3d.org/sample02/pc_int.c3d").read_bytes()
+    )
     events = list(project.import_files([source]))
     assert events[1].kind == "updated" and events[1].trial_id == "capture"
     assert project.trial_ids == ["capture"]
     assert project.load_trial("capture").source.storage == "integer"
 
 
-def test_subjects_events_and_grouping_persist(shared_data: Path, tmp_path: Path) -> None:
+def test_subjects_events_and_grouping_persist(
+    shared_data: Path, tmp_path: Path
+) -> None:
     project = gaitlab.create_project(tmp_path / "p")
     list(project.import_files([shared_data / SAMPLES[0]], subject="S01"))
-    project.set_subject(Subject(id="s01", label="Runner 1", mass_kg=71.5, height_m=1.78, sex="F", leg_length_m={"Left": 0.9}))
+    project.set_subject(
+        Subject(
+            id="s01",
+            label="Runner 1",
+            mass_kg=71.5,
+            height_m=1.78,
+            sex="F",
+            leg_length_m={"Left": 0.9},
+        )
+    )
     project.set_trial_info("gait-pig", session="2026-11-23", condition="barefoot")
     edited = (Event(1.25, "Foot Strike", "Left", "user"),)
     project.set_events("gait-pig", edited)
     reopened = gaitlab.open_project(tmp_path / "p")
     trial = reopened.load_trial("gait-pig")
-    assert trial.subject == Subject(id="s01", label="Runner 1", mass_kg=71.5, height_m=1.78, sex="F", leg_length_m={"Left": 0.9})
+    assert trial.subject == Subject(
+        id="s01",
+        label="Runner 1",
+        mass_kg=71.5,
+        height_m=1.78,
+        sex="F",
+        leg_length_m={"Left": 0.9},
+    )
     assert (trial.session, trial.condition) == ("2026-11-23", "barefoot")
     assert trial.events == edited
 
@@ -126,17 +171,25 @@ def test_newer_format_is_refused(tmp_path: Path) -> None:
 def test_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
     gaitlab.create_project(tmp_path / "p")
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, gaitlab
-            p = gaitlab.open_project({str(tmp_path / 'p')!r})
+            p = gaitlab.open_project({str(tmp_path / "p")!r})
             with p._writer_lock():
                 print("locked", flush=True)
                 sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert (
+            holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        )
         project = gaitlab.open_project(tmp_path / "p")  # readers need no lock
         with pytest.raises(ProjectLockedError, match=f"pid {holder.pid}"):
             project.set_subject(Subject(id="x"))
@@ -145,11 +198,17 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
     gaitlab.open_project(tmp_path / "p").set_subject(Subject(id="x"))
 
 
-def test_sigkill_during_import_keeps_finished_trials(shared_data: Path, tmp_path: Path) -> None:
+def test_sigkill_during_import_keeps_finished_trials(
+    shared_data: Path, tmp_path: Path
+) -> None:
     """Kill an import half-way: the project opens, earlier trials are intact."""
     folder = tmp_path / "p"
     gaitlab.create_project(folder)
-    files = [f for f in sorted((shared_data / "c3dio").rglob("*.c3d")) if f.name != "simple.c3d"]
+    files = [
+        f
+        for f in sorted((shared_data / "c3dio").rglob("*.c3d"))
+        if f.name != "simple.c3d"
+    ]
     files = files[:8] + [shared_data / SAMPLES[1]]
     script = textwrap.dedent(f"""
         import sys, gaitlab
@@ -159,7 +218,9 @@ def test_sigkill_during_import_keeps_finished_trials(shared_data: Path, tmp_path
             if e.kind == "imported":
                 print(e.trial_id, flush=True)
     """)
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout is not None
     committed = [child.stdout.readline().strip() for _ in range(3)]
     os.kill(child.pid, signal.SIGKILL)
@@ -176,7 +237,9 @@ def test_sigkill_during_import_keeps_finished_trials(shared_data: Path, tmp_path
     assert len(project.trial_ids) == len(files)
 
 
-def test_interrupting_the_generator_cleans_up(shared_data: Path, tmp_path: Path) -> None:
+def test_interrupting_the_generator_cleans_up(
+    shared_data: Path, tmp_path: Path
+) -> None:
     project = gaitlab.create_project(tmp_path / "p")
     files = sorted((shared_data / "BTKData/c3d.org").rglob("*.c3d"))[:6]
     events = project.import_files(files, workers=2)
