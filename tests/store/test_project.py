@@ -133,22 +133,7 @@ def test_subjects_events_and_grouping_persist(
 ) -> None:
     project = gaitlab.create_project(tmp_path / "p")
     list(project.import_files([shared_data / SAMPLES[0]], subject="S01"))
-    project.set_subject(
-        Subject(
-            id="s01",
-            label="Runner 1",
-            mass_kg=71.5,
-            height_m=1.78,
-            sex="F",
-            leg_length_m={"Left": 0.9},
-        )
-    )
-    project.set_trial_info("gait-pig", session="2026-11-23", condition="barefoot")
-    edited = (Event(1.25, "Foot Strike", "Left", "user"),)
-    project.set_events("gait-pig", edited)
-    reopened = gaitlab.open_project(tmp_path / "p")
-    trial = reopened.load_trial("gait-pig")
-    assert trial.subject == Subject(
+    runner = Subject(
         id="s01",
         label="Runner 1",
         mass_kg=71.5,
@@ -156,6 +141,13 @@ def test_subjects_events_and_grouping_persist(
         sex="F",
         leg_length_m={"Left": 0.9},
     )
+    project.set_subject(runner)
+    project.set_trial_info("gait-pig", session="2026-11-23", condition="barefoot")
+    edited = (Event(1.25, "Foot Strike", "Left", "user"),)
+    project.set_events("gait-pig", edited)
+    reopened = gaitlab.open_project(tmp_path / "p")
+    trial = reopened.load_trial("gait-pig")
+    assert trial.subject == runner  # rebuilt from disk, compared field by field
     assert (trial.session, trial.condition) == ("2026-11-23", "barefoot")
     assert trial.events == edited
 
