@@ -114,6 +114,8 @@ def check_header(path: Path) -> str:
             )
         handle.seek((param_block - 1) * 512)
         param_header = handle.read(4)
+        n_blocks = max(param_header[2], 1)
+        section = param_header + handle.read(n_blocks * 512 - 4)
     processor_byte = param_header[3]
     if processor_byte not in _PROCESSORS:
         raise C3DReadError(
@@ -128,7 +130,7 @@ def check_header(path: Path) -> str:
             f"the parameter section ({n_param_blocks} blocks) runs past the end of "
             f"the {size}-byte file: the file is truncated",
         )
-    _check_parameter_section(path, param_block, processor_byte, size)
+    _check_parameter_section(path, section, (param_block - 1) * 512, processor_byte)
     data_start = _data_start_block(header, processor_byte)
     if data_start > 0 and (data_start - 1) * 512 > size:
         raise C3DReadError(
@@ -140,7 +142,7 @@ def check_header(path: Path) -> str:
 
 
 def _check_parameter_section(
-    path: Path, param_block: int, processor_byte: int, size: int
+    path: Path, section: bytes, start: int, processor_byte: int
 ) -> None:
     """Walk the parameter entries; refuse a damaged chain before a parser hangs on it.
 
@@ -148,12 +150,6 @@ def _check_parameter_section(
     offset to the next entry (int16, from the offset field). A zero name
     length or offset, or the end of the declared blocks, ends the walk.
     """
-    start = (param_block - 1) * 512
-    with path.open("rb") as handle:
-        handle.seek(start)
-        n_blocks = handle.read(3)[2]
-        handle.seek(start)
-        section = handle.read(min(size - start, max(n_blocks, 1) * 512))
     endian = ">" if processor_byte == 86 else "<"
     position = 4
     while position + 2 <= len(section):

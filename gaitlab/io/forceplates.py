@@ -240,9 +240,12 @@ def compute_forceplate(
         Force, moment at the surface centre, COP and free moment on the
         subject, in the lab frame.
     """
-    channels, notes = _remove_baseline(plate, channels, frames_to_samples, rate_hz)
+    vertical = wrench_in_plate_frame(plate, channels)[0][:, 2]
+    channels, notes = _remove_baseline(
+        plate, channels, vertical, frames_to_samples, rate_hz
+    )
     if not any(note.startswith("baseline removed") for note in notes):
-        channels, more = _remove_unloaded_baseline(plate, channels, rate_hz)
+        channels, more = _remove_unloaded_baseline(channels, vertical, rate_hz)
         notes += more
     force_p, moment_p, cop_p, tz_p, repair_notes = wrench_in_plate_frame(
         plate, channels
@@ -302,11 +305,13 @@ def _subject_sign(vertical: FloatArray) -> tuple[int, str]:
 def _remove_baseline(
     plate: PlateDefinition,
     channels: FloatArray,
+    vertical: FloatArray,
     frames_to_samples: float,
     rate_hz: float,
 ) -> tuple[FloatArray, list[str]]:
     """Subtract the ZERO-range channel means when the plate was unloaded there.
 
+    ``vertical`` is the plate-frame Fz of the uncorrected channels, in N.
     METHODS §1.1 asks to check that the plate was unloaded in the ZERO range.
     The range counts as unloaded when its mean vertical force is below 50 N,
     or when it is a constant offset: the force leaves that level by more than
@@ -322,7 +327,6 @@ def _remove_baseline(
         return channels, [
             f"ZERO frames {first}-{last} lie outside the record: no baseline removed"
         ]
-    vertical = wrench_in_plate_frame(plate, channels)[0][:, 2]
     level = float(np.nanmean(vertical[start:stop]))
     if abs(level) >= COP_THRESHOLD_FLOOR_N:
         excursion = float(np.nanmax(np.abs(vertical - level)))
@@ -342,19 +346,18 @@ def _remove_baseline(
 
 
 def _remove_unloaded_baseline(
-    plate: PlateDefinition, channels: FloatArray, rate_hz: float
+    channels: FloatArray, force: FloatArray, rate_hz: float
 ) -> tuple[FloatArray, list[str]]:
     """Subtract the channel medians over unloaded stretches (no usable ZERO range).
 
     A gaitlab addition to METHODS §1.1, which recommends it for treadmills
     (flight phases): uncorrected channel offsets move the COP by
     offset / Fz, i.e. by decimetres at the start and end of a contact. The
-    unloaded samples are stretches of at least 0.1 s within noise of the
+    unloaded samples (``force``: plate-frame Fz, N) are stretches of at least 0.1 s within noise of the
     lowest force level; nothing is removed when the plate is never clearly
     unloaded (the lowest level is not well below the peak, e.g. quiet
     standing through the whole trial).
     """
-    force = wrench_in_plate_frame(plate, channels)[0][:, 2]
     magnitude = np.abs(force)
     if not np.nanmax(magnitude, initial=0.0) > 4 * COP_THRESHOLD_FLOOR_N:
         return channels, []
