@@ -353,8 +353,8 @@ def _remove_unloaded_baseline(
     A gaitlab addition to METHODS §1.1, which recommends it for treadmills
     (flight phases): uncorrected channel offsets move the COP by
     offset / Fz, i.e. by decimetres at the start and end of a contact. The
-    unloaded samples (``force``: plate-frame Fz, N) are stretches of at least 0.1 s within noise of the
-    lowest force level; nothing is removed when the plate is never clearly
+    unloaded samples (``force``: plate-frame Fz, N) are the middle halves of
+    stretches of at least 0.1 s within noise of the lowest force level; nothing is removed when the plate is never clearly
     unloaded (the lowest level is not well below the peak, e.g. quiet
     standing through the whole trial).
     """
@@ -366,7 +366,7 @@ def _remove_unloaded_baseline(
     low, peak = float(np.percentile(vertical, 5)), float(np.nanmax(vertical))
     noise = float(np.median(np.abs(np.diff(vertical)))) / 0.6745 / np.sqrt(2)
     near_low = np.abs(vertical - low) < max(10.0, 5 * noise)
-    unloaded = _runs_at_least(near_low, int(np.ceil(0.1 * rate_hz)))
+    unloaded = _runs_at_least(near_low, int(np.ceil(0.1 * rate_hz)), central=True)
     if not unloaded.any() or peak - low < 200.0 or abs(low) > 0.5 * (peak - low):
         return channels, []
     baseline = np.median(channels[unloaded], axis=0)
@@ -377,14 +377,22 @@ def _remove_unloaded_baseline(
     ]
 
 
-def _runs_at_least(mask: npt.NDArray[np.bool_], length: int) -> npt.NDArray[np.bool_]:
-    """The True samples of ``mask`` that belong to runs of at least ``length``."""
+def _runs_at_least(
+    mask: npt.NDArray[np.bool_], length: int, *, central: bool = False
+) -> npt.NDArray[np.bool_]:
+    """The True samples of ``mask`` that belong to runs of at least ``length``.
+
+    With ``central``, only the middle half of each run: the edges of an
+    unloaded stretch are the tails of the contacts around it (on a treadmill,
+    where flights last about 0.1 s, they bias the baseline by several N).
+    """
     padded = np.concatenate([[0], mask.astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(padded))
     keep = np.zeros(mask.size, dtype=bool)
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         if stop - start >= length:
-            keep[start:stop] = True
+            trim = (stop - start) // 4 if central else 0
+            keep[start + trim : stop - trim] = True
     return keep
 
 
