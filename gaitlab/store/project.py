@@ -8,6 +8,7 @@ write the same project at once, and a second writer gets a clear
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -29,7 +30,9 @@ from gaitlab.core.errors import (
     ProjectError,
     ProjectLockedError,
 )
+from gaitlab.core.results import Result
 from gaitlab.core.trial import Event, Subject, Trial
+from gaitlab.store._resultfile import read_results_file, write_results_file
 from gaitlab.store._trialfile import (
     atomic_h5,
     read_events_file,
@@ -52,6 +55,9 @@ __all__ = [
 
 _INDEX = "project.h5"
 _LOCK = "project.lock"
+
+STATIC_TRIAL_PATTERN = re.compile(r"static|standing|stand|neutral|calib", re.IGNORECASE)
+"""Trial labels that mark a static (standing) trial."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,7 @@ class Project:
         self.created_utc = ""
         self._trials: dict[str, TrialRecord] = {}
         self._subjects: dict[str, Subject] = {}
+        self._settings: dict[str, Any] = {}
         self.problems: list[str] = []
 
     # ---- Public API: reading
@@ -313,11 +320,15 @@ class Project:
             self.created_utc = str(f.attrs["created_utc"])
             trials = json.loads(f["trials"].asstr()[()])
             subjects = json.loads(f["subjects"].asstr()[()])
+            settings = (
+                json.loads(f["settings"].asstr()[()]) if "settings" in f else {}
+            )
         self._trials = {
             t["trial_id"]: TrialRecord(**{**t, "warnings": tuple(t["warnings"])})
             for t in trials
         }
         self._subjects = {s["id"]: Subject(**s) for s in subjects}
+        self._settings = settings
         self.problems = []
         self._recover_orphans()
 
@@ -527,6 +538,90 @@ class Project:
                 tuple(sorted(events, key=lambda e: e.time_s)),
             )
 
+    # ---- Public API: settings, static trials, results
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Project settings (JSON-able): ``pipeline``, ``markers``, ``static_trials``."""
+        return json.loads(json.dumps(self._settings))
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store one JSON-able setting in the project (None removes it)."""
+        json.dumps(value)  # refuse what cannot be stored before taking the lock
+        with self._writer_lock():
+            self.reload()
+            if value is None:
+                self._settings.pop(key, None)
+            else:
+                self._settings[key] = value
+            self._write_index()
+
+    def static_trial_for(self, trial_id: str) -> str | None:
+        """The static (standing) trial used as reference for ``trial_id``.
+
+        Set by hand with :meth:`set_static_trial`; otherwise the trial of the
+        same subject whose label matches ``static``/``standing`` (same session
+        preferred, then the most recently imported). A static trial has none.
+        """
+        record = self.record(trial_id)
+        chosen = self._settings.get("static_trials", {})
+        if trial_id in chosen:
+            return chosen[trial_id] or None
+        if STATIC_TRIAL_PATTERN.search(record.label):
+            return None
+        candidates = [
+            r
+            for r in self._trials.values()
+            if r.subject_id == record.subject_id
+            and r.trial_id != trial_id
+            and STATIC_TRIAL_PATTERN.search(r.label)
+        ]
+        if not candidates:
+            return None
+        candidates.sort(
+            key=lambda r: (r.session == record.session, r.imported_utc), reverse=True
+        )
+        return candidates[0].trial_id
+
+    def set_static_trial(self, trial_id: str, static_id: str | None) -> None:
+        """Choose the static trial of ``trial_id`` by hand (None: no static trial)."""
+        self.record(trial_id)
+        if static_id is not None:
+            self.record(static_id)
+        with self._writer_lock():
+            self.reload()
+            chosen = self._settings.setdefault("static_trials", {})
+            chosen[trial_id] = static_id or ""
+            self._write_index()
+
+    def is_static(self, trial_id: str) -> bool:
+        """True when the trial is a static (standing) trial by its label."""
+        return bool(STATIC_TRIAL_PATTERN.search(self.record(trial_id).label))
+
+    def events_digest(self, trial_id: str) -> str:
+        """SHA-256 of the trial's edited events file, or ``"c3d"`` if never edited."""
+        path = self._events_path(trial_id)
+        if not path.exists():
+            return "c3d"
+        events = read_events_file(path)
+        text = json.dumps([asdict(e) for e in events], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def load_results(self, trial_id: str) -> dict[str, Result]:
+        """The stored analysis results of a trial, by plugin name (may be empty)."""
+        self.record(trial_id)
+        return read_results_file(self.results_path(trial_id))
+
+    def write_results(self, trial_id: str, results: dict[str, Result]) -> None:
+        """Replace the stored analysis results of a trial."""
+        self.record(trial_id)
+        with self._writer_lock():
+            write_results_file(self.results_path(trial_id), trial_id, results)
+
+    def results_path(self, trial_id: str) -> Path:
+        """File holding a trial's analysis results."""
+        return self.path / "results" / f"{trial_id}.h5"
+
     # ---- Private
 
     def _trial_path(self, trial_id: str) -> Path:
@@ -581,6 +676,7 @@ class Project:
             f.attrs["last_written_by"] = f"gaitlab {__version__}"
             f["trials"] = json.dumps([asdict(r) for r in self._trials.values()])
             f["subjects"] = json.dumps([asdict(s) for s in self._subjects.values()])
+            f["settings"] = json.dumps(self._settings, sort_keys=True)
 
     def _recover_orphans(self) -> None:
         """Index trial files committed before a crash stopped the index update."""

@@ -10,6 +10,12 @@ A project is a folder::
       project.lock        held (flock) by the one process writing the project
       trials/<id>.h5      one trial's raw data, write-once (see _trialfile)
       events/<id>.h5      events edited after import (absent until edited)
+      results/<id>.h5     analysis results with provenance (see _resultfile)
+
+The index also holds the project settings (dataset "settings", JSON): the
+pipeline (plugins and parameters), the marker mapping and the static trial
+of each trial. Projects written before settings and results existed simply
+lack them; they read as empty.
 
 Every file is replaced atomically (write ``.tmp``, fsync, rename). Trial files
 describe themselves (identity and source in their attributes), so a trial
@@ -22,8 +28,14 @@ refused with :class:`~gaitlab.core.errors.FormatVersionError`.
 
 from __future__ import annotations
 
-__all__ = ["FORMAT_VERSION", "PROJECT_FORMAT_NAME", "TRIAL_FORMAT_NAME"]
+__all__ = [
+    "FORMAT_VERSION",
+    "PROJECT_FORMAT_NAME",
+    "RESULTS_FORMAT_NAME",
+    "TRIAL_FORMAT_NAME",
+]
 
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
+RESULTS_FORMAT_NAME = "gaitlab-results"
 FORMAT_VERSION = 1

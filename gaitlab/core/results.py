@@ -1,0 +1,286 @@
+"""What analyses produce: series, metrics, events, and where they came from.
+
+A plugin fills a :class:`Result` (``add_series``, ``add_metric``,
+``add_event``, ``note``); the runner checks it against the plugin's
+declaration, attaches the declared units and a :class:`Provenance`, and
+stores it in the project. Everything is in SI units except angles, which
+analyses report in degrees and declare as ``"deg"``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gaitlab.core.trial import Event
+
+__all__ = [
+    "STATUSES",
+    "Metric",
+    "MetricSpec",
+    "Provenance",
+    "Result",
+    "Series",
+    "SeriesSpec",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+STATUSES = ("ok", "skipped", "failed")
+"""Outcome of one plugin on one trial."""
+
+METRIC_STATUSES = ("ok", "warning", "unclean", "invalid")
+"""Status of one metric value: ``warning`` = outside the plausible range,
+``unclean`` = computed on a contact that was not clean (METHODS §1.8),
+``invalid`` = could not be computed (value NaN, reason in ``message``)."""
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """Declaration of a time series a plugin produces.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, ``^[a-z][a-z0-9_]*$``.
+    unit : str
+        Unit of the values (``"m"``, ``"N"``, ``"deg"`` ...).
+    description : str
+        Definition in words, shown in the GUI and the export sidecar.
+    """
+
+    name: str
+    unit: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """Declaration of a metric a plugin produces.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, ``^[a-z][a-z0-9_]*$``.
+    unit : str
+        Unit of the values.
+    description : str
+        Definition in words (what, between which instants, normalised how).
+    per_step : bool
+        True when the plugin reports one value per step (foot contact),
+        False for one value per trial.
+    """
+
+    name: str
+    unit: str
+    description: str = ""
+    per_step: bool = True
+
+
+@dataclass(frozen=True)
+class Series:
+    """A sampled signal a plugin produced.
+
+    Attributes
+    ----------
+    values : ndarray, shape (n_samples, ...)
+        Time-first values; NaN where undefined.
+    rate_hz : float
+        Sampling rate in Hz.
+    t0_s : float
+        Time of the first sample in seconds (trial clock).
+    unit : str
+        Unit of the values.
+    description : str
+        Definition in words.
+    """
+
+    values: FloatArray
+    rate_hz: float
+    t0_s: float = 0.0
+    unit: str = ""
+    description: str = ""
+
+    @property
+    def time(self) -> FloatArray:
+        """Time of each sample in seconds, shape (n_samples,)."""
+        return self.t0_s + np.arange(len(self.values)) / self.rate_hz
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One value of a metric.
+
+    Attributes
+    ----------
+    name : str
+        The declared metric name.
+    value : float
+        The value (NaN when it could not be computed; ``message`` says why).
+    unit : str
+        Unit; filled from the declaration by the runner.
+    side : str
+        ``"Left"``, ``"Right"`` or ``""`` (trial-level or both sides).
+    step : int or None
+        1-based step (foot contact) number within the trial, in time order
+        across both feet; None for a trial-level value.
+    time_s : float or None
+        When: the initial contact of the step, or None.
+    status : str
+        One of ``ok``, ``warning``, ``unclean``, ``invalid``.
+    message : str
+        Why the status is not ``ok``.
+    """
+
+    name: str
+    value: float
+    unit: str = ""
+    side: str = ""
+    step: int | None = None
+    time_s: float | None = None
+    status: str = "ok"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a stored result came from (filled by the runner, never by a plugin).
+
+    Attributes
+    ----------
+    plugin, plugin_version : str
+        Name and version of the plugin.
+    plugin_source : str
+        ``builtin:<file>@sha256:<hex>``, ``dist:<distribution>==<version>`` or
+        ``file:<path>@sha256:<hex>``.
+    parameters : dict
+        Parameter values used (defaults included).
+    inputs_digest : str
+        SHA-256 over everything the result depends on: trial data, events,
+        subject, static trial, marker mapping, parameters, plugin version and
+        source, and the digests of the upstream results.
+    upstream : dict
+        Digest of each upstream result used, by plugin name.
+    gaitlab_version : str
+        Version of gaitlab that ran the plugin.
+    created_utc : str
+        ISO 8601 time of the run.
+    duration_s : float
+        Time the plugin took, in seconds.
+    """
+
+    plugin: str
+    plugin_version: str
+    plugin_source: str
+    parameters: dict[str, Any]
+    inputs_digest: str
+    upstream: dict[str, str]
+    gaitlab_version: str
+    created_utc: str
+    duration_s: float
+
+
+@dataclass
+class Result:
+    """The output of one plugin on one trial.
+
+    A plugin creates an empty ``Result()``, adds what it computed and returns
+    it. Units come from the plugin's declaration, so a plugin only passes a
+    ``unit`` to assert it.
+
+    Examples
+    --------
+    >>> result = Result()
+    >>> result.add_metric("contact_time", 0.2356, step=1, side="Right", time_s=0.05)
+    >>> result.metrics[0].value
+    0.2356
+    """
+
+    status: str = "ok"
+    message: str = ""
+    series: dict[str, Series] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    provenance: Provenance | None = None
+
+    def add_series(
+        self,
+        name: str,
+        values: npt.ArrayLike,
+        *,
+        rate_hz: float,
+        t0_s: float = 0.0,
+        unit: str = "",
+    ) -> None:
+        """Add a time series (time-first array) sampled at ``rate_hz`` from ``t0_s``."""
+        array = np.asarray(values, dtype=float)
+        if array.ndim == 0:
+            raise ValueError(f"series {name!r} must have a time axis")
+        self.series[name] = Series(array, float(rate_hz), float(t0_s), unit)
+
+    def add_metric(
+        self,
+        name: str,
+        value: float,
+        *,
+        side: str = "",
+        step: int | None = None,
+        time_s: float | None = None,
+        status: str = "ok",
+        message: str = "",
+        unit: str = "",
+    ) -> None:
+        """Add one metric value (per step when ``step`` is given).
+
+        A non-finite value is stored as NaN with status ``invalid``; pass a
+        ``message`` saying why it could not be computed.
+        """
+        value = float(value)
+        if not math.isfinite(value):
+            value = math.nan
+            status = "invalid"
+            message = message or "could not be computed"
+        if status not in METRIC_STATUSES:
+            raise ValueError(
+                f"metric status must be one of {METRIC_STATUSES}, got {status!r}"
+            )
+        if side not in ("", "Left", "Right"):
+            raise ValueError(f"side must be 'Left', 'Right' or '', got {side!r}")
+        self.metrics.append(
+            Metric(
+                name,
+                value,
+                unit,
+                side,
+                None if step is None else int(step),
+                None if time_s is None else float(time_s),
+                status,
+                message,
+            )
+        )
+
+    def add_event(
+        self, time_s: float, label: str, context: str = "General", origin: str = ""
+    ) -> None:
+        """Add an event (``origin`` defaults to ``plugin:<name>`` when stored)."""
+        self.events.append(Event(float(time_s), label, context, origin))
+
+    def note(self, text: str) -> None:
+        """Record a remark for the researcher (approximation used, data issue ...)."""
+        self.notes.append(text)
+
+    def metric_values(self, name: str, *, side: str | None = None) -> FloatArray:
+        """Values of one metric in step order (NaN kept), optionally one side."""
+        return np.array(
+            [
+                m.value
+                for m in self.metrics
+                if m.name == name and (side is None or m.side == side)
+            ],
+            dtype=float,
+        )

@@ -1,0 +1,252 @@
+"""What a plugin sees of a trial: data by anatomical landmark, results, static trial.
+
+:class:`TrialView` wraps a loaded :class:`~gaitlab.core.trial.Trial` with
+the project's marker mapping, the results of the plugins that ran before,
+and the subject's static (standing) trial. Its arrays are read-only: a
+plugin cannot change the trial it analyses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gaitlab.core.contacts import Contact, contacts_from_events
+from gaitlab.core.context import Skip
+from gaitlab.core.kinetics import (
+    GroundReaction,
+    Progression,
+    combine_plates,
+    find_progression,
+)
+from gaitlab.core.landmarks import MarkerMap
+from gaitlab.core.results import Result
+from gaitlab.core.trial import (
+    AnalogSet,
+    Event,
+    ForcePlate,
+    MarkerSet,
+    Subject,
+    Trial,
+)
+
+__all__ = ["MissingInput", "TrialView"]
+
+FloatArray = npt.NDArray[np.float64]
+
+PELVIS_LANDMARKS = ("l_asis", "r_asis", "l_psis", "r_psis")
+
+
+class MissingInput(Skip):
+    """A declared input is absent; the message says which and what was tried."""
+
+
+class TrialView:
+    """A read-only view of one trial for analysis plugins.
+
+    Parameters
+    ----------
+    trial : Trial
+        The loaded trial (its arrays are made read-only).
+    marker_map : MarkerMap or None
+        Landmark resolution; None builds one from the labels (preset detected).
+    results : mapping of str to Result
+        Results of plugins that ran before (by plugin name).
+    static : TrialView or None
+        The subject's static standing trial, if one is known.
+    """
+
+    def __init__(
+        self,
+        trial: Trial,
+        *,
+        marker_map: MarkerMap | None = None,
+        results: Mapping[str, Result] | None = None,
+        static: TrialView | None = None,
+    ) -> None:
+        _freeze(trial)
+        self._trial = trial
+        self.marker_map = marker_map or MarkerMap(trial.markers.labels)
+        self._results: dict[str, Result] = dict(results or {})
+        self.static = static
+
+    # ---- identity and raw data
+
+    @property
+    def id(self) -> str:
+        """Trial id in the project ("" for a file read directly)."""
+        return self._trial.id
+
+    @property
+    def label(self) -> str:
+        """Display name (the C3D file's stem)."""
+        return self._trial.label
+
+    @property
+    def subject(self) -> Subject | None:
+        """The subject record (mass, height, sex, leg length, extra)."""
+        return self._trial.subject
+
+    @property
+    def markers(self) -> MarkerSet:
+        """Marker trajectories in m, lab frame (read-only)."""
+        return self._trial.markers
+
+    @property
+    def analogs(self) -> AnalogSet:
+        """Analog channels (read-only)."""
+        return self._trial.analogs
+
+    @property
+    def forceplates(self) -> tuple[ForcePlate, ...]:
+        """Force plates with samples (GRF on the subject, lab frame)."""
+        return tuple(p for p in self._trial.forceplates if p.n_samples > 0)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The trial's events: from the file, or as edited in the project."""
+        return self._trial.events
+
+    @property
+    def up(self) -> FloatArray:
+        """Unit vector of the lab's upward vertical."""
+        return self._trial.up_axis
+
+    @property
+    def marker_time(self) -> FloatArray:
+        """Time of each marker frame in s."""
+        return self._trial.markers.time
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The trial's metadata (manufacturer, warnings ...)."""
+        return self._trial.meta
+
+    # ---- landmarks
+
+    def has_landmark(self, name: str) -> bool:
+        """True when the landmark resolves to markers of this trial."""
+        return self.marker_map.resolve(name) is not None
+
+    def landmark(self, name: str) -> FloatArray:
+        """Trajectory of an anatomical landmark, shape (n_frames, 3), in m.
+
+        Raises
+        ------
+        MissingInput
+            When no marker of this trial maps to the landmark; the message
+            names the labels that were tried.
+        """
+        position = self.marker_map.position(self._trial.markers, name)
+        if position is None:
+            raise MissingInput(self.marker_map.missing_message(name))
+        position.flags.writeable = False
+        return position
+
+    def landmark_or_none(self, name: str) -> FloatArray | None:
+        """Trajectory of a landmark, or None when it is not available."""
+        return self.landmark(name) if self.has_landmark(name) else None
+
+    # ---- force plates and progression
+
+    @cached_property
+    def grf(self) -> GroundReaction | None:
+        """Ground reaction summed over the plates (None without plates).
+
+        The COP threshold uses the subject's mass when known (METHODS §1.7).
+        """
+        mass = self.subject.mass_kg if self.subject is not None else None
+        return combine_plates(self.forceplates, self.up, mass)
+
+    @cached_property
+    def progression(self) -> Progression:
+        """Direction of progression found from markers and forces (METHODS §5.1)."""
+        pelvis = [self.landmark_or_none(n) for n in PELVIS_LANDMARKS]
+        present = [p for p in pelvis if p is not None]
+        centre = _nanmean_points(present) if present else None
+        if centre is None and self.has_landmark("sacrum"):
+            centre = self.landmark("sacrum")
+        facing = None
+        if all(p is not None for p in pelvis):
+            l_asis, r_asis, l_psis, r_psis = pelvis
+            facing = 0.5 * (l_asis + r_asis) - 0.5 * (l_psis + r_psis)  # type: ignore[operator]
+        elif self.has_landmark("sacrum") and pelvis[0] is not None and pelvis[1] is not None:
+            facing = 0.5 * (pelvis[0] + pelvis[1]) - self.landmark("sacrum")
+        return find_progression(
+            self.up, pelvis_centre=centre, facing=facing, grf=self.grf
+        )
+
+    # ---- results of other plugins
+
+    def has_result(self, plugin: str) -> bool:
+        """True when the plugin ran on this trial with status ok."""
+        result = self._results.get(plugin)
+        return result is not None and result.status == "ok"
+
+    def result(self, plugin: str) -> Result:
+        """The result of a plugin that ran before this one.
+
+        Raises
+        ------
+        MissingInput
+            When it did not run or did not succeed (its reason is given).
+        """
+        result = self._results.get(plugin)
+        if result is None:
+            raise MissingInput(f"the result of {plugin!r} is not available (not run)")
+        if result.status != "ok":
+            raise MissingInput(
+                f"{plugin!r} was {result.status} on this trial: {result.message}"
+            )
+        return result
+
+    def contacts(self) -> list[Contact]:
+        """Foot contacts, numbered in time order (the ``step`` of per-step metrics).
+
+        From the ``gait_events`` plugin's result when it ran (with its clean
+        flags), otherwise from the trial's own Foot Strike / Foot Off events.
+        """
+        if self.has_result("gait_events"):
+            result = self.result("gait_events")
+            clean = {
+                m.time_s: m.value >= 0.5
+                for m in result.metrics
+                if m.name == "contact_clean" and m.time_s is not None
+            }
+            return contacts_from_events(result.events, clean)
+        return contacts_from_events(self.events)
+
+    def body_mass_kg(self) -> float | None:
+        """Body mass for normalisation: force-derived when available (METHODS §3.5).
+
+        The ``body_mass`` plugin's trial value if it ran, else the subject's
+        recorded mass, else None.
+        """
+        if self.has_result("body_mass"):
+            values = self.result("body_mass").metric_values("body_mass")
+            if values.size and np.isfinite(values[0]):
+                return float(values[0])
+        if self.subject is not None and self.subject.mass_kg:
+            return float(self.subject.mass_kg)
+        return None
+
+
+def _freeze(trial: Trial) -> None:
+    """Make the trial's arrays read-only."""
+    arrays = [trial.markers.data, trial.analogs.data, trial.up_axis]
+    for plate in trial.forceplates:
+        arrays += [plate.force, plate.moment, plate.cop, plate.free_moment, plate.corners]
+    for array in arrays:
+        array.flags.writeable = False
+
+
+def _nanmean_points(points: list[FloatArray]) -> FloatArray:
+    stack = np.stack(points)
+    count = np.sum(np.isfinite(stack), axis=0)
+    total = np.nansum(stack, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
