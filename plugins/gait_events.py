@@ -253,14 +253,21 @@ def _is_treadmill(trial: TrialView) -> bool:
 
 
 def _noise_sd(vertical: np.ndarray, t0: float, rate_hz: float) -> float:
-    """SD of the vertical force over unloaded stretches (below T0, ≥ 20 ms)."""
+    """SD of the vertical force over unloaded stretches (below T0, ≥ 20 ms).
+
+    Only the middle half of each stretch counts: its edges are the tails of
+    the neighbouring contacts, not noise.
+    """
     quiet = np.abs(vertical) < t0
-    minimum = max(2, int(MIN_FLIGHT_S * rate_hz))
-    stretches = [vertical[a:b] for a, b in runs(quiet) if b - a >= minimum]
+    minimum = max(4, int(MIN_FLIGHT_S * rate_hz))
+    stretches = [
+        vertical[a + (b - a) // 4 : b - (b - a) // 4]
+        for a, b in runs(quiet)
+        if b - a >= minimum
+    ]
     if not stretches:
         return np.nan
-    samples = np.concatenate([s - s.mean() for s in stretches])
-    return float(samples.std())
+    return float(np.concatenate(stretches).std())
 
 
 def _episodes(

@@ -12,12 +12,32 @@ import sys
 from collections.abc import Sequence
 
 from gaitlab._version import __version__
-from gaitlab.cli import cmd_demo, cmd_import, cmd_info, cmd_inspect
+from gaitlab.cli import (
+    cmd_demo,
+    cmd_export,
+    cmd_import,
+    cmd_info,
+    cmd_inspect,
+    cmd_markers,
+    cmd_plugins,
+    cmd_run,
+    cmd_static,
+)
 from gaitlab.core.errors import GaitlabError
 
 __all__ = ["main"]
 
-_COMMANDS = (cmd_import, cmd_info, cmd_inspect, cmd_demo)
+_COMMANDS = (
+    cmd_import,
+    cmd_run,
+    cmd_export,
+    cmd_plugins,
+    cmd_static,
+    cmd_markers,
+    cmd_info,
+    cmd_inspect,
+    cmd_demo,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

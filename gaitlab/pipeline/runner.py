@@ -47,6 +47,7 @@ __all__ = [
     "marker_map_for",
     "project_pipeline",
     "run_pipeline",
+    "run_plugins",
     "trial_state",
 ]
 
@@ -288,30 +289,69 @@ def analyse_trial(
         static=_static_view(project, state),
     )
     results = dict(stored)
-    for name in to_run:
+    results.update(
+        run_plugins(view, plan, to_run, digests=digests, is_cancelled=is_cancelled)
+    )
+    if write:
+        write_results_file(project.results_path(trial_id), trial_id, results)
+    return results, to_run
+
+
+def run_plugins(
+    view: TrialView,
+    plan: Plan,
+    names: Iterable[str],
+    *,
+    digests: Mapping[str, str] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> dict[str, Result]:
+    """Call planned plugins in order on one view; each result gets its provenance.
+
+    Each result is added to the view as it is made, so later plugins see it.
+
+    Parameters
+    ----------
+    view : TrialView
+        The trial (and any earlier results).
+    plan : Plan
+        Planned plugins and parameters.
+    names : iterable of str
+        Plugins to call (run in the plan's order).
+    digests : mapping of str to str or None
+        Inputs digest per plugin (None: the results are not from a project).
+    is_cancelled : callable or None
+        Checked between plugins.
+
+    Returns
+    -------
+    results : dict of str to Result
+    """
+    digests = digests or {}
+    chosen = set(names)
+    results = {}
+    for name in plan.names:
+        if name not in chosen:
+            continue
         if is_cancelled is not None and is_cancelled():
             raise Cancelled("cancelled by the user")
         spec = plan.spec(name)
         params = plan.params[name]
-        ctx = RunContext(name, is_cancelled=is_cancelled)
         start = time.perf_counter()
-        result = call_plugin(spec, view, params, ctx)
+        result = call_plugin(spec, view, params, RunContext(name, is_cancelled=is_cancelled))
         result.provenance = Provenance(
             plugin=name,
             plugin_version=spec.version,
             plugin_source=spec.source,
             parameters=dict(params),
-            inputs_digest=digests[name],
+            inputs_digest=digests.get(name, ""),
             upstream={u: digests[u] for u in spec.upstream if u in digests},
             gaitlab_version=__version__,
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
             duration_s=time.perf_counter() - start,
         )
         results[name] = result
-        view._results[name] = result
-    if write:
-        write_results_file(project.results_path(trial_id), trial_id, results)
-    return results, to_run
+        view.add_result(name, result)
+    return results
 
 
 def run_pipeline(
@@ -336,7 +376,8 @@ def run_pipeline(
     project : Project
         The project.
     trial_ids : iterable of str or None
-        Trials to analyse (None: every trial).
+        Trials to analyse (None: every trial except static trials, which
+        serve as references).
     plugins : iterable of str or None
         Run these plugins (and whatever stale input they need); None: all.
     only_stale : bool
@@ -354,9 +395,12 @@ def run_pipeline(
     config = config or project_pipeline(project, report)
     plugins = None if plugins is None else list(plugins)
     plan = config.plan(report, only=plugins)
-    ids = list(project.trial_ids if trial_ids is None else trial_ids)
-    for trial_id in ids:
-        project.record(trial_id)
+    if trial_ids is None:
+        ids = [t for t in project.trial_ids if not project.is_static(t)]
+    else:
+        ids = list(trial_ids)
+        for trial_id in ids:
+            project.record(trial_id)
     total = len(ids)
     with project._writer_lock():
         if project.settings.get("pipeline") != config.to_json():

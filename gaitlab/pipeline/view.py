@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.body import BodyPoints, body_points
 from gaitlab.core.contacts import Contact, contacts_from_events
 from gaitlab.core.context import Skip
 from gaitlab.core.kinetics import (
@@ -151,6 +152,26 @@ class TrialView:
         """Trajectory of a landmark, or None when it is not available."""
         return self.landmark(name) if self.has_landmark(name) else None
 
+    @cached_property
+    def body(self) -> BodyPoints:
+        """Joint centres and reference points of the body (gaitlab.core.body rules).
+
+        Uses the subject's leg length, stature, sex and ``extra`` widths when
+        recorded; ``body.notes`` lists the approximations made and
+        ``body.missing`` what could not be computed and why.
+        """
+        subject = self.subject
+        legs = subject.leg_length_m if subject is not None else {}
+        lengths = [v for v in legs.values() if v]
+        extra = subject.extra if subject is not None else {}
+        return body_points(
+            self.landmark_or_none,
+            leg_length_m=float(np.mean(lengths)) if lengths else None,
+            height_m=subject.height_m if subject is not None else None,
+            sex=subject.sex if subject is not None else None,
+            extra={k: float(v) for k, v in extra.items() if isinstance(v, int | float)},
+        )
+
     # ---- force plates and progression
 
     @cached_property
@@ -203,6 +224,10 @@ class TrialView:
                 f"{plugin!r} was {result.status} on this trial: {result.message}"
             )
         return result
+
+    def add_result(self, plugin: str, result: Result) -> None:
+        """Make a result visible to the plugins that run next (used by the runner)."""
+        self._results[plugin] = result
 
     def contacts(self) -> list[Contact]:
         """Foot contacts, numbered in time order (the ``step`` of per-step metrics).

@@ -1,0 +1,126 @@
+"""``gaitlab run PROJECT``: run the analysis pipeline on a project's trials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from gaitlab.pipeline.discovery import discover
+from gaitlab.pipeline.runner import RunEvent, project_pipeline, run_pipeline
+from gaitlab.pipeline.spec import PluginError
+from gaitlab.store.project import open_project
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run the analysis pipeline on a project",
+        description=(
+            "Run the project's pipeline (every built-in plugin by default) on its "
+            "trials, in parallel processes, and store the results with their "
+            "provenance. The pipeline and its parameters are saved in the "
+            "project. Exit status 1 if a plugin failed on a trial."
+        ),
+    )
+    parser.add_argument("project", type=Path, help="project folder")
+    parser.add_argument(
+        "--plugins", nargs="+", metavar="NAME", help="run only these plugins"
+    )
+    parser.add_argument(
+        "--trials", nargs="+", metavar="ID", help="analyse only these trials"
+    )
+    parser.add_argument(
+        "--only-stale",
+        action="store_true",
+        help="only results that are missing or out of date",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="PLUGIN.PARAM=VALUE",
+        help="change a parameter of the project's pipeline (JSON value), e.g. "
+        "gait_events.threshold_n=30",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel processes (default: all CPUs)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the pipeline, print what was skipped or failed, return 1 on failures."""
+    from tqdm import tqdm
+
+    project = open_project(args.project)
+    report = discover()
+    config = project_pipeline(project, report)
+    for setting in args.settings:
+        plugin, params = _parse_setting(setting, config)
+        config = config.with_params(plugin, params)
+    events = run_pipeline(
+        project,
+        args.trials,
+        plugins=args.plugins,
+        only_stale=args.only_stale,
+        workers=args.workers,
+        config=config,
+    )
+    trials: list[RunEvent] = []
+    bar = None
+    for event in events:
+        if event.kind == "started":
+            bar = tqdm(total=event.total, unit="trial", disable=args.quiet, file=sys.stderr)
+        elif event.kind == "trial":
+            trials.append(event)
+            if bar is not None:
+                bar.set_postfix_str(event.trial_id[-30:])
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return _print_summary(trials, report)
+
+
+def _parse_setting(text: str, config: Any) -> tuple[str, dict[str, Any]]:
+    name, _, value = text.partition("=")
+    plugin, _, param = name.partition(".")
+    if not plugin or not param or not value:
+        raise PluginError(f"--set {text!r}: expected PLUGIN.PARAM=VALUE")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    step = config.step(plugin)
+    params = dict(step.params) if step is not None else {}
+    params[param] = parsed
+    return plugin, params
+
+
+def _print_summary(trials: list[RunEvent], report: Any) -> int:
+    counts: Counter[str] = Counter()
+    for event in trials:
+        counts.update(event.statuses.values())
+        if event.error:
+            counts["error"] += 1
+    ran = sum(1 for e in trials if e.statuses)
+    print(
+        f"{len(trials)} trials ({ran} analysed, {len(trials) - ran} up to date): "
+        f"{counts['ok']} results ok, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed" + (f", {counts['error']} trials unreadable" if counts["error"] else "")
+    )
+    for event in trials:
+        if event.error:
+            print(f"  {event.trial_id}: not analysed: {event.error}")
+        for plugin, status in event.statuses.items():
+            if status != "ok":
+                print(f"  {event.trial_id}: {plugin} {status}: {event.messages.get(plugin, '')}")
+    for failure in report.failures:
+        print(f"  plugin not loaded: {failure.source}: {failure.error}")
+    return 1 if counts["failed"] or counts["error"] else 0
