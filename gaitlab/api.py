@@ -26,6 +26,16 @@ versioning: names are only added, never changed, within a major version.
 
 from __future__ import annotations
 
+from gaitlab.core.anthropometry import foot_length_m, hat_parameters, segment_parameters
+from gaitlab.core.body import (
+    BodyPoints,
+    ComEstimate,
+    best_com,
+    full_body_com,
+    pelvis_com,
+    pelvis_offset_from_static,
+    running_com,
+)
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, Contact, contacts_from_events
 from gaitlab.core.context import Cancelled, RunContext, Skip
 from gaitlab.core.geometry import (
@@ -44,6 +54,16 @@ from gaitlab.pipeline.spec import Param, plugin
 from gaitlab.pipeline.view import MissingInput, TrialView
 
 __all__ = [
+    "BodyPoints",
+    "ComEstimate",
+    "best_com",
+    "foot_length_m",
+    "full_body_com",
+    "hat_parameters",
+    "pelvis_com",
+    "pelvis_offset_from_static",
+    "running_com",
+    "segment_parameters",
     "FOOT_OFF",
     "FOOT_STRIKE",
     "GRAVITY",
