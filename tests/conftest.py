@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,40 @@ def shared_data() -> Path:
             "to the shared/data folder to run these tests)"
         )
     return _SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never read or write the real user's plugins and settings."""
+    home = tmp_path_factory.getbasetemp() / "user-folders"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("GAITLAB_PLUGIN_PATH", raising=False)
+
+
+@pytest.fixture
+def plugin_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder on GAITLAB_PLUGIN_PATH; discovery is refreshed before and after."""
+    from gaitlab.pipeline.discovery import refresh
+
+    folder = tmp_path / "user-plugins"
+    folder.mkdir()
+    monkeypatch.setenv("GAITLAB_PLUGIN_PATH", str(folder))
+    refresh()
+    yield folder
+    monkeypatch.delenv("GAITLAB_PLUGIN_PATH")
+    refresh()
+
+
+DEMO_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_files() -> list[Path]:
+    """The bundled synthetic demo trials (data/*.c3d)."""
+    files = sorted(DEMO_DATA.glob("*.c3d"))
+    assert files, f"no demo trials in {DEMO_DATA}"
+    return files

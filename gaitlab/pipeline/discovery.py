@@ -85,11 +85,11 @@ class DiscoveryReport:
     failures: list[PluginFailure] = field(default_factory=list)
 
     def get(self, name: str) -> PluginSpec:
-        """One plugin by name; KeyError lists the known names."""
+        """One plugin by name; PluginError lists the known names."""
         try:
             return self.specs[name]
         except KeyError:
-            raise KeyError(
+            raise PluginError(
                 f"no plugin {name!r}; plugins are: {', '.join(self.specs) or '(none)'}"
             ) from None
 

@@ -380,6 +380,7 @@ def run_pipeline(
         serve as references).
     plugins : iterable of str or None
         Run these plugins (and whatever stale input they need); None: all.
+        An installed plugin not yet in the pipeline is added to it.
     only_stale : bool
         Skip results that are up to date.
     workers : int or None
@@ -394,6 +395,9 @@ def run_pipeline(
     report = discover()
     config = config or project_pipeline(project, report)
     plugins = None if plugins is None else list(plugins)
+    for name in plugins or ():
+        if config.step(name) is None and name in report.specs:
+            config = config.with_params(name, {})
     plan = config.plan(report, only=plugins)
     if trial_ids is None:
         ids = [t for t in project.trial_ids if not project.is_static(t)]
