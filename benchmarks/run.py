@@ -1,13 +1,21 @@
-"""Import benchmarks (issue 2): run with ``python benchmarks/run.py``.
+"""Benchmarks: ``python benchmarks/run.py [import] [pipeline]`` (default: all).
 
-1. Importing a folder of C3D files into a new project (isolated parallel
-   readers, force plates, HDF5 writes, index) against reading the same files
-   with bare ``ezc3d.c3d(path)`` in a plain loop. Target: ratio <= 1.5.
-2. Opening a trial from a project against parsing its C3D file with ezc3d
-   (30 s treadmill trial). Target: >= 10x faster.
+import (issue 2)
+    1. Importing a folder of C3D files into a new project (isolated parallel
+       readers, force plates, HDF5 writes, index) against reading the same
+       files with bare ``ezc3d.c3d(path)`` in a plain loop. Target: <= 1.5.
+    2. Opening a trial from a project against parsing its C3D file with ezc3d
+       (30 s treadmill trial). Target: >= 10x faster.
+pipeline (issue 3)
+    3. The full default pipeline on RBDS001runT25.c3d (30 s, 77 steps) from a
+       project: load the trial and its static trial, run every built-in
+       plugin, store the results. Target: <= 3x the bare ezc3d parse of the
+       same file.
+    4. A batch over a project of running trials with 1 and 2 worker
+       processes: the speed-up shows whether both cores are used.
 
-Both are measured in the same run, as the median of several repeats, and
-printed with their ratio. Needs ../shared/data (or GAITLAB_SHARED_DATA).
+Everything is measured in the same run, as the median of several repeats,
+and printed with its ratio. Needs ../shared/data (or GAITLAB_SHARED_DATA).
 """
 
 from __future__ import annotations
@@ -23,13 +31,16 @@ from pathlib import Path
 import ezc3d
 
 import gaitlab
+from gaitlab.pipeline.discovery import discover
+from gaitlab.pipeline.runner import analyse_trial, project_pipeline, run_pipeline
 
 SHARED = Path(
     os.environ.get(
         "GAITLAB_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
     )
 )
-TREADMILL = SHARED / "pfjrf-methods/data/RBDS001/RBDS001runT25.c3d"
+FUKUCHI = SHARED / "pfjrf-methods/data/RBDS001"
+TREADMILL = FUKUCHI / "RBDS001runT25.c3d"
 REPEATS = 5
 
 
@@ -66,46 +77,94 @@ def time_import(files: list[Path], workdir: Path) -> float:
     return elapsed
 
 
-def main() -> int:
-    if not SHARED.is_dir():
-        print(f"shared data not found at {SHARED}", file=sys.stderr)
-        return 2
+def median_time(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_import(workdir: Path) -> None:
     files = ezc3d_readable(
         sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".c3d")
     )
     size_mb = sum(p.stat().st_size for p in files) / 1e6
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        loop = [time_ezc3d_loop(files) for _ in range(REPEATS)]
-        imports = [time_import(files, workdir) for _ in range(REPEATS)]
-        base, ours = statistics.median(loop), statistics.median(imports)
-        print(
-            f"import: {len(files)} files, {size_mb:.1f} MB, {os.cpu_count()} CPUs, median of {REPEATS}"
-        )
-        print(f"  bare ezc3d loop          {base * 1000:8.1f} ms")
-        print(f"  gaitlab import (project) {ours * 1000:8.1f} ms")
-        print(f"  ratio import / ezc3d     {ours / base:8.2f}   (target <= 1.5)")
+    loop = [time_ezc3d_loop(files) for _ in range(REPEATS)]
+    imports = [time_import(files, workdir) for _ in range(REPEATS)]
+    base, ours = statistics.median(loop), statistics.median(imports)
+    print(
+        f"import: {len(files)} files, {size_mb:.1f} MB, {os.cpu_count()} CPUs, median of {REPEATS}"
+    )
+    print(f"  bare ezc3d loop          {base * 1000:8.1f} ms")
+    print(f"  gaitlab import (project) {ours * 1000:8.1f} ms")
+    print(f"  ratio import / ezc3d     {ours / base:8.2f}   (target <= 1.5)")
 
-        project = gaitlab.create_project(workdir / "open.gaitlab")
-        list(project.import_files([TREADMILL]))
-        trial_id = project.trial_ids[0]
-        parse, load = [], []
-        for _ in range(REPEATS * 2):
-            start = time.perf_counter()
-            ezc3d.c3d(str(TREADMILL))
-            parse.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            project.load_trial(trial_id)
-            load.append(time.perf_counter() - start)
-        p, q = statistics.median(parse), statistics.median(load)
-        print(
-            f"open trial: {TREADMILL.name} (30 s, 150/300 Hz), median of {REPEATS * 2}"
-        )
-        print(f"  ezc3d parse              {p * 1000:8.1f} ms")
-        print(f"  project.load_trial       {q * 1000:8.1f} ms")
-        print(f"  speed-up                 {p / q:8.1f}x  (target >= 10x)")
+    project = gaitlab.create_project(workdir / "open.gaitlab")
+    list(project.import_files([TREADMILL]))
+    trial_id = project.trial_ids[0]
+    p = median_time(lambda: ezc3d.c3d(str(TREADMILL)), REPEATS * 2)
+    q = median_time(lambda: project.load_trial(trial_id), REPEATS * 2)
+    print(f"open trial: {TREADMILL.name} (30 s, 150/300 Hz), median of {REPEATS * 2}")
+    print(f"  ezc3d parse              {p * 1000:8.1f} ms")
+    print(f"  project.load_trial       {q * 1000:8.1f} ms")
+    print(f"  speed-up                 {p / q:8.1f}x  (target >= 10x)")
+
+
+def bench_pipeline(workdir: Path) -> None:
+    project = gaitlab.create_project(workdir / "pipeline.gaitlab")
+    list(project.import_files([TREADMILL, FUKUCHI / "RBDS001static.c3d"], subject="rbds001"))
+    trial_id = next(t for t in project.trial_ids if not project.is_static(t))
+    report = discover()
+    plan = project_pipeline(project, report).plan(report)
+    analyse_trial(project, trial_id, plan)  # warm caches (imports, discovery)
+    repeats = REPEATS * 2
+    parse = median_time(lambda: ezc3d.c3d(str(TREADMILL)), repeats)
+    full = median_time(lambda: analyse_trial(project, trial_id, plan), repeats)
+    results = project.load_results(trial_id)
+    n_steps = len(results["gait_events"].metric_values("contact_clean"))
+    print(
+        f"pipeline: {TREADMILL.name} (30 s, {n_steps} steps), {len(plan.specs)} plugins, "
+        f"median of {repeats}"
+    )
+    print(f"  ezc3d parse              {parse * 1000:8.1f} ms")
+    print(f"  full default pipeline    {full * 1000:8.1f} ms  (load, analyse, store)")
+    print(f"  ratio pipeline / ezc3d   {full / parse:8.2f}   (target <= 3)")
+    for name, result in results.items():
+        print(f"    {name:<18} {result.provenance.duration_s * 1000:7.2f} ms  {result.status}")
+
+    batch = [
+        FUKUCHI / "RBDS001runT25.c3d",
+        FUKUCHI / "RBDS001runT45.c3d",
+        SHARED / "opensim-core/walking2.c3d",
+        SHARED / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
+        *sorted((Path(__file__).resolve().parents[1] / "data").glob("*.c3d")),
+    ]
+    timings = {}
+    for workers in (1, 2):
+        folder = workdir / f"batch{workers}.gaitlab"
+        batch_project = gaitlab.create_project(folder)
+        list(batch_project.import_files(batch, subject="batch"))
+        start = time.perf_counter()
+        events = [e for e in run_pipeline(batch_project, workers=workers) if e.kind == "trial"]
+        timings[workers] = time.perf_counter() - start
+    print(f"batch: {len(events)} trials, whole default pipeline")
+    print(f"  1 worker                 {timings[1] * 1000:8.1f} ms")
+    print(f"  2 workers                {timings[2] * 1000:8.1f} ms")
+    print(f"  speed-up                 {timings[1] / timings[2]:8.2f}x  ({os.cpu_count()} CPUs)")
+
+
+def main(argv: list[str]) -> int:
+    if not SHARED.is_dir():
+        print(f"shared data not found at {SHARED}", file=sys.stderr)
+        return 2
+    chosen = argv or ["import", "pipeline"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in chosen:
+            {"import": bench_import, "pipeline": bench_pipeline}[name](Path(tmp))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

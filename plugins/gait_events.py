@@ -231,8 +231,9 @@ def _force_contacts(
             "force_noise_sd", np.nan, message="no unloaded stretch to measure noise"
         )
     mass = trial.subject.mass_kg if trial.subject and trial.subject.mass_kg else None
+    feet = _feet(trial)
     for contact in contacts:
-        _assign_side_and_cleanliness(trial, contact)
+        _assign_side_and_cleanliness(trial, feet, contact)
         if mass and contact["peak"] < 1.5 * mass * GRAVITY:
             result.note(
                 f"contact at {contact['ic']:.3f} s peaks at "
@@ -319,10 +320,11 @@ def _crossing(signal: np.ndarray, i: int, level: float) -> float:
     return i + (level - a) / (b - a) if b != a else float(i)
 
 
-def _assign_side_and_cleanliness(trial: TrialView, contact: dict) -> None:
+def _assign_side_and_cleanliness(
+    trial: TrialView, feet: dict[str, list[np.ndarray]], contact: dict
+) -> None:
     """Side = foot nearest the COP at mid-contact; clean = alone and inside the plate."""
     contact["side"], contact["clean"] = "", True
-    feet = _feet(trial)
     if not feet:
         return
     plate = trial.forceplates[contact["plate"] - 1]
@@ -334,7 +336,7 @@ def _assign_side_and_cleanliness(trial: TrialView, contact: dict) -> None:
     up = trial.up
     distances = {}
     for side, points in feet.items():
-        centre = np.nanmean([p[frame] for p in points], axis=0)
+        centre = _mean_points([p[frame] for p in points])
         offset = centre - cop
         offset -= (offset @ up) * up
         distances[side] = np.linalg.norm(offset)
@@ -343,13 +345,12 @@ def _assign_side_and_cleanliness(trial: TrialView, contact: dict) -> None:
         return
     side = min(finite, key=finite.get)
     contact["side"] = side
-    inside = all(_on_plate(plate, p[frame], up) for p in feet[side])
+    inside = all(_on_plate(plate, p[frame : frame + 1], up)[0] for p in feet[side])
     other = "Right" if side == "Left" else "Left"
-    frames = _frames_between(trial, contact["ic"], contact["to"])
+    frames = slice(_frame(trial, contact["ic"]), _frame(trial, contact["to"]) + 1)
     other_on = other in feet and any(
-        _on_plate(plate, p[f], up, clearance=OTHER_FOOT_CLEARANCE_M)
+        _on_plate(plate, p[frames], up, clearance=OTHER_FOOT_CLEARANCE_M).any()
         for p in feet[other]
-        for f in frames
     )
     contact["clean"] = bool(inside and not other_on)
 
@@ -393,10 +394,6 @@ def _frame(trial: TrialView, time_s: float) -> int:
     return min(max(index, 0), markers.n_frames - 1)
 
 
-def _frames_between(trial: TrialView, start_s: float, stop_s: float) -> range:
-    return range(_frame(trial, start_s), _frame(trial, stop_s) + 1)
-
-
 def _plate_cop_at(plate: ForcePlate, time_s: float) -> np.ndarray | None:
     index = int(round((time_s - plate.t0_s) * plate.rate_hz))
     if 0 <= index < plate.n_samples:
@@ -406,31 +403,35 @@ def _plate_cop_at(plate: ForcePlate, time_s: float) -> np.ndarray | None:
 
 def _on_plate(
     plate: ForcePlate,
-    point: np.ndarray,
+    points: np.ndarray,
     up: np.ndarray,
     *,
     clearance: float | None = None,
-) -> bool:
-    """True when the point projects inside the plate outline (± margin).
+) -> np.ndarray:
+    """For each point (n, 3): inside the plate outline (± margin)? NaN → False.
 
-    With ``clearance``, the point must also be within that height of the plate
+    With ``clearance``, a point must also be within that height of the plate
     surface (a foot on the plate rather than above it).
     """
-    if not np.all(np.isfinite(point)):
-        return False
     c1, c2, _, c4 = plate.corners
     e_x = (c1 - c2) / np.linalg.norm(c1 - c2)
     e_y = (c1 - c4) / np.linalg.norm(c1 - c4)
-    half_x = 0.5 * np.linalg.norm(c1 - c2)
-    half_y = 0.5 * np.linalg.norm(c1 - c4)
-    offset = point - plate.centre
-    inside = (
-        abs(offset @ e_x) <= half_x + FOOT_ON_PLATE_MARGIN_M
-        and abs(offset @ e_y) <= half_y + FOOT_ON_PLATE_MARGIN_M
-    )
-    if clearance is not None:
-        inside = inside and (offset @ up) <= clearance
-    return bool(inside)
+    half_x = 0.5 * np.linalg.norm(c1 - c2) + FOOT_ON_PLATE_MARGIN_M
+    half_y = 0.5 * np.linalg.norm(c1 - c4) + FOOT_ON_PLATE_MARGIN_M
+    offset = np.asarray(points) - plate.centre
+    with np.errstate(invalid="ignore"):
+        inside = (np.abs(offset @ e_x) <= half_x) & (np.abs(offset @ e_y) <= half_y)
+        if clearance is not None:
+            inside &= (offset @ up) <= clearance
+    return inside
+
+
+def _mean_points(points: list[np.ndarray]) -> np.ndarray:
+    """Mean of points ignoring NaN ones (NaN where all are NaN), without warnings."""
+    stack = np.stack(points)
+    count = np.isfinite(stack).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(stack, axis=0) / np.where(count > 0, count, np.nan)
 
 
 # ---------------------------------------------------------------- kinematics
@@ -503,7 +504,7 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
 def _pelvis_centre(trial: TrialView) -> np.ndarray | None:
     names = [n for n in ("l_asis", "r_asis", "l_psis", "r_psis") if trial.has_landmark(n)]
     if names:
-        return np.nanmean([trial.landmark(n) for n in names], axis=0)
+        return _mean_points([trial.landmark(n) for n in names])
     return trial.landmark_or_none("sacrum")
 
 

@@ -73,6 +73,7 @@ class TrialView:
         self._trial = trial
         self.marker_map = marker_map or MarkerMap(trial.markers.labels)
         self._results: dict[str, Result] = dict(results or {})
+        self._landmarks: dict[str, FloatArray] = {}
         self.static = static
 
     # ---- identity and raw data
@@ -142,10 +143,13 @@ class TrialView:
             When no marker of this trial maps to the landmark; the message
             names the labels that were tried.
         """
-        position = self.marker_map.position(self._trial.markers, name)
+        position = self._landmarks.get(name)
         if position is None:
-            raise MissingInput(self.marker_map.missing_message(name))
-        position.flags.writeable = False
+            position = self.marker_map.position(self._trial.markers, name)
+            if position is None:
+                raise MissingInput(self.marker_map.missing_message(name))
+            position.flags.writeable = False
+            self._landmarks[name] = position
         return position
 
     def landmark_or_none(self, name: str) -> FloatArray | None:
