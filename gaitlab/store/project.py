@@ -538,6 +538,12 @@ class Project:
                 tuple(sorted(events, key=lambda e: e.time_s)),
             )
 
+    def clear_events(self, trial_id: str) -> None:
+        """Forget edited events: the trial's own (imported) events apply again."""
+        self.record(trial_id)
+        with self._writer_lock():
+            self._events_path(trial_id).unlink(missing_ok=True)
+
     # ---- Public API: settings, static trials, results
 
     @property
