@@ -1,0 +1,49 @@
+"""Fixtures of the desktop-app tests (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import gaitlab.gui  # noqa: F401  (selects the Qt binding first)
+from gaitlab.session import Session
+
+
+@pytest.fixture(scope="session")
+def analysed_project(tmp_path_factory: pytest.TempPathFactory, demo_files: list[Path]) -> Path:
+    """A project of the demo trials with the default pipeline run (built once)."""
+    from gaitlab.pipeline.runner import run_pipeline
+    from gaitlab.store.project import create_project
+
+    folder = tmp_path_factory.mktemp("gui") / "demo.gaitlab"
+    project = create_project(folder)
+    list(project.import_files(demo_files, subject="slip01", condition="synthetic"))
+    list(run_pipeline(project, workers=1))
+    return folder
+
+
+@pytest.fixture
+def project_copy(analysed_project: Path, tmp_path: Path) -> Path:
+    """A private copy of the analysed demo project (tests may change it)."""
+    target = tmp_path / "demo.gaitlab"
+    shutil.copytree(analysed_project, target)
+    return target
+
+
+@pytest.fixture
+def session(project_copy: Path) -> Iterator[Session]:
+    """A session on a copy of the analysed demo project, no trial shown yet."""
+    session = Session()
+    session.open(project_copy)
+    yield session
+
+
+@pytest.fixture
+def shown_session(session: Session) -> Session:
+    """The session with the demo treadmill trial loaded and shown."""
+    trial_id = next(t for t in session.project.trial_ids if "treadmill_run" in t)
+    session.show(session.load(trial_id))
+    return session
