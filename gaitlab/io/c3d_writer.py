@@ -22,7 +22,7 @@ ezc3d details this module relies on (ezc3d 1.7.2):
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +117,7 @@ def write_c3d(
     point_units: str = "mm",
     analog_scale: npt.ArrayLike | None = None,
     residuals: npt.ArrayLike | None = None,
+    processing: Mapping[str, float | str] | None = None,
 ) -> Path:
     """Write a C3D file.
 
@@ -163,6 +164,10 @@ def write_c3d(
     residuals : array_like, shape (n_frames, n_markers) or None
         Marker residuals in metres (>= 0; default 0), stored as whole point units.
         Ignored where the marker is missing.
+    processing : mapping of str to float or str, optional
+        More PROCESSING parameters, written as given: numbers as FLOAT, text as
+        CHAR (e.g. Vicon's ``LLegLength`` in mm). Must not repeat Bodymass or
+        Height.
 
     Returns
     -------
@@ -204,6 +209,15 @@ def write_c3d(
     if events:
         _set_events(c3d, events, subject_name or "")
     _set_subject(c3d, subject_name, mass_kg, height_m)
+    for name, value in (processing or {}).items():
+        if name.lower() in ("bodymass", "height"):
+            raise ValueError(f"give {name} through mass_kg / height_m")
+        _set_param(
+            c3d,
+            "PROCESSING",
+            name,
+            [value] if isinstance(value, str) else np.array([float(value)]),
+        )
     return _write_atomically(c3d, Path(path))
 
 

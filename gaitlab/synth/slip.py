@@ -273,6 +273,25 @@ class SlipSeries:
     touchdown_s: FloatArray
     liftoff_s: FloatArray
 
+    def states_at(self, time_s: npt.ArrayLike) -> FloatArray:
+        """COM states at any times; the periodic gait continues beyond the series.
+
+        Parameters
+        ----------
+        time_s : array_like, shape (n,)
+            Times in s on the series clock (may lie before 0 or after the end).
+
+        Returns
+        -------
+        states : ndarray, shape (n, 4)
+            COM (forward, up) in m and its velocity in m/s, overground.
+        """
+        time = np.atleast_1d(np.asarray(time_s, dtype=float))
+        states, _, _ = _periodic_states(
+            self.gait, time, float(self.touchdown_s[0]), float(self.foot_position_m[0])
+        )
+        return states.T
+
 
 @lru_cache(maxsize=16)
 def solve_periodic_gait(parameters: SlipParameters | None = None) -> SlipGait:
@@ -340,24 +359,12 @@ def simulate_steps(
     (1383, 2)
     """
     gait = solve_periodic_gait(parameters)
-    step_time = gait.step_time_s
-    time = np.arange(int(np.ceil(n_steps * step_time * fs))) / fs
+    time = np.arange(int(np.ceil(n_steps * gait.step_time_s * fs))) / fs
     first_touchdown = 0.5 * gait.flight_time_s
-    step = np.floor((time - first_touchdown) / step_time).astype(int)
-    phase = time - first_touchdown - step * step_time
-    contact = phase < gait.contact_time_s
-
-    states = np.empty((4, time.size))
-    states[:, contact] = gait.stance(phase[contact])
-    states[:, ~contact] = _flight_states(gait, phase[~contact] - gait.contact_time_s)
-    grf = np.zeros((2, time.size))
-    grf[:, contact] = gait.stance_grf(states[:, contact])
-
     x_lo, _, vx_lo, _ = gait.liftoff_state
-    foot_before_start = -(x_lo + vx_lo * 0.5 * gait.flight_time_s)
-    foot = foot_before_start + np.arange(n_steps + 1) * gait.step_length_m
-    states[0] += foot[step + 1]
-    touchdown = first_touchdown + np.arange(n_steps) * step_time
+    first_foot = gait.step_length_m - (x_lo + vx_lo * 0.5 * gait.flight_time_s)
+    states, grf, contact = _periodic_states(gait, time, first_touchdown, first_foot)
+    touchdown = first_touchdown + np.arange(n_steps) * gait.step_time_s
     return SlipSeries(
         gait=gait,
         rate_hz=float(fs),
@@ -366,10 +373,33 @@ def simulate_steps(
         com_velocity_m_s=states[2:].T,
         grf_n=grf.T,
         contact=contact,
-        foot_position_m=foot[1:],
+        foot_position_m=first_foot + np.arange(n_steps) * gait.step_length_m,
         touchdown_s=touchdown,
         liftoff_s=touchdown + gait.contact_time_s,
     )
+
+
+def _periodic_states(
+    gait: SlipGait, time: FloatArray, first_touchdown_s: float, first_foot_m: float
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """COM states, GRF and contact flags of the tiled gait at any times.
+
+    Step k touches down at ``first_touchdown_s + k·T_step`` with its foot at
+    ``first_foot_m + k·step_length``, for any integer k (also before and after a
+    series). Returns states ``(x, y, ẋ, ẏ)`` shape (4, n), GRF (forward, up)
+    shape (2, n) in N, and the contact flags.
+    """
+    step = np.floor((time - first_touchdown_s) / gait.step_time_s).astype(int)
+    phase = time - first_touchdown_s - step * gait.step_time_s
+    contact = phase < gait.contact_time_s
+    states = np.empty((4, time.size))
+    grf = np.zeros((2, time.size))
+    if contact.any():
+        states[:, contact] = gait.stance(phase[contact])
+        grf[:, contact] = gait.stance_grf(states[:, contact])
+    states[:, ~contact] = _flight_states(gait, phase[~contact] - gait.contact_time_s)
+    states[0] += first_foot_m + step * gait.step_length_m
+    return states, grf, contact
 
 
 def _periodicity_residuals(unknowns: FloatArray, p: SlipParameters) -> list[float]:
