@@ -511,6 +511,15 @@ def _subject(raw: RawC3D) -> Subject | None:
         for side, key in (("Left", "LLEGLENGTH"), ("Right", "RLEGLENGTH"))
         if (value := _positive(processing.get(key))) is not None
     }
+    extra = {}
+    for name, key in (("knee", "KNEEWIDTH"), ("ankle", "ANKLEWIDTH"), ("elbow", "ELBOWWIDTH")):
+        widths = [
+            value
+            for side in "LR"
+            if (value := _positive(processing.get(side + key))) is not None
+        ]
+        if widths:
+            extra[f"{name}_width_m"] = float(np.mean(widths)) / 1000.0
     if not names and mass is None and height_mm is None:
         return None
     label = names[0] if names else ""
@@ -519,8 +528,19 @@ def _subject(raw: RawC3D) -> Subject | None:
         label=label,
         mass_kg=mass,
         height_m=height_mm / 1000.0 if height_mm is not None else None,
+        sex=_sex(processing.get("SEX") or processing.get("GENDER")),
         leg_length_m=legs,
+        extra=extra,
     )
+
+
+def _sex(value: Any) -> str | None:
+    """``"M"``/``"F"`` from PROCESSING:Sex (M, F, Male, Female, any case), else None."""
+    text = _first(value) if not isinstance(value, str) else value
+    if not text:
+        return None
+    letter = text.strip()[:1].upper()
+    return letter if letter in ("M", "F") else None
 
 
 def _manufacturer(raw: RawC3D) -> dict[str, str]:

@@ -670,6 +670,9 @@ class Project:
             }
             if not current.leg_length_m and from_file.leg_length_m:
                 fills["leg_length_m"] = dict(from_file.leg_length_m)
+            missing = {k: v for k, v in from_file.extra.items() if k not in current.extra}
+            if missing:
+                fills["extra"] = {**current.extra, **missing}
             current = replace(current, **fills)
         self._subjects[subject_id] = current
 
