@@ -214,7 +214,14 @@ def _force_contacts(
         vertical = plate.force @ trial.up
         if lowpass_hz > 0:
             vertical = lowpass(vertical, plate.rate_hz, lowpass_hz)
-        sigma = _noise_sd(vertical, t0, plate.rate_hz)
+        level, sigma = _unloaded_level(vertical, t0, plate.rate_hz)
+        if np.isfinite(level) and abs(level) > max(5.0, 2.0 * sigma):
+            result.note(
+                f"plate {number}: unloaded vertical force sits at {level:.1f} N; "
+                "detection measures from that level"
+            )
+        if np.isfinite(level):
+            vertical = vertical - level
         threshold = max(t0, noise_factor * sigma) if np.isfinite(sigma) else t0
         thresholds.append(threshold)
         noises.append(sigma)
@@ -253,13 +260,21 @@ def _is_treadmill(trial: TrialView) -> bool:
     return max(lengths) > TREADMILL_PLATE_LENGTH_M
 
 
-def _noise_sd(vertical: np.ndarray, t0: float, rate_hz: float) -> float:
-    """SD of the vertical force over unloaded stretches (below T0, ≥ 20 ms).
+def _unloaded_level(
+    vertical: np.ndarray, t0: float, rate_hz: float
+) -> tuple[float, float]:
+    """Median and SD (N) of the vertical force when nothing is on the plate.
 
-    Only the middle half of each stretch counts: its edges are the tails of
-    the neighbouring contacts, not noise.
+    Unloaded stretches are those within T0 of the lowest force level (the
+    5th percentile), at least 20 ms long; only the middle half of each counts,
+    as its edges are the tails of the neighbouring contacts. A constant offset
+    left in the signal would otherwise keep the hysteresis from ever leaving
+    a contact (METHODS §2.1 step 2).
     """
-    quiet = np.abs(vertical) < t0
+    if len(vertical) == 0:
+        return np.nan, np.nan
+    low = float(np.percentile(vertical, 5))
+    quiet = vertical < low + t0
     minimum = max(4, int(MIN_FLIGHT_S * rate_hz))
     stretches = [
         vertical[a + (b - a) // 4 : b - (b - a) // 4]
@@ -267,8 +282,9 @@ def _noise_sd(vertical: np.ndarray, t0: float, rate_hz: float) -> float:
         if b - a >= minimum
     ]
     if not stretches:
-        return np.nan
-    return float(np.concatenate(stretches).std())
+        return np.nan, np.nan
+    samples = np.concatenate(stretches)
+    return float(np.median(samples)), float(samples.std())
 
 
 def _episodes(
