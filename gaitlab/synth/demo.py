@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from gaitlab.synth.running import make_running_trial
+from gaitlab.synth.running import make_running_trial, make_static_trial
 
-__all__ = ["DEMO_TRIALS", "write_demo_files"]
+__all__ = ["DEMO_STATIC", "DEMO_TRIALS", "write_demo_files"]
 
-#: name -> keyword arguments of make_running_trial
-DEMO_TRIALS = {
+#: running trials: name -> keyword arguments of make_running_trial
+DEMO_TRIALS: dict[str, dict[str, Any]] = {
     "demo_treadmill_run.c3d": {
         "speed": 3.5,
         "n_steps": 10,
@@ -30,18 +31,48 @@ DEMO_TRIALS = {
         "up": "y",
         "forward": "-x",
     },
+    "demo_treadmill_lean_ankles.c3d": {
+        "speed": 3.5,
+        "n_steps": 8,
+        "treadmill": True,
+        "up": "z",
+        "forward": "+x",
+        "lean_from_ankles_deg": 8.0,
+        "bend_at_waist_deg": 0.0,
+        "foot_strike_angle_deg": -5.0,
+    },
+    "demo_treadmill_bend_waist.c3d": {
+        "speed": 3.5,
+        "n_steps": 8,
+        "treadmill": True,
+        "up": "z",
+        "forward": "+x",
+        "lean_from_ankles_deg": 0.0,
+        "bend_at_waist_deg": 12.0,
+        "foot_strike_angle_deg": 0.0,
+    },
+}
+
+#: the subject's standing trial: name -> keyword arguments of make_static_trial
+DEMO_STATIC: dict[str, dict[str, Any]] = {
+    "demo_static.c3d": {"up": "z", "forward": "+x", "duration_s": 1.0},
 }
 
 
 def write_demo_files(folder: Path) -> list[Path]:
     """Write the demo C3D files into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [
+    paths = [
         make_running_trial(folder / name, **kwargs).path
         for name, kwargs in DEMO_TRIALS.items()
     ]
+    paths += [
+        make_static_trial(folder / name, **kwargs).path
+        for name, kwargs in DEMO_STATIC.items()
+    ]
+    return paths
 
 
 if __name__ == "__main__":
     for path in write_demo_files(Path(sys.argv[1] if len(sys.argv) > 1 else "data")):
-        print(path)
+        sys.stdout.write(f"{path}\n")

@@ -76,7 +76,8 @@ def test_running_trial_in_any_lab_frame(
     )
     trial = read_c3d(run.path)
     np.testing.assert_array_equal(trial.up_axis, run.e_up)
-    assert trial.subject is not None and trial.subject.mass_kg == pytest.approx(64.0)
+    assert trial.subject is not None
+    assert trial.subject.mass_kg == pytest.approx(64.0)
     assert trial.markers.labels == run.marker_labels
     np.testing.assert_allclose(trial.markers.data, run.markers_m, atol=1e-6)
     total = sum(p.force for p in trial.forceplates)
