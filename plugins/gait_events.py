@@ -58,6 +58,13 @@ MIN_FLIGHT_S = 0.020
 TREADMILL_PLATE_LENGTH_M = 1.2
 """A plate longer than this is taken for an instrumented treadmill."""
 
+MAX_KINEMATIC_CONTACT_S = 1.5
+FOOT_ON_FLOOR_M = 0.10
+MIN_EXCURSION_M = 0.10
+"""Plausibility of kinematic contacts: at most 1.5 s long, the lower of the
+heel and toe markers within 10 cm of the floor at mid-contact, and the foot's
+fore-aft excursion relative to the pelvis at least 10 cm (a step, not sway)."""
+
 FOOT_ON_PLATE_MARGIN_M = 0.01
 OTHER_FOOT_CLEARANCE_M = 0.05
 """Clean-contact checks: foot markers within 1 cm of the plate outline; the
@@ -461,6 +468,7 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
     pelvis = _pelvis_centre(trial)
     if pelvis is None:
         return []
+    floor = _floor_height(trial)
     contacts = []
     for prefix, side in (("l", "Left"), ("r", "Right")):
         heel = trial.landmark_or_none(f"{prefix}_heel")
@@ -479,6 +487,7 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
         toe_ahead = lowpass((toe - pelvis) @ forward, rate, cutoff_hz)
         strikes = _extrema(heel_ahead, rate, maximum=True)
         offs = _extrema(toe_ahead, rate, maximum=False)
+        lowest = np.fmin(heel @ up, toe @ up)
         accelerations = [
             derivative(lowpass(m @ up, rate, cutoff_hz), rate, 2) for m in strike_markers
         ]
@@ -504,6 +513,12 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
             to = off_window.start + int(np.nanargmax(jerk[off_window]))
             if to <= ic or ic == 0 or to >= len(jerk) - 1:
                 continue
+            duration = (to - ic) / rate
+            mid_height = lowest[(ic + to) // 2] - floor
+            if not MIN_CONTACT_S <= duration <= MAX_KINEMATIC_CONTACT_S or not (
+                mid_height <= FOOT_ON_FLOOR_M
+            ):
+                continue
             contacts.append(
                 {
                     "ic": t0 + ic / rate,
@@ -514,7 +529,34 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
                     "source": 2,
                 }
             )
-    return contacts
+    return _without_overlaps(contacts)
+
+
+def _floor_height(trial: TrialView) -> float:
+    """Height of the floor along ``up``: the plate surfaces, else the lowest foot markers."""
+    if trial.forceplates:
+        return float(np.median([p.centre @ trial.up for p in trial.forceplates]))
+    heights = [
+        trial.landmark(n) @ trial.up
+        for n in ("l_heel", "r_heel", "l_toe", "r_toe")
+        if trial.has_landmark(n)
+    ]
+    finite = np.concatenate(heights)
+    finite = finite[np.isfinite(finite)]
+    return float(np.percentile(finite, 2)) if finite.size else 0.0
+
+
+def _without_overlaps(contacts: list[dict]) -> list[dict]:
+    """Of two overlapping contacts of one foot, keep the longer."""
+    kept: list[dict] = []
+    for contact in sorted(contacts, key=lambda c: (c["side"], c["ic"])):
+        previous = kept[-1] if kept else None
+        if previous and previous["side"] == contact["side"] and contact["ic"] < previous["to"]:
+            if contact["to"] - contact["ic"] > previous["to"] - previous["ic"]:
+                kept[-1] = contact
+            continue
+        kept.append(contact)
+    return kept
 
 
 def _pelvis_centre(trial: TrialView) -> np.ndarray | None:
@@ -530,7 +572,9 @@ def _extrema(signal: np.ndarray, rate_hz: float, *, maximum: bool) -> np.ndarray
 
     values = signal if maximum else -signal
     finite = np.where(np.isfinite(values), values, -np.inf)
-    peaks, _ = find_peaks(finite, distance=max(1, int(0.2 * rate_hz)))
+    peaks, _ = find_peaks(
+        finite, distance=max(1, int(0.2 * rate_hz)), prominence=MIN_EXCURSION_M
+    )
     return peaks
 
 

@@ -38,6 +38,8 @@ The flight-phase gravity test (§8.4) is reported by the center_of_mass plugin
 # ruff: noqa: RUF001, RUF002, RUF003  (the text uses −, ×, – as in METHODS)
 from __future__ import annotations
 
+import math
+
 import itertools
 from typing import Annotated
 
@@ -286,7 +288,8 @@ def _check_contacts(
                 problems.append("next contact is the same foot (a contact missed?)")
             else:
                 flight = after.ic_s - contact.to_s
-                rate = 60.0 / (after.ic_s - contact.ic_s)
+                step = after.ic_s - contact.ic_s
+                rate = 60.0 / step if step > 0 else math.inf
                 if not flight_band[0] <= flight <= flight_band[1]:
                     problems.append(f"flight time {flight:.3f} s")
                 if not rate_band[0] <= rate <= rate_band[1]:

@@ -703,10 +703,13 @@ def _add_temporal(
         else:
             _put(result, "flight_time", flight, where, why_nan=why)
         _put(result, "step_time", step, where, why_nan=why)
-        _put(result, "cadence", 60.0 / step, where, why_nan=why)
+        cadence = 60.0 / step if step > 0 else math.nan
+        why_cadence = why or ("" if step > 0 else "step time is zero")
+        _put(result, "cadence", cadence, where, why_nan=why_cadence)
         stride, why = intervals.stride_time_s[k], intervals.stride_reason[k]
         _put(result, "stride_time", stride, where, why_nan=why)
-        _put(result, "duty_factor", contact.duration_s / stride, where, why_nan=why)
+        duty = contact.duration_s / stride if stride > 0 else math.nan
+        _put(result, "duty_factor", duty, where, why_nan=why or "stride time is zero")
 
 
 # ---------------------------------------------------------------- force

@@ -29,7 +29,7 @@ from typing import Any
 from gaitlab._version import __version__
 from gaitlab.core.context import Cancelled, RunContext, Skip
 from gaitlab.core.landmarks import MarkerMap
-from gaitlab.core.results import Provenance, Result
+from gaitlab.core.results import Metric, Provenance, Result
 from gaitlab.core.trial import Trial
 from gaitlab.pipeline.config import PipelineConfig, Plan
 from gaitlab.pipeline.discovery import DiscoveryReport, discover
@@ -574,7 +574,14 @@ def _with_units(spec: PluginSpec, result: Result) -> Result:
         )
         for name, s in result.series.items()
     }
-    result.metrics = [replace(m, unit=metric_units[m.name]) for m in result.metrics]
+    result.metrics = [
+        m
+        if m.unit
+        else Metric(
+            m.name, m.value, metric_units[m.name], m.side, m.step, m.time_s, m.status, m.message
+        )
+        for m in result.metrics
+    ]
     result.events = [
         replace(e, origin=e.origin or f"plugin:{spec.name}") for e in result.events
     ]
