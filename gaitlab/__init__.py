@@ -9,6 +9,9 @@ The scripting API::
         print(event.kind, event.path, event.message)
     trial = project.load_trial(project.trial_ids[0])
     trial.forceplates[0].force                        # (n, 3) N, on the subject
+    for event in gaitlab.run_pipeline(project):       # analyses (plugins)
+        print(event.trial_id, event.statuses)
+    gaitlab.export_metrics(project, "metrics.csv")    # tidy table + provenance
 
 Everything is in SI units: m, s, N, N·m, kg.
 """
@@ -34,6 +37,8 @@ from gaitlab.core.trial import (
     Trial,
 )
 from gaitlab.io.c3d import read_c3d
+from gaitlab.pipeline.export import export_metrics
+from gaitlab.pipeline.runner import run_pipeline
 from gaitlab.store.project import (
     ImportEvent,
     Project,
@@ -61,6 +66,8 @@ __all__ = [
     "TrialRecord",
     "__version__",
     "create_project",
+    "export_metrics",
     "open_project",
     "read_c3d",
+    "run_pipeline",
 ]
