@@ -421,55 +421,6 @@ def _foot_lengths(
     return lengths
 
 
-def _first_cop(
-    trial: TrialView,
-    contacts: list[Contact],
-    plate: dict[float | None, float],
-    threshold_n: float,
-    cutoff_hz: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """COP (m) and time (s) at each contact's first sample with a COP on its plate.
-
-    The COP of the plate that measured the contact (``contact_plate``), not
-    the combined COP of all plates, which in double support lies between the
-    feet. It is computed from the plate's force and moment low-passed at
-    ``cutoff_hz`` (METHODS §7: 50 Hz for COP; 0 = unfiltered) as
-    ``COP = C + (e_up x M)/F_up``, M being the moment about the centre C of
-    the plate surface (unfiltered this is the plate's own COP), where the
-    plate's vertical force is at least ``threshold_n`` (T_cop, §1.7). Rows
-    are NaN for contacts without a plate or never reaching T_cop.
-    """
-    up = trial.up
-    numbers = np.array([int(plate.get(c.ic_s, 0.0)) for c in contacts])
-    ic = np.array([c.ic_s for c in contacts])
-    to = np.array([c.to_s for c in contacts])
-    cop_at = np.full((len(contacts), 3), np.nan)
-    time_at = np.full(len(contacts), np.nan)
-    for number in sorted(set(numbers.tolist()) - {0}):
-        if number > len(trial.forceplates):
-            continue
-        measured = trial.forceplates[number - 1]
-        wrench = np.column_stack([measured.force @ up, measured.moment])
-        if cutoff_hz > 0:
-            wrench = lowpass(wrench, measured.rate_hz, cutoff_hz)
-        n = len(wrench)
-        defined = wrench[:, 0] >= threshold_n
-        next_defined = np.minimum.accumulate(np.where(defined, np.arange(n), n)[::-1])[
-            ::-1
-        ]
-        mine = np.flatnonzero(numbers == number)
-        first = np.ceil((ic[mine] - measured.t0_s) * measured.rate_hz).astype(int)
-        last = np.floor((to[mine] - measured.t0_s) * measured.rate_hz).astype(int)
-        sample = next_defined[np.clip(first, 0, n - 1)]
-        reached = sample <= np.minimum(last, n - 1)
-        sample = sample[reached]
-        cop_at[mine[reached]] = (
-            measured.centre + np.cross(up, wrench[sample, 1:]) / wrench[sample, :1]
-        )
-        time_at[mine[reached]] = measured.t0_s + sample / measured.rate_hz
-    return cop_at, time_at
-
-
 def _strike_indices(
     trial: TrialView,
     contacts: list[Contact],
@@ -483,7 +434,7 @@ def _strike_indices(
     grf = trial.grf
     if grf is None:
         return [(np.nan, "no force plate in this trial")] * len(contacts)
-    cop, time = _first_cop(trial, contacts, plate, grf.cop_threshold_n, cop_lowpass_hz)
+    cop, time = trial.first_cop(contacts, plate, grf.cop_threshold_n, cop_lowpass_hz)
     along = np.full(len(contacts), np.nan)
     time = np.where(np.isfinite(time), time, trial.markers.t0_s)  # NaN COP rows stay
     for side, points in feet.items():
