@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,11 +33,11 @@ def project_copy(analysed_project: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def session(project_copy: Path) -> Iterator[Session]:
+def session(project_copy: Path) -> Session:
     """A session on a copy of the analysed demo project, no trial shown yet."""
     session = Session()
     session.open(project_copy)
-    yield session
+    return session
 
 
 @pytest.fixture

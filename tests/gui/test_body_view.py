@@ -1,0 +1,188 @@
+"""The body view: the figure at the cursor, its angles, the GRF vector, play, 3D tab."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from gaitlab.core.contacts import Contact
+from gaitlab.core.geometry import GRAVITY
+from gaitlab.gui.views.body_view import (
+    ANGLES,
+    GRF_SCALE_M_PER_BW,
+    BodyView,
+    stance_side,
+)
+from gaitlab.session import LoadedTrial, Session
+
+# The demo treadmill trial (data/README.md): Z up, running +X, markers at 200 Hz,
+# plate at 1000 Hz, 70 kg runner, trunk lean 5°.
+MARKER_RATE, ANALOG_RATE = 200.0, 1000.0
+SAGITTAL = [0, 2]  # (AP, vertical) = lab (X, Z)
+
+
+@pytest.fixture
+def body(qtbot, session: Session) -> BodyView:
+    view = BodyView(session)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def show(qtbot, view: BodyView, session: Session, loaded: LoadedTrial) -> None:
+    with qtbot.waitSignal(view.sig_drawn, timeout=5000):
+        view.show_prepared(loaded, BodyView.prepare(loaded))
+        session.show(loaded)
+
+
+@pytest.fixture
+def treadmill(qtbot, body: BodyView, session: Session) -> LoadedTrial:
+    loaded = session.load("demo_treadmill_run")
+    show(qtbot, body, session, loaded)
+    return loaded
+
+
+def test_the_figure_is_the_marker_frame_at_the_cursor(body, treadmill, session):
+    markers = treadmill.trial.markers
+    for frame in (40, 151):
+        session.set_cursor(frame / MARKER_RATE)
+        assert body.frame_shown == frame
+        drawn = body.figure_data()
+        # raw markers: the heel is the LHEE marker, the head centre the mean of 4 markers
+        np.testing.assert_allclose(
+            drawn["l_heel"], markers["LHEE"][frame][SAGITTAL], atol=1e-9
+        )
+        head = np.mean(
+            [markers[m][frame] for m in ("LFHD", "RFHD", "LBHD", "RBHD")], axis=0
+        )
+        np.testing.assert_allclose(drawn["head_com"], head[SAGITTAL], atol=1e-9)
+        com = treadmill.results["center_of_mass"].series["com"].values[frame]
+        np.testing.assert_allclose(drawn["com"], com[SAGITTAL], atol=1e-9)
+        assert body.figure_item.figure is not None
+        assert body.figure_item.figure.frame == frame
+    assert body.slider.value() == 151
+
+
+def test_angles_at_the_cursor_are_the_lean_series_values(body, treadmill, session):
+    lean = treadmill.results["lean"].series
+    for frame in (12, 57, 120, 333):
+        session.set_cursor(frame / MARKER_RATE)
+        angles = body.angles()
+        for name, _label in ANGLES:
+            value, source = angles[name]
+            assert source == "lean result"
+            expected = lean[name].values[frame]
+            if np.isnan(expected):
+                assert np.isnan(value)
+            else:
+                assert value == pytest.approx(expected, abs=1e-12)
+        shown = body.table.value(ANGLES[0][1])
+        assert shown == f"{lean['trunk_lean'].values[frame]:+.1f}°"
+
+
+def test_angles_are_computed_from_the_markers_without_a_lean_result(
+    qtbot, body, session
+):
+    loaded = session.load("demo_treadmill_run")
+    del loaded.results["lean"]
+    show(qtbot, body, session, loaded)
+    contact = loaded.contacts[2]
+    session.set_cursor(
+        round(0.5 * (contact.ic_s + contact.to_s) * MARKER_RATE) / MARKER_RATE
+    )
+    angles = body.angles()
+    assert {source for _v, source in angles.values()} == {"computed from the markers"}
+    # the synthetic runner leans its trunk 5° forward (data/README.md)
+    assert angles["trunk_lean"][0] == pytest.approx(5.0, abs=0.05)
+    assert angles["bend_index"][0] == pytest.approx(
+        angles["trunk_lean"][0] - angles["leg_line"][0], abs=1e-9
+    )
+    points = body.figure_data()
+    prefix = "l" if contact.side == "Left" else "r"
+    ajc, com = points[f"{prefix}_ajc"], points["com"]
+    expected = np.degrees(np.arctan2(com[0] - ajc[0], com[1] - ajc[1]))
+    assert angles["whole_body_lean_ankle"][0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_stance_leg_lines_are_absent_in_flight(body, treadmill, session):
+    contacts = treadmill.contacts
+    flight = 0.5 * (contacts[0].to_s + contacts[1].ic_s)
+    session.set_cursor(round(flight * MARKER_RATE) / MARKER_RATE)
+    figure = body.figure_item.figure
+    assert figure.side == ""
+    assert set(figure.lines) == {"trunk"}
+    assert np.isnan(body.angles()["leg_line"][0])
+    assert body.table.value("Stance") == "flight"
+
+
+def test_grf_vector_is_one_body_weight_per_half_metre(body, treadmill, session):
+    contact = treadmill.contacts[1]
+    time_s = round(0.5 * (contact.ic_s + contact.to_s) * MARKER_RATE) / MARKER_RATE
+    session.set_cursor(time_s)
+    figure = body.figure_item.figure
+    cop, tip = figure.lines["grf"]
+    plate = treadmill.trial.forceplates[0]
+    sample = round(time_s * ANALOG_RATE)
+    weight = treadmill.results["body_mass"].metric_values("body_mass")[0] * GRAVITY
+    assert weight == pytest.approx(70.0 * GRAVITY, rel=0.01)  # the 70 kg runner
+    np.testing.assert_allclose(cop, plate.cop[sample][SAGITTAL], atol=1e-9)
+    np.testing.assert_allclose(
+        tip - cop,
+        plate.force[sample][SAGITTAL] / weight * GRF_SCALE_M_PER_BW,
+        atol=1e-9,
+    )
+    assert "1 BW = 0.5 m" in [label.text for _sample, label in body._legend.items][-1]
+
+
+def test_play_runs_to_the_end_and_stops(qtbot, body, treadmill, session):
+    start, stop = session.time_range()
+    session.set_cursor(stop - 0.1)
+    body.set_speed(1.0)
+    body.play()
+    assert body.is_playing
+    assert body.play_button.text() == "Pause"
+    qtbot.waitUntil(lambda: not body.is_playing, timeout=3000)
+    assert session.cursor_s == stop
+    assert body.play_button.text() == "Play"
+    # from the end, play starts again at the beginning
+    body.set_speed(0.1)
+    assert body.speed == 0.1
+    assert body.speed_combo.currentText() == "1/10"
+    body.play()
+    assert session.cursor_s < start + 0.05
+    qtbot.waitUntil(lambda: session.cursor_s > start, timeout=3000)
+    body.pause()
+    assert not body.is_playing
+    with pytest.raises(ValueError, match="speed"):
+        body.set_speed(3.0)
+
+
+def test_the_slider_moves_the_cursor_by_frames(qtbot, body, treadmill, session):
+    body.slider.setValue(100)
+    assert session.cursor_s == pytest.approx(100 / MARKER_RATE)
+    body.slider.setFocus()
+    qtbot.keyClick(body.slider, QtCore.Qt.Key.Key_Right)
+    assert session.cursor_s == pytest.approx(101 / MARKER_RATE)
+
+
+def test_the_3d_tab_without_opengl_says_why(qtbot, body, treadmill):
+    body.tabs.setCurrentIndex(1)
+    widget = body.tabs.widget(1)
+    # offscreen tests have no OpenGL: a note replaces the 3D view, nothing crashes
+    assert isinstance(widget, QtWidgets.QLabel)
+    assert widget.text().startswith("3D view unavailable")
+    body.tabs.setCurrentIndex(0)
+    assert body.tabs.currentWidget() is body.sagittal
+
+
+def test_stance_side_is_the_latest_contact():
+    contacts = [Contact(1, "Right", 0.0, 0.3), Contact(2, "Left", 0.25, 0.6)]
+    assert [stance_side(contacts, t) for t in (0.1, 0.27, 0.45, 0.7)] == [
+        "Right",
+        "Left",
+        "Left",
+        "",
+    ]

@@ -1,0 +1,231 @@
+"""Editing gait events on the plots: add, move, delete; undo in the session; stale results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE
+from gaitlab.gui.views.signal_plots import SignalPlotsView
+from gaitlab.session import LoadedTrial, Session
+
+ANALOG_RATE = 1000.0  # the demo treadmill trial's force plate (data/README.md)
+
+
+def _pixel(row, time_s: float) -> QtCore.QPointF:
+    view = row.plot.getViewBox()
+    level = float(np.mean(view.viewRange()[1]))
+    return row.widget.mapFromScene(
+        view.mapViewToScene(QtCore.QPointF(time_s, level))
+    ).toPointF()
+
+
+def _send(widget, kind, pos, button, buttons) -> None:
+    event = QtGui.QMouseEvent(
+        kind,
+        pos,
+        widget.mapToGlobal(pos),
+        button,
+        buttons,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag(row, start_s: float, stop_s: float) -> None:
+    """Hover, press, move in steps and release with the left button, along time."""
+    viewport = row.widget.viewport()
+    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+    move, press = QtCore.QEvent.Type.MouseMove, QtCore.QEvent.Type.MouseButtonPress
+    # pixels fixed before the drag (the view may pan while dragging)
+    path = [_pixel(row, t) for t in np.linspace(start_s, stop_s, 5)]
+    _send(viewport, move, path[0], none, none)
+    _send(viewport, press, path[0], left, left)
+    for position in path[1:]:
+        _send(viewport, move, position, none, left)
+    _send(viewport, QtCore.QEvent.Type.MouseButtonRelease, path[-1], left, none)
+
+
+def hover_and_click(
+    qtbot, row, time_s: float, button=QtCore.Qt.MouseButton.LeftButton
+) -> None:
+    viewport = row.widget.viewport()
+    none = QtCore.Qt.MouseButton.NoButton
+    _send(viewport, QtCore.QEvent.Type.MouseMove, _pixel(row, time_s), none, none)
+    qtbot.mouseClick(viewport, button, pos=_pixel(row, time_s).toPoint())
+
+
+def gait_events(loaded: LoadedTrial) -> list[tuple[float, str, str]]:
+    return [(e.time_s, e.label, e.context) for e in loaded.gait_events]
+
+
+@pytest.fixture
+def plots(qtbot, session: Session, monkeypatch) -> SignalPlotsView:
+    monkeypatch.setitem(
+        pg.CONFIG_OPTIONS, "mouseRateLimit", -1
+    )  # synthetic drags are fast
+    monkeypatch.setattr(
+        QtWidgets.QMenu, "popup", lambda *args: None
+    )  # never show menus
+    view = SignalPlotsView(session)
+    qtbot.addWidget(view)
+    view.resize(1100, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    loaded = session.load("demo_treadmill_run")
+    with qtbot.waitSignal(view.sig_drawn, timeout=5000):
+        view.show_prepared(loaded, SignalPlotsView.prepare(loaded))
+        session.show(loaded)
+    assert session.status(loaded.trial_id) == "fresh"
+    return view
+
+
+def test_add_an_event_from_the_plot_menu_then_undo(plots, session):
+    loaded = session.current
+    before = gait_events(loaded)
+    menu = plots.context_menu(1.2346)
+    action = next(a for a in menu.actions() if a.text() == "Add Foot Strike (Left)")
+    action.trigger()
+    after = gait_events(loaded)
+    assert len(after) == len(before) + 1
+    # snapped to the 1000 Hz force-plate samples
+    assert (1.235, FOOT_STRIKE, "Left") in [
+        (round(t, 6), lab, c) for t, lab, c in after
+    ]
+    assert session.undo_text == "add Foot Strike Left at 1.235 s"
+    for row in plots.rows():
+        assert row.events.n_lines == len(before) + 1
+    assert session.status(loaded.trial_id) == "stale"
+    assert plots.banner.isVisible()
+    assert "out of date" in plots.banner.text()
+    assert "(out of date)" in plots.row("lean").title.text()
+    assert "(out of date)" not in plots.row("grf_vertical").title.text()
+    session.undo()
+    assert gait_events(loaded) == before
+    assert all(row.events.n_lines == len(before) for row in plots.rows())
+    assert session.redo_text == "add Foot Strike Left at 1.235 s"
+
+
+def test_adding_a_foot_off_adds_a_stance_phase(plots, session):
+    loaded = session.current
+    contacts = len(loaded.contacts)
+    # a left strike and toe-off inside the flight between two right-foot events
+    strike, off = 1.34, 1.42
+    flight = [c for c in loaded.contacts if c.ic_s > off or c.to_s < strike]
+    assert len(flight) == contacts  # the interval is outside every stance
+    plots.event_editor.add(FOOT_STRIKE, "Right", strike)
+    plots.event_editor.add(FOOT_OFF, "Right", off)
+    assert len(loaded.contacts) == contacts + 1
+    assert plots.row("cop").stance.n_regions == contacts + 1
+
+
+def test_drag_an_event_line_moves_the_event_in_one_edit(plots, session):
+    loaded = session.current
+    before = gait_events(loaded)
+    row = plots.row("grf_vertical")
+    row.plot.setXRange(0.3, 0.8, padding=0)
+    strike = next(
+        e for e in loaded.gait_events if e.label == FOOT_STRIKE and e.context == "Left"
+    )
+    target = strike.time_s + 0.05
+    drag(row, strike.time_s, target)
+    moved = next(
+        e for e in loaded.gait_events if e.label == FOOT_STRIKE and e.context == "Left"
+    )
+    one_pixel = abs(row.plot.getViewBox().viewPixelSize()[0])
+    assert moved.time_s == pytest.approx(target, abs=one_pixel + 1 / ANALOG_RATE)
+    assert moved.time_s * ANALOG_RATE == pytest.approx(
+        round(moved.time_s * ANALOG_RATE)
+    )
+    assert session.undo_text == (
+        f"move Foot Strike Left at {strike.time_s:.3f} s → {moved.time_s:.3f} s"
+    )
+    assert len(gait_events(loaded)) == len(before)
+    assert session.status(loaded.trial_id) == "stale"
+    session.undo()  # one drag is one edit
+    assert gait_events(loaded) == before
+    assert session.undo_text == ""
+
+
+def test_dragging_the_plot_away_from_events_pans_instead(plots, session):
+    row = plots.row("com_ap")
+    row.plot.setXRange(1.0, 2.0, padding=0)
+    loaded = session.current
+    before = gait_events(loaded)
+    start = 1.383  # mid-flight, away from every event line
+    assert min(abs(t - start) for t, _l, _c in before) > 0.04
+    drag(row, start, start - 0.2)
+    assert gait_events(loaded) == before
+    assert row.plot.getViewBox().viewRange()[0] == pytest.approx([1.2, 2.2], abs=0.02)
+    assert plots.row("lean").plot.getViewBox().viewRange()[0] == pytest.approx(
+        [1.2, 2.2], abs=0.02
+    )
+
+
+def test_delete_an_event_from_its_line_menu(plots, session):
+    loaded = session.current
+    before = gait_events(loaded)
+    row = plots.row("cop")
+    index = 3
+    time_s, label, side = before[index]
+    menu = row.events.context_menu(index)
+    (action,) = menu.actions()
+    assert action.text() == f"Delete {label} {side} at {time_s:.3f} s"
+    action.trigger()
+    assert gait_events(loaded) == before[:index] + before[index + 1 :]
+    assert session.undo_text == f"delete {label} {side} at {time_s:.3f} s"
+
+
+def test_select_an_event_line_and_press_delete(qtbot, plots, session):
+    loaded = session.current
+    before = gait_events(loaded)
+    row = plots.row("grf_ap")
+    row.plot.setXRange(0.0, 1.0, padding=0)
+    time_s = before[1][0]
+    hover_and_click(qtbot, row, time_s)
+    assert plots.event_track.selected == 1
+    assert session.cursor_s == 0.0  # clicking a line selects it, the cursor stays
+    qtbot.keyClick(row.widget, QtCore.Qt.Key.Key_Delete)
+    assert gait_events(loaded) == before[:1] + before[2:]
+    assert plots.event_track.selected is None
+
+
+def test_right_click_on_a_line_offers_its_deletion(qtbot, plots, session, monkeypatch):
+    shown = []
+    monkeypatch.setattr(plots, "popup_menu", lambda menu, pos: shown.append(menu))
+    row = plots.row("grf_ml")
+    row.plot.setXRange(0.0, 1.0, padding=0)
+    time_s = session.current.gait_events[2].time_s
+    hover_and_click(qtbot, row, time_s, QtCore.Qt.MouseButton.RightButton)
+    assert next(a.text() for a in shown[-1].actions()).startswith("Delete ")
+    hover_and_click(
+        qtbot, row, 0.33, QtCore.Qt.MouseButton.RightButton
+    )  # away from lines
+    texts = [a.text() for a in shown[-1].actions()]
+    assert "Add Foot Strike (Left)" in texts
+    assert "Add Foot Off (Right)" in texts
+
+
+def test_running_the_pipeline_after_an_edit_redraws_fresh_results(
+    qtbot, plots, session
+):
+    loaded = session.current
+    lean = plots.row("lean").curves["trunk"]
+    # a strike moved late by 30 ms changes the stance phases the lean series follow
+    index = next(i for i, e in enumerate(loaded.gait_events) if e.label == FOOT_STRIKE)
+    plots.event_editor.move(index, loaded.gait_events[index].time_s + 0.03)
+    assert plots.banner.isVisible()
+    leg_before = plots.row("lean").curves["leg line"].getOriginalDataset()[1].copy()
+    with qtbot.waitSignal(plots.sig_drawn, timeout=10_000):
+        for event in session.run([loaded.trial_id], workers=1):
+            session.apply(event)
+    assert session.status(loaded.trial_id) == "fresh"
+    assert not plots.banner.isVisible()
+    assert "(out of date)" not in plots.row("lean").title.text()
+    leg_after = plots.row("lean").curves["leg line"].getOriginalDataset()[1]
+    expected = loaded.results["lean"].series["leg_line"].values
+    np.testing.assert_allclose(leg_after, expected, atol=1e-5, equal_nan=True)
+    assert not np.allclose(leg_after, leg_before, equal_nan=True)
+    assert lean.isVisible()
