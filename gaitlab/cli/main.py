@@ -15,6 +15,7 @@ from gaitlab._version import __version__
 from gaitlab.cli import (
     cmd_demo,
     cmd_export,
+    cmd_gui,
     cmd_import,
     cmd_info,
     cmd_inspect,
@@ -37,6 +38,7 @@ _COMMANDS = (
     cmd_info,
     cmd_inspect,
     cmd_demo,
+    cmd_gui,
 )
 
 

@@ -765,8 +765,7 @@ class ReadoutTable(QtWidgets.QWidget):
         self.values = ["—"] * len(self.labels)
         self._font = theme.label_font(9.0)
         self._bold = theme.label_font(9.0, bold=True)
-        self.setMinimumWidth(300)
-        self.setMaximumWidth(360)
+        self.setMinimumWidth(240)
         self.setMinimumHeight(self.ROW_PX * (len(self.labels) + 1) + 4)
         self.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed
@@ -959,12 +958,7 @@ class BodyView(QtWidgets.QWidget):
         )
         self.source_label = QtWidgets.QLabel("")
         self.source_label.setWordWrap(True)
-        self.source_label.setMaximumWidth(360)
         self.source_label.setStyleSheet("color: #6E6E6E; font-size: 8pt;")
-        side = QtWidgets.QVBoxLayout()
-        side.addWidget(self.table)
-        side.addWidget(self.source_label)
-        side.addStretch(1)
 
         self.play_button = QtWidgets.QToolButton()
         self.play_button.setToolTip("Play / pause (moves the time cursor)")
@@ -988,15 +982,15 @@ class BodyView(QtWidgets.QWidget):
         transport.addWidget(self.time_label)
         transport.addWidget(self.follow_box)
 
-        main = QtWidgets.QHBoxLayout()
-        main.addWidget(self.tabs, 1)
-        main.addLayout(side)
+        # figure on top (a docked view is tall and narrow), readouts under it
         layout = QtWidgets.QVBoxLayout(self)
         # the view does not impose its minimum size on a window it is alone in
         layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(main, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(transport)
+        layout.addWidget(self.table)
+        layout.addWidget(self.source_label)
         self.sagittal.viewport().installEventFilter(self)
         self._update_play_button()
         self._set_enabled(False)
@@ -1011,8 +1005,9 @@ class BodyView(QtWidgets.QWidget):
         plot.addItem(self._plates)
         self.figure_item = FigureItem()
         plot.addItem(self.figure_item, ignoreBounds=True)
+        # bottom-left, in the room left below the floor (see _follow)
         self._legend = pg.LegendItem(
-            offset=(6, 6),
+            offset=(6, -6),
             labelTextSize="8pt",
             brush=pg.mkBrush(255, 255, 255, 220),
             pen=pg.mkPen("#C8C8C8"),
@@ -1030,13 +1025,14 @@ class BodyView(QtWidgets.QWidget):
             if key in LINE_STYLES
         }
         for key, label in (
-            ("trunk", "trunk line MIDH→MIDS"),
-            ("leg", "leg line AJC→HJC (stance)"),
-            ("ankle_com", "ankle→COM (stance)"),
+            ("trunk", "trunk MIDH→MIDS"),
+            ("leg", "leg AJC→HJC"),
+            ("ankle_com", "ankle→COM"),
             ("cop_com", "COP→COM"),
         ):
             self._legend.addItem(self._legend_samples[key], label)
         self._legend.addItem(self._legend_samples["grf"], "GRF at COP")
+        self._legend.setColumnCount(2)
         self._note = pg.TextItem(color="#808080", anchor=(0.5, 0.5))
         plot.addItem(self._note)
 
@@ -1193,15 +1189,16 @@ class BodyView(QtWidgets.QWidget):
             return
         requested = self._follow_centre
         view = self.sagittal.getPlotItem().getViewBox()
-        # as wide as the view's shape allows with 2.2 m of height (equal aspect)
-        half_width = max(0.5, 1.1 * view.width() / max(view.height(), 1.0))
+        # as wide as the view's shape allows with 2.7 m of height (equal aspect)
+        half_width = max(0.5, 1.35 * view.width() / max(view.height(), 1.0))
         if requested is not None and abs(centre[0] - requested) < 0.5 * half_width:
             return
         self._follow_centre = float(centre[0])
         # the body a little left of the middle: its labels are drawn to the right
         view.setRange(
             xRange=(centre[0] - 0.8 * half_width, centre[0] + 1.2 * half_width),
-            yRange=(prepared.ground_m - 0.15, prepared.ground_m + 2.05),
+            # 2 m above the floor for the body, 0.7 m below it for the legend
+            yRange=(prepared.ground_m - 0.7, prepared.ground_m + 2.0),
             padding=0,
         )
 
