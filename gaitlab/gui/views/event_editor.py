@@ -441,13 +441,14 @@ class EventLinesItem(_ViewSpanningItem):
         # decided on the whole view (not the repainted strip) so partial repaints agree
         if count > 1 and view.width() * abs(scale) / count < MIN_LABEL_SPACING_PX:
             return
+        # foot-off labels a line lower: one foot's FO and the other's FS are close
+        line_px = self._metrics.height()
         for i in range(first, last):
             event = track.events[i]
             x = track.drawn_time(i) * scale + offset
             text = theme.event_abbreviation(event.label, event.context)
-            self._paint_text(
-                painter, text, x, top + 2, theme.side_colour(event.context)
-            )
+            y = top + (1 + line_px if event.label == FOOT_OFF else 1)
+            self._paint_text(painter, text, x, y, theme.side_colour(event.context))
 
     def _paint_text(
         self, painter: QtGui.QPainter, text: str, x: float, y: float, colour: str

@@ -565,24 +565,24 @@ def _result_plots(loaded: LoadedTrial, frame: SagittalFrame) -> tuple[PlotSpec, 
         com_vertical = PlotSpec(
             "com_vertical",
             "Centre of mass, vertical",
-            "COM vertical",
+            "Vertical",
             "m",
             (_series_curve("COM", com, vertical, theme.COMPONENT_COLOURS["vertical"]),),
         )
         com_ap = PlotSpec(
             "com_ap",
             "Centre of mass, anteroposterior (lab position)",
-            "COM AP",
+            "AP",
             "m",
             (_series_curve("COM", com, ap, theme.COMPONENT_COLOURS["AP"]),),
         )
     else:
         note = _missing_note(results, "center_of_mass", "centre of mass")
         com_vertical = PlotSpec(
-            "com_vertical", "Centre of mass, vertical", "COM vertical", "m", note=note
+            "com_vertical", "Centre of mass, vertical", "Vertical", "m", note=note
         )
         com_ap = PlotSpec(
-            "com_ap", "Centre of mass, anteroposterior", "COM AP", "m", note=note
+            "com_ap", "Centre of mass, anteroposterior", "AP", "m", note=note
         )
     lean_curves = []
     for name, label in LEAN_LABELS.items():
@@ -1490,7 +1490,7 @@ class SignalPlotsView(QtWidgets.QWidget):
                 [
                     swatch(theme.SIDE_COLOURS["Left"], "Left"),
                     swatch(theme.SIDE_COLOURS["Right"], "Right"),
-                    "&nbsp;stance shaded · FS foot strike ━ · FO foot off ╍",
+                    "&nbsp;stance shaded · FS ━ · FO ╍",
                 ]
             )
             + "</span>"
