@@ -41,7 +41,6 @@ __all__ = [
     "ScreenshotTaker",
     "application",
     "configure_logging",
-    "demo_session",
     "install_excepthook",
     "main",
     "run_gui",
@@ -341,15 +340,6 @@ def run_gui(
     if not wait_for_workers():
         log.warning("background work still running at exit")
     return outcome
-
-
-def demo_session() -> Session:
-    """A session on the demo project (built if needed), for view previews."""
-    from gaitlab.cli.cmd_demo import build_demo_project
-
-    session = Session()
-    session.open(build_demo_project())
-    return session
 
 
 def main(argv: Sequence[str] | None = None) -> int:

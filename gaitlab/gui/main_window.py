@@ -612,12 +612,15 @@ class MainWindow(QMainWindow):
     def _new_project_dialog(self) -> None:
         self._ask_new_project("New project")
 
-    def _open_project_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self,
-            "Open project (a NAME.gaitlab folder)",
-            self.settings.last_folder("project"),
+    def _ask_folder(self, caption: str, kind: str) -> str:
+        """A folder chosen by the user ("" if cancelled), starting in the last
+        folder used for ``kind``."""
+        return QFileDialog.getExistingDirectory(
+            self, caption, self.settings.last_folder(kind)
         )
+
+    def _open_project_dialog(self) -> None:
+        path = self._ask_folder("Open project (a NAME.gaitlab folder)", "project")
         if path:
             self.settings.remember_folder("project", Path(path).parent)
             self.open_project(path)
@@ -634,11 +637,7 @@ class MainWindow(QMainWindow):
             self.import_paths(paths)
 
     def _import_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self,
-            "Import every C3D file in a folder",
-            self.settings.last_folder("import"),
-        )
+        path = self._ask_folder("Import every C3D file in a folder", "import")
         if path:
             self.settings.remember_folder("import", path)
             self.import_paths([path])

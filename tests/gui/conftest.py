@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from gaitlab.session import Session
 
 
 @pytest.fixture(scope="session")
-def analysed_project(tmp_path_factory: pytest.TempPathFactory, demo_files: list[Path]) -> Path:
+def analysed_project(
+    tmp_path_factory: pytest.TempPathFactory, demo_files: list[Path]
+) -> Path:
     """A project of the demo trials with the default pipeline run (built once)."""
     from gaitlab.pipeline.runner import run_pipeline
     from gaitlab.store.project import create_project
@@ -46,3 +49,32 @@ def shown_session(session: Session) -> Session:
     trial_id = next(t for t in session.project.trial_ids if "treadmill_run" in t)
     session.show(session.load(trial_id))
     return session
+
+
+@pytest.fixture
+def window(qtbot, session: Session):
+    """The main window on ``session`` (user settings not read or written)."""
+    from gaitlab.gui.main_window import MainWindow
+    from gaitlab.gui.settings import UserSettings
+
+    win = MainWindow(session, UserSettings(), persist_settings=False)
+    win.show()
+    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
+    yield win
+    qtbot.waitUntil(lambda: win.idle, timeout=10_000)  # no worker left behind
+    win.close()
+    win.deleteLater()
+
+
+@pytest.fixture
+def show_trial(qtbot, window) -> Callable[[str], None]:
+    """Show a trial in ``window`` and wait until every view has drawn it."""
+
+    def show(trial_id: str) -> None:
+        with qtbot.waitSignals(
+            [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
+        ):
+            window.show_trial(trial_id)
+        qtbot.waitUntil(lambda: window.idle, timeout=10_000)
+
+    return show

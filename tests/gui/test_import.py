@@ -14,23 +14,11 @@ from gaitlab.session import Session
 
 
 @pytest.fixture
-def empty_session(tmp_path: Path) -> Session:
+def session(tmp_path: Path) -> Session:
+    """A new, empty project."""
     session = Session()
     session.create(tmp_path / "study.gaitlab")
     return session
-
-
-@pytest.fixture
-def window(qtbot, empty_session):
-    from gaitlab.gui.main_window import MainWindow
-
-    win = MainWindow(empty_session, UserSettings(), persist_settings=False)
-    win.show()
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    yield win
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    win.close()
-    win.deleteLater()
 
 
 @pytest.fixture
@@ -47,7 +35,7 @@ def capture_folder(tmp_path: Path, demo_files: list[Path]) -> Path:
 
 
 def test_import_runs_in_the_background_and_reports_every_file(
-    qtbot, window, empty_session, capture_folder, monkeypatch
+    qtbot, window, session, capture_folder, monkeypatch
 ):
     monkeypatch.setattr(
         QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(capture_folder)
@@ -64,7 +52,7 @@ def test_import_runs_in_the_background_and_reports_every_file(
     timer.timeout.connect(lambda: ticks.append(1))
     timer.start()
     assert dialog.start()
-    assert empty_session.busy
+    assert session.busy
     assert not window.actions_["import_files"].isEnabled()
     dialog.task.progress.connect(lambda done, total, _: progress.append((done, total)))
     with qtbot.waitSignal(dialog.import_finished, timeout=60_000) as finished:
@@ -88,9 +76,9 @@ def test_import_runs_in_the_background_and_reports_every_file(
         assert len(reason) > 10, f"{bad} is refused with a reason"
     assert "2 imported, 2 refused" in dialog.summary.text()
 
-    assert not empty_session.busy
+    assert not session.busy
     assert window.actions_["import_files"].isEnabled()
-    records = {r.trial_id: r for r in empty_session.project.trials}
+    records = {r.trial_id: r for r in session.project.trials}
     assert set(records) == {"demo_treadmill_run", "demo_overground_run"}
     assert {r.subject_id for r in records.values()} == {"runner07"}  # the folder name
     assert {r.condition for r in records.values()} == {"shod"}
@@ -99,7 +87,7 @@ def test_import_runs_in_the_background_and_reports_every_file(
 
 
 def test_importing_the_same_files_again_skips_them(
-    qtbot, window, empty_session, capture_folder
+    qtbot, window, session, capture_folder
 ):
     good = [capture_folder / "demo_treadmill_run.c3d"]
     first = window.import_paths(good)
@@ -120,7 +108,7 @@ def test_importing_the_same_files_again_skips_them(
 
 
 def test_cancelling_an_import_keeps_the_files_done(
-    qtbot, window, empty_session, capture_folder
+    qtbot, window, session, capture_folder
 ):
     dialog = window.import_paths([capture_folder])
     qtbot.waitUntil(lambda: dialog.files is not None, timeout=10_000)
@@ -140,13 +128,13 @@ def test_cancelling_an_import_keeps_the_files_done(
     assert len(dialog.rows()) == 1
     assert dialog.summary.text().startswith("Cancelled after 1 of 4 files")
     imported = [r for r in dialog.rows() if r[0] == "imported"]
-    assert sorted(empty_session.project.trial_ids) == sorted(r[2] for r in imported)
-    assert not empty_session.busy
+    assert sorted(session.project.trial_ids) == sorted(r[2] for r in imported)
+    assert not session.busy
     # the writer lock was released: another import can run
     again = window.import_paths([capture_folder])
     with qtbot.waitSignal(again.import_finished, timeout=60_000):
         again.start()
-    assert sorted(empty_session.project.trial_ids) == [
+    assert sorted(session.project.trial_ids) == [
         "demo_overground_run",
         "demo_treadmill_run",
     ]

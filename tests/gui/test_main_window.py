@@ -25,28 +25,6 @@ from gaitlab.session import Session
 TREADMILL = "demo_treadmill_run"
 
 
-@pytest.fixture
-def window(qtbot, session):
-    from gaitlab.gui.main_window import MainWindow
-
-    win = MainWindow(session, UserSettings(), persist_settings=False)
-    win.show()
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    yield win
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)  # no worker left behind
-    win.close()
-    win.deleteLater()
-
-
-def show_trial(qtbot, window, trial_id: str) -> None:
-    """Show a trial and wait until every view has drawn it."""
-    with qtbot.waitSignals(
-        [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
-    ):
-        window.show_trial(trial_id)
-    qtbot.waitUntil(lambda: window.idle, timeout=10_000)
-
-
 def menu_texts(window) -> dict[str, list[str]]:
     out = {}
     for action in window.menuBar().actions():
@@ -134,8 +112,8 @@ def test_trial_browser_shows_groups_and_states(qtbot, window, session):
         assert browser._items[trial_id].text(1) == shown
 
 
-def test_undo_redo_menu_actions_follow_the_session(qtbot, window, session):
-    show_trial(qtbot, window, TREADMILL)
+def test_undo_redo_menu_actions_follow_the_session(qtbot, window, session, show_trial):
+    show_trial(TREADMILL)
     undo, redo = window.actions_["undo"], window.actions_["redo"]
     assert not undo.isEnabled()
     assert not redo.isEnabled()

@@ -9,44 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from gaitlab.gui.settings import UserSettings
-
 TREADMILL = "demo_treadmill_run"
 OVERGROUND = "demo_overground_run"
-
-
-@pytest.fixture
-def window(qtbot, session):
-    from gaitlab.gui.main_window import MainWindow
-
-    win = MainWindow(session, UserSettings(), persist_settings=False)
-    win.show()
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    yield win
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    win.close()
-    win.deleteLater()
-
-
-def show_trial(qtbot, window, trial_id):
-    with qtbot.waitSignals(
-        [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
-    ):
-        window.show_trial(trial_id)
-    try:
-        qtbot.waitUntil(lambda: window.idle, timeout=10_000)
-    except Exception:
-        m = window.metrics
-        print(
-            "DEBUG",
-            window.session.busy,
-            window.loader.loading,
-            window.browser.updating,
-            m._job,
-            m._refresh_timer.isActive(),
-            m._token,
-        )
-        raise
 
 
 def column(model, key):
@@ -63,8 +27,10 @@ def stored_values(session, trial_id, plugin, metric):
     }
 
 
-def test_step_table_shows_the_stored_values_with_units(qtbot, window, session):
-    show_trial(qtbot, window, TREADMILL)
+def test_step_table_shows_the_stored_values_with_units(
+    qtbot, window, session, show_trial
+):
+    show_trial(TREADMILL)
     model = window.metrics.steps_model
     contact = {c.step: c for c in session.current.contacts}
     steps = [model.row(r)["step"] for r in range(model.rowCount())]
@@ -86,8 +52,8 @@ def test_step_table_shows_the_stored_values_with_units(qtbot, window, session):
     assert metrics[:3] == ["contact_time", "flight_time", "cadence"]
 
 
-def test_trial_table_shows_mean_and_sd_of_the_steps(qtbot, window, session):
-    show_trial(qtbot, window, TREADMILL)
+def test_trial_table_shows_mean_and_sd_of_the_steps(qtbot, window, session, show_trial):
+    show_trial(TREADMILL)
     model = window.metrics.trials_model
     assert model.rowCount() == 1
     values = np.array(
@@ -108,9 +74,9 @@ def test_trial_table_shows_mean_and_sd_of_the_steps(qtbot, window, session):
 
 
 def test_clicking_a_step_moves_the_cursor_to_its_initial_contact(
-    qtbot, window, session
+    qtbot, window, session, show_trial
 ):
-    show_trial(qtbot, window, TREADMILL)
+    show_trial(TREADMILL)
     moves: list[float] = []
     session.cursor_moved.connect(moves.append)
     table = window.metrics.steps_table
@@ -129,9 +95,9 @@ def test_clicking_a_step_moves_the_cursor_to_its_initial_contact(
 
 
 def test_clicking_a_step_of_another_trial_shows_that_trial_there(
-    qtbot, window, session
+    qtbot, window, session, show_trial
 ):
-    show_trial(qtbot, window, TREADMILL)
+    show_trial(TREADMILL)
     window.metrics.set_whole_project(True)
     qtbot.waitUntil(lambda: not window.metrics.updating, timeout=10_000)
     model, proxy = window.metrics.steps_model, window.metrics.steps_proxy
@@ -156,9 +122,9 @@ def test_clicking_a_step_of_another_trial_shows_that_trial_there(
 
 
 def test_filter_keeps_matching_metric_columns_and_sorting_is_numeric(
-    qtbot, window, session
+    qtbot, window, session, show_trial
 ):
-    show_trial(qtbot, window, TREADMILL)
+    show_trial(TREADMILL)
     view = window.metrics
     view.filter_edit.setText("impulse")
     shown = view.visible_columns("steps")
@@ -195,9 +161,9 @@ def test_filter_keeps_matching_metric_columns_and_sorting_is_numeric(
 
 
 def test_values_that_are_not_ok_are_highlighted_with_their_reason(
-    qtbot, window, session
+    qtbot, window, session, show_trial
 ):
-    show_trial(qtbot, window, OVERGROUND)
+    show_trial(OVERGROUND)
     model = window.metrics.steps_model
     flagged = [
         (m.step, m.name, m.unit, m.status, m.message)
@@ -217,11 +183,11 @@ def test_values_that_are_not_ok_are_highlighted_with_their_reason(
 
 
 def test_export_csv_and_xlsx_from_the_window(
-    qtbot, window, session, tmp_path, monkeypatch
+    qtbot, window, session, tmp_path, monkeypatch, show_trial
 ):
     from gaitlab.pipeline.export import TIDY_COLUMNS
 
-    show_trial(qtbot, window, TREADMILL)
+    show_trial(TREADMILL)
     target = tmp_path / "out" / "treadmill"
     target.parent.mkdir()
     monkeypatch.setattr(

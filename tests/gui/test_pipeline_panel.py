@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 
-from gaitlab.gui.settings import UserSettings
 from gaitlab.pipeline.discovery import discover
 
 TREADMILL = "demo_treadmill_run"
@@ -50,17 +49,9 @@ def fails(trial, ctx) -> Result:
 
 
 @pytest.fixture
-def window(qtbot, session):
-    from gaitlab.gui.main_window import MainWindow
-
-    win = MainWindow(session, UserSettings(), persist_settings=False)
-    win.run_workers = 1  # trials in this process, one after the other
-    win.show()
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    yield win
-    qtbot.waitUntil(lambda: win.idle, timeout=10_000)
-    win.close()
-    win.deleteLater()
+def window(window):
+    window.run_workers = 1  # trials in this process, one after the other
+    return window
 
 
 @pytest.fixture

@@ -1379,18 +1379,3 @@ class BodyView(QtWidgets.QWidget):
             self._drawn_pending = False
             QtCore.QTimer.singleShot(0, self.sig_drawn.emit)
         return False
-
-
-if __name__ == "__main__":  # pragma: no cover - visual check
-    import sys
-
-    from gaitlab.gui.views.signal_plots import preview_session
-
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
-    preview = preview_session()
-    widget = BodyView(preview)
-    widget.resize(1000, 700)
-    widget.show()
-    first = next(t for t in preview.project.trial_ids if "treadmill" in t)
-    preview.show(preview.load(first))
-    app.exec()

@@ -324,26 +324,3 @@ class ImportDialog(QDialog):
         if self.running:
             self.cancel()
         super().closeEvent(event)
-
-
-if __name__ == "__main__":
-    import sys
-    import tempfile
-
-    from PySide6.QtWidgets import QApplication
-
-    from gaitlab.cli.cmd_demo import demo_files
-    from gaitlab.gui.tasks import GeneratorTask
-
-    app = QApplication(sys.argv)
-    preview = Session()
-    preview.create(Path(tempfile.mkdtemp()) / "preview.gaitlab")
-
-    def start(make_generator: Callable[[], Iterator[Any]], title: str) -> GeneratorTask:
-        task = GeneratorTask(preview, make_generator, title)
-        task.start()
-        return task
-
-    dialog = ImportDialog(preview, demo_files(), start)
-    dialog.show()
-    sys.exit(app.exec())

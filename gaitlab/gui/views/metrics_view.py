@@ -812,19 +812,3 @@ class MetricsView(QWidget):
         self._update_buttons()
         if not busy:
             self.refresh()
-
-
-if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from gaitlab.gui.app import demo_session
-
-    app = QApplication(sys.argv)
-    demo = demo_session()
-    view = MetricsView(demo)
-    view.set_whole_project(True)
-    view.resize(1200, 400)
-    view.show()
-    sys.exit(app.exec())

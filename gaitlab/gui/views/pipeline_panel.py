@@ -539,17 +539,3 @@ class PipelinePanel(QWidget):
             text += ". Problems:"
         self.summary.setText(text + ("" if text.endswith(":") else "."))
         log.info("pipeline run: %s", text)
-
-
-if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from gaitlab.gui.app import demo_session
-
-    app = QApplication(sys.argv)
-    panel = PipelinePanel(demo_session())
-    panel.resize(520, 800)
-    panel.show()
-    sys.exit(app.exec())

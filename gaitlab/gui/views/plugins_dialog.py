@@ -272,14 +272,3 @@ def open_plugin_guide(parent: QWidget | None = None) -> bool:
         "in the gaitlab source.",
     )
     return False
-
-
-if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv)
-    dialog = PluginsDialog()
-    dialog.show()
-    sys.exit(app.exec())

@@ -1846,38 +1846,3 @@ def connect_session(
 def _disconnect_all(connections: list[tuple[object, object]], *_args: object) -> None:
     for signal, slot in connections:
         signal.disconnect(slot, missing_ok=True)  # type: ignore[attr-defined]
-
-
-def preview_session() -> Session:  # pragma: no cover - used by the module previews
-    """A session on a temporary analysed project of the bundled demo trials."""
-    import tempfile
-    from pathlib import Path
-
-    from gaitlab.pipeline.runner import run_pipeline
-    from gaitlab.store.project import create_project
-
-    data = Path(__file__).resolve().parents[3] / "data"
-    folder = Path(tempfile.mkdtemp()) / "preview.gaitlab"
-    project = create_project(folder)
-    list(
-        project.import_files(
-            sorted(data.glob("*.c3d")), subject="slip01", condition="demo"
-        )
-    )
-    list(run_pipeline(project, workers=1))
-    session = Session()
-    session.open(folder)
-    return session
-
-
-if __name__ == "__main__":  # pragma: no cover - visual check
-    import sys
-
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
-    preview = preview_session()
-    widget = SignalPlotsView(preview)
-    widget.resize(1200, 900)
-    widget.show()
-    first = next(t for t in preview.project.trial_ids if "treadmill" in t)
-    preview.show(preview.load(first))
-    app.exec()

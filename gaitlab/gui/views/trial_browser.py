@@ -432,17 +432,3 @@ class TrialBrowser(QWidget):
     def _on_selection_changed(self) -> None:
         if not self._quiet:
             self.selection_changed.emit()
-
-
-if __name__ == "__main__":
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from gaitlab.gui.app import demo_session
-
-    app = QApplication(sys.argv)
-    browser = TrialBrowser(demo_session())
-    browser.resize(320, 500)
-    browser.show()
-    sys.exit(app.exec())
