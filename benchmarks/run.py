@@ -114,7 +114,11 @@ def bench_import(workdir: Path) -> None:
 
 def bench_pipeline(workdir: Path) -> None:
     project = gaitlab.create_project(workdir / "pipeline.gaitlab")
-    list(project.import_files([TREADMILL, FUKUCHI / "RBDS001static.c3d"], subject="rbds001"))
+    list(
+        project.import_files(
+            [TREADMILL, FUKUCHI / "RBDS001static.c3d"], subject="rbds001"
+        )
+    )
     trial_id = next(t for t in project.trial_ids if not project.is_static(t))
     report = discover()
     plan = project_pipeline(project, report).plan(report)
@@ -132,13 +136,16 @@ def bench_pipeline(workdir: Path) -> None:
     print(f"  full default pipeline    {full * 1000:8.1f} ms  (load, analyse, store)")
     print(f"  ratio pipeline / ezc3d   {full / parse:8.2f}   (target <= 3)")
     for name, result in results.items():
-        print(f"    {name:<18} {result.provenance.duration_s * 1000:7.2f} ms  {result.status}")
+        print(
+            f"    {name:<18} {result.provenance.duration_s * 1000:7.2f} ms  {result.status}"
+        )
 
     batch = [
         FUKUCHI / "RBDS001runT25.c3d",
         FUKUCHI / "RBDS001runT45.c3d",
         SHARED / "opensim-core/walking2.c3d",
-        SHARED / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
+        SHARED
+        / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
         *sorted((Path(__file__).resolve().parents[1] / "data").glob("*.c3d")),
     ]
     timings = {}
@@ -147,12 +154,16 @@ def bench_pipeline(workdir: Path) -> None:
         batch_project = gaitlab.create_project(folder)
         list(batch_project.import_files(batch, subject="batch"))
         start = time.perf_counter()
-        events = [e for e in run_pipeline(batch_project, workers=workers) if e.kind == "trial"]
+        events = [
+            e for e in run_pipeline(batch_project, workers=workers) if e.kind == "trial"
+        ]
         timings[workers] = time.perf_counter() - start
     print(f"batch: {len(events)} trials, whole default pipeline")
     print(f"  1 worker                 {timings[1] * 1000:8.1f} ms")
     print(f"  2 workers                {timings[2] * 1000:8.1f} ms")
-    print(f"  speed-up                 {timings[1] / timings[2]:8.2f}x  ({os.cpu_count()} CPUs)")
+    print(
+        f"  speed-up                 {timings[1] / timings[2]:8.2f}x  ({os.cpu_count()} CPUs)"
+    )
 
 
 def main(argv: list[str]) -> int:

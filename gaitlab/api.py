@@ -48,27 +48,25 @@ from gaitlab.core.geometry import (
 from gaitlab.core.kinetics import GroundReaction, Progression, runs
 from gaitlab.core.landmarks import LANDMARKS
 from gaitlab.core.results import Metric, MetricSpec, Result, Series, SeriesSpec
-from gaitlab.core.signal import cutoff_correction, derivative, fill_gaps, lowpass, sample_at
+from gaitlab.core.signal import (
+    cutoff_correction,
+    derivative,
+    fill_gaps,
+    lowpass,
+    sample_at,
+)
 from gaitlab.core.trial import Event, ForcePlate, MarkerSet, Subject
 from gaitlab.pipeline.spec import Param, plugin
 from gaitlab.pipeline.view import MissingInput, TrialView
 
 __all__ = [
-    "BodyPoints",
-    "ComEstimate",
-    "best_com",
-    "foot_length_m",
-    "full_body_com",
-    "hat_parameters",
-    "pelvis_com",
-    "pelvis_offset_from_static",
-    "running_com",
-    "segment_parameters",
     "FOOT_OFF",
     "FOOT_STRIKE",
     "GRAVITY",
     "LANDMARKS",
+    "BodyPoints",
     "Cancelled",
+    "ComEstimate",
     "Contact",
     "Event",
     "ForcePlate",
@@ -86,16 +84,24 @@ __all__ = [
     "Skip",
     "Subject",
     "TrialView",
+    "best_com",
     "contacts_from_events",
     "cutoff_correction",
     "derivative",
     "fill_gaps",
+    "foot_length_m",
+    "full_body_com",
+    "hat_parameters",
     "horizontal_unit",
     "lowpass",
+    "pelvis_com",
+    "pelvis_offset_from_static",
     "plugin",
+    "running_com",
     "runs",
     "sagittal_angle_deg",
     "sagittal_components",
     "sample_at",
+    "segment_parameters",
     "unit",
 ]

@@ -240,7 +240,9 @@ class Session:
         if self.current is None:
             return
         trial = self.current.trial
-        rate = trial.markers.rate_hz if trial.markers.n_frames else trial.analogs.rate_hz
+        rate = (
+            trial.markers.rate_hz if trial.markers.n_frames else trial.analogs.rate_hz
+        )
         if rate > 0:
             self.set_cursor(self.cursor_s + frames / rate)
 
@@ -253,7 +255,8 @@ class Session:
         and everything that depends on it turn stale until run again.
         """
         self._require_trial()
-        assert self.current is not None and self.project is not None
+        assert self.current is not None
+        assert self.project is not None
         trial_id = self.current.trial_id
         previous = [e for e in self.current.trial.events if e.origin == "user"]
         before = tuple(self.current.trial.events) if previous else None
@@ -307,7 +310,9 @@ class Session:
             self._busy = busy
             self.busy_changed.emit(busy)
 
-    def import_files(self, paths: Iterable[str | Path], **options: Any) -> Iterator[ImportEvent]:
+    def import_files(
+        self, paths: Iterable[str | Path], **options: Any
+    ) -> Iterator[ImportEvent]:
         """Import C3D files into the open project (see ``Project.import_files``)."""
         self._require_project()
         assert self.project is not None
@@ -325,7 +330,11 @@ class Session:
         self._require_project()
         assert self.project is not None
         yield from run_pipeline(
-            self.project, trial_ids, plugins=plugins, only_stale=only_stale, workers=workers
+            self.project,
+            trial_ids,
+            plugins=plugins,
+            only_stale=only_stale,
+            workers=workers,
         )
 
     def apply(self, event: ImportEvent | RunEvent) -> None:
@@ -358,7 +367,7 @@ class Session:
         try:
             plan = project_pipeline(self.project, report).plan(report)
         except Exception:  # a plugin of the pipeline is not installed here
-            return {name: "unknown" for name in results}
+            return dict.fromkeys(results, "unknown")
         return freshness(plan, trial_state(self.project, trial_id), results)
 
     def _write_events(self, trial_id: str, events: tuple[Event, ...] | None) -> None:
@@ -369,7 +378,9 @@ class Session:
             self.project.set_events(trial_id, events)
         if self.current is not None and self.current.trial_id == trial_id:
             self.current.trial.events = tuple(
-                events if events is not None else self.project.load_trial(trial_id).events
+                events
+                if events is not None
+                else self.project.load_trial(trial_id).events
             )
             self._refresh_results()
         self.events_changed.emit(trial_id)
@@ -377,7 +388,8 @@ class Session:
         self.history_changed.emit()
 
     def _refresh_results(self) -> None:
-        assert self.current is not None and self.project is not None
+        assert self.current is not None
+        assert self.project is not None
         trial_id = self.current.trial_id
         self.current.results = self.project.load_results(trial_id)
         self.current.freshness = self._freshness(trial_id, self.current.results)

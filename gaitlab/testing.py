@@ -96,4 +96,6 @@ def analyse_file(
     if static is not None:
         static_trial = read_c3d(static)
         static_trial.label = Path(static).stem
-    return analyse_trial_object(trial, plugins=plugins, params=params, static=static_trial)
+    return analyse_trial_object(
+        trial, plugins=plugins, params=params, static=static_trial
+    )

@@ -86,7 +86,9 @@ def body_mass(
     result.note(f"body mass {mass:.2f} kg from {how}")
     recorded = trial.subject.mass_kg if trial.subject else None
     if recorded:
-        result.add_metric("subject_mass_difference", 100.0 * (mass - recorded) / recorded)
+        result.add_metric(
+            "subject_mass_difference", 100.0 * (mass - recorded) / recorded
+        )
     return result
 
 
@@ -105,10 +107,13 @@ def _from_running(trial: TrialView) -> tuple[float | None, str]:
     n_steps = len(contacts) - 1
     n_steps -= n_steps % 2
     start, stop = contacts[0].ic_s, contacts[n_steps].ic_s
-    a = int(round((start - grf.t0_s) * grf.rate_hz))
-    b = int(round((stop - grf.t0_s) * grf.rate_hz))
+    a = round((start - grf.t0_s) * grf.rate_hz)
+    b = round((stop - grf.t0_s) * grf.rate_hz)
     mass = float(np.mean(grf.vertical[a:b])) / GRAVITY
-    return mass, f"continuous running over {n_steps // 2} strides ({stop - start:.2f} s)"
+    return (
+        mass,
+        f"continuous running over {n_steps // 2} strides ({stop - start:.2f} s)",
+    )
 
 
 def _from_standing(
@@ -117,7 +122,7 @@ def _from_standing(
     """Mean vertical GRF over the steadiest window of quiet standing."""
     if grf is None:
         return None, ""
-    n = int(round(window_s * grf.rate_hz))
+    n = round(window_s * grf.rate_hz)
     vertical = grf.vertical
     if n < 2 or len(vertical) < n:
         return None, ""
@@ -130,4 +135,6 @@ def _from_standing(
     best = int(np.argmin(cv))
     if not cv[best] <= cv_max:
         return None, ""
-    return float(mean[best]) / GRAVITY, f"quiet standing ({window_s:.1f} s, CV {cv[best]:.3f})"
+    return float(
+        mean[best]
+    ) / GRAVITY, f"quiet standing ({window_s:.1f} s, CV {cv[best]:.3f})"

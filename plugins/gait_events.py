@@ -153,11 +153,17 @@ def gait_events(
     ] = 0.0,
     kinematic_lowpass_hz: Annotated[
         float,
-        Param(min=10, max=50, unit="Hz", doc="Low-pass of foot markers for kinematic events"),
+        Param(
+            min=10,
+            max=50,
+            unit="Hz",
+            doc="Low-pass of foot markers for kinematic events",
+        ),
     ] = 20.0,
     source: Literal["auto", "force", "kinematic"] = "auto",
     use_edited_events: Annotated[
-        bool, Param(doc="Use events edited by the user in the project instead of detecting")
+        bool,
+        Param(doc="Use events edited by the user in the project instead of detecting"),
     ] = True,
 ) -> Result:
     """Initial contact and toe-off of each foot contact, with side and clean flags."""
@@ -179,8 +185,12 @@ def gait_events(
         if kinematic:
             result.note(
                 "kinematic events: Handsaker et al. 2016"
-                + ("" if trial.has_landmark("l_hallux") else " (PiG variant: toe marker "
-                   "for metatarsal and hallux; not validated)")
+                + (
+                    ""
+                    if trial.has_landmark("l_hallux")
+                    else " (PiG variant: toe marker "
+                    "for metatarsal and hallux; not validated)"
+                )
             )
     contacts = sorted(force_contacts + kinematic, key=lambda c: c["ic"])
     if not contacts:
@@ -303,7 +313,7 @@ def _episodes(
         return []
     loaded = _schmitt(vertical, threshold, 0.5 * threshold)
     episodes = runs(loaded)
-    min_flight = int(round(MIN_FLIGHT_S * rate_hz))
+    min_flight = round(MIN_FLIGHT_S * rate_hz)
     merged: list[list[int]] = []
     for a, b in episodes:
         if merged and a - merged[-1][1] < min_flight:
@@ -317,14 +327,16 @@ def _episodes(
         peak_index = a + int(np.argmax(vertical[a:b]))
         above = vertical > threshold
         ups = np.flatnonzero(~above[a - 1 : peak_index] & above[a : peak_index + 1])
-        downs = np.flatnonzero(above[peak_index : b] & ~above[peak_index + 1 : b + 1])
+        downs = np.flatnonzero(above[peak_index:b] & ~above[peak_index + 1 : b + 1])
         if ups.size == 0 or downs.size == 0:
             continue
         i_up = a - 1 + ups[-1]
         i_down = peak_index + downs[0]
         ic = _crossing(vertical, i_up, threshold)
         to = _crossing(vertical, i_down, threshold)
-        found.append((t0_s + ic / rate_hz, t0_s + to / rate_hz, float(vertical[peak_index])))
+        found.append(
+            (t0_s + ic / rate_hz, t0_s + to / rate_hz, float(vertical[peak_index]))
+        )
     return found
 
 
@@ -413,12 +425,12 @@ def _feet(trial: TrialView) -> dict[str, list[np.ndarray]]:
 
 def _frame(trial: TrialView, time_s: float) -> int:
     markers = trial.markers
-    index = int(round((time_s - markers.t0_s) * markers.rate_hz))
+    index = round((time_s - markers.t0_s) * markers.rate_hz)
     return min(max(index, 0), markers.n_frames - 1)
 
 
 def _plate_cop_at(plate: ForcePlate, time_s: float) -> np.ndarray | None:
-    index = int(round((time_s - plate.t0_s) * plate.rate_hz))
+    index = round((time_s - plate.t0_s) * plate.rate_hz)
     if 0 <= index < plate.n_samples:
         return plate.cop[index]
     return None
@@ -489,7 +501,8 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
         offs = _extrema(toe_ahead, rate, maximum=False)
         lowest = np.fmin(heel @ up, toe @ up)
         accelerations = [
-            derivative(lowpass(m @ up, rate, cutoff_hz), rate, 2) for m in strike_markers
+            derivative(lowpass(m @ up, rate, cutoff_hz), rate, 2)
+            for m in strike_markers
         ]
         jerk = derivative(lowpass(off_marker @ up, rate, cutoff_hz), rate, 3)
         for strike in strikes:
@@ -505,7 +518,9 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
                 for a in accelerations
                 if np.isfinite(a[window]).any()
             ]
-            off_window = slice(max(off - int(0.1 * rate), strike + 1), off + int(0.1 * rate))
+            off_window = slice(
+                max(off - int(0.1 * rate), strike + 1), off + int(0.1 * rate)
+            )
             off_window = slice(off_window.start, min(off_window.stop, len(jerk)))
             if not peaks or not np.isfinite(jerk[off_window]).any():
                 continue
@@ -551,7 +566,11 @@ def _without_overlaps(contacts: list[dict]) -> list[dict]:
     kept: list[dict] = []
     for contact in sorted(contacts, key=lambda c: (c["side"], c["ic"])):
         previous = kept[-1] if kept else None
-        if previous and previous["side"] == contact["side"] and contact["ic"] < previous["to"]:
+        if (
+            previous
+            and previous["side"] == contact["side"]
+            and contact["ic"] < previous["to"]
+        ):
             if contact["to"] - contact["ic"] > previous["to"] - previous["ic"]:
                 kept[-1] = contact
             continue
@@ -560,7 +579,9 @@ def _without_overlaps(contacts: list[dict]) -> list[dict]:
 
 
 def _pelvis_centre(trial: TrialView) -> np.ndarray | None:
-    names = [n for n in ("l_asis", "r_asis", "l_psis", "r_psis") if trial.has_landmark(n)]
+    names = [
+        n for n in ("l_asis", "r_asis", "l_psis", "r_psis") if trial.has_landmark(n)
+    ]
     if names:
         return _mean_points([trial.landmark(n) for n in names])
     return trial.landmark_or_none("sacrum")
@@ -579,15 +600,15 @@ def _extrema(signal: np.ndarray, rate_hz: float, *, maximum: bool) -> np.ndarray
 
 
 def _overlaps(kinematic: dict, force: list[dict]) -> bool:
-    return any(
-        kinematic["ic"] < f["to"] and f["ic"] < kinematic["to"] for f in force
-    )
+    return any(kinematic["ic"] < f["to"] and f["ic"] < kinematic["to"] for f in force)
 
 
 def _report_offsets(result: Result, force: list[dict], kinematic: list[dict]) -> None:
     ic_offsets, to_offsets = [], []
     for k in kinematic:
-        match = [f for f in force if f["side"] == k["side"] and abs(f["ic"] - k["ic"]) < 0.1]
+        match = [
+            f for f in force if f["side"] == k["side"] and abs(f["ic"] - k["ic"]) < 0.1
+        ]
         if match:
             ic_offsets.append(k["ic"] - match[0]["ic"])
             to_offsets.append(k["to"] - match[0]["to"])

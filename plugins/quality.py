@@ -35,12 +35,10 @@ The flight-phase gravity test (§8.4) is reported by the center_of_mass plugin
 (``flight_gravity_error``) and not repeated here. Bands are parameters.
 """
 
-# ruff: noqa: RUF001, RUF002, RUF003  (the text uses −, ×, – as in METHODS)
 from __future__ import annotations
 
-import math
-
 import itertools
+import math
 from typing import Annotated
 
 import numpy as np

@@ -61,7 +61,6 @@ neighbouring contacts are gaitlab's definitions (METHODS gives none); VALR and
 VILR are reported in BW/s only (N/s = BW/s × m·g).
 """
 
-# ruff: noqa: RUF001, RUF002, RUF003  (the formulas use −, ×, – as in METHODS)
 from __future__ import annotations
 
 import math

@@ -23,7 +23,9 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("project", type=Path, help="project folder")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="FILE.csv or FILE.xlsx")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="FILE.csv or FILE.xlsx"
+    )
     parser.add_argument("--wide", action="store_true", help="wide CSV tables")
     parser.add_argument("--trials", nargs="+", metavar="ID", help="only these trials")
     parser.set_defaults(run=run)
@@ -32,6 +34,8 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export and list the files written."""
     project = open_project(args.project)
-    for path in export_metrics(project, args.output, wide=args.wide, trial_ids=args.trials):
+    for path in export_metrics(
+        project, args.output, wide=args.wide, trial_ids=args.trials
+    ):
         print(path)
     return 0

@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"built-in folder  {builtin_plugin_folder()}")
     print(f"user folder      {user_plugin_folder()}")
-    print(f"{PLUGIN_PATH_VARIABLE:<16} {os.environ.get(PLUGIN_PATH_VARIABLE, '(not set)')}")
+    print(
+        f"{PLUGIN_PATH_VARIABLE:<16} {os.environ.get(PLUGIN_PATH_VARIABLE, '(not set)')}"
+    )
     print()
     width = max((len(n) for n in report.specs), default=10)
     for name, spec in report.specs.items():

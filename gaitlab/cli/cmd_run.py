@@ -49,7 +49,10 @@ def add_parser(subparsers: Any) -> None:
         "gait_events.threshold_n=30",
     )
     parser.add_argument(
-        "--workers", type=int, default=None, help="parallel processes (default: all CPUs)"
+        "--workers",
+        type=int,
+        default=None,
+        help="parallel processes (default: all CPUs)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -77,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     bar = None
     for event in events:
         if event.kind == "started":
-            bar = tqdm(total=event.total, unit="trial", disable=args.quiet, file=sys.stderr)
+            bar = tqdm(
+                total=event.total, unit="trial", disable=args.quiet, file=sys.stderr
+            )
         elif event.kind == "trial":
             trials.append(event)
             if bar is not None:
@@ -113,14 +118,17 @@ def _print_summary(trials: list[RunEvent], report: Any) -> int:
     print(
         f"{len(trials)} trials ({ran} analysed, {len(trials) - ran} up to date): "
         f"{counts['ok']} results ok, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed" + (f", {counts['error']} trials unreadable" if counts["error"] else "")
+        f"{counts['failed']} failed"
+        + (f", {counts['error']} trials unreadable" if counts["error"] else "")
     )
     for event in trials:
         if event.error:
             print(f"  {event.trial_id}: not analysed: {event.error}")
         for plugin, status in event.statuses.items():
             if status != "ok":
-                print(f"  {event.trial_id}: {plugin} {status}: {event.messages.get(plugin, '')}")
+                print(
+                    f"  {event.trial_id}: {plugin} {status}: {event.messages.get(plugin, '')}"
+                )
     for failure in report.failures:
         print(f"  plugin not loaded: {failure.source}: {failure.error}")
     return 1 if counts["failed"] or counts["error"] else 0

@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     if args.trial is not None:
         if args.static is None and not args.none:
-            print(f"{args.trial}: static trial {project.static_trial_for(args.trial) or '(none)'}")
+            print(
+                f"{args.trial}: static trial {project.static_trial_for(args.trial) or '(none)'}"
+            )
             return 0
         project.set_static_trial(args.trial, None if args.none else args.static)
     chosen = project.settings.get("static_trials", {})
@@ -42,5 +44,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         static = project.static_trial_for(trial_id)
         how = "set by hand" if trial_id in chosen else "found by name"
-        print(f"{trial_id:<30} {static or '(none)'}" + (f"   [{how}]" if static or trial_id in chosen else ""))
+        print(
+            f"{trial_id:<30} {static or '(none)'}"
+            + (f"   [{how}]" if static or trial_id in chosen else "")
+        )
     return 0

@@ -10,11 +10,11 @@ from gaitlab.core.errors import GaitlabError
 __all__ = ["Cancelled", "RunContext", "Skip"]
 
 
-class Cancelled(GaitlabError):
+class Cancelled(GaitlabError):  # noqa: N818 (a signal, not an error: like pytest.skip)
     """The user cancelled the running work."""
 
 
-class Skip(GaitlabError):
+class Skip(GaitlabError):  # noqa: N818 (plugins `raise Skip(...)`: reads as what happens)
     """Raised by a plugin when the trial lacks what the analysis needs.
 
     The runner records the result as ``skipped`` with this message, which

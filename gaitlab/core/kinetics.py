@@ -266,7 +266,9 @@ def find_progression(
     return Progression(direction, method, treadmill, displacement, tuple(notes))
 
 
-def _braking_first_direction(grf: GroundReaction, e_up: FloatArray) -> FloatArray | None:
+def _braking_first_direction(
+    grf: GroundReaction, e_up: FloatArray
+) -> FloatArray | None:
     """Horizontal axis of the AP force, signed so contacts start with braking."""
     loaded = grf.vertical > max(grf.cop_threshold_n, 50.0)
     contacts = [(a, b) for a, b in runs(loaded) if b - a >= 0.05 * grf.rate_hz]

@@ -117,7 +117,7 @@ def lowpass(
     if design >= nyquist:
         return array.copy()
     sos = butter(order, design / nyquist, output="sos")
-    filled = fill_gaps(array, int(round(max_gap_s * rate_hz)))
+    filled = fill_gaps(array, round(max_gap_s * rate_hz))
     flat = filled.reshape(len(filled), -1)
     out = np.full_like(flat, np.nan)
     finite_rows = np.all(np.isfinite(flat), axis=1)

@@ -512,7 +512,11 @@ def _subject(raw: RawC3D) -> Subject | None:
         if (value := _positive(processing.get(key))) is not None
     }
     extra = {}
-    for name, key in (("knee", "KNEEWIDTH"), ("ankle", "ANKLEWIDTH"), ("elbow", "ELBOWWIDTH")):
+    for name, key in (
+        ("knee", "KNEEWIDTH"),
+        ("ankle", "ANKLEWIDTH"),
+        ("elbow", "ELBOWWIDTH"),
+    ):
         widths = [
             value
             for side in "LR"

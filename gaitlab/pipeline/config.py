@@ -136,9 +136,7 @@ class PipelineConfig:
             steps.append(PipelineStep(name, dict(params)))
         return PipelineConfig(steps)
 
-    def plan(
-        self, report: DiscoveryReport, only: Iterable[str] | None = None
-    ) -> Plan:
+    def plan(self, report: DiscoveryReport, only: Iterable[str] | None = None) -> Plan:
         """Check the pipeline against the discovered plugins and order it.
 
         Parameters
@@ -189,7 +187,8 @@ class PipelineConfig:
             sorter.done(*ready)
         specs = tuple(report.specs[name] for name in ordered)
         params = {
-            spec.name: _checked_params(spec, enabled[spec.name].params) for spec in specs
+            spec.name: _checked_params(spec, enabled[spec.name].params)
+            for spec in specs
         }
         return Plan(specs, params)
 
@@ -208,8 +207,10 @@ def _with_upstream(
         spec = report.specs[name]
         for need in spec.needs:
             providers = [n for n in need.results if n in enabled]
-            if need.results and not providers and len(need.alternatives) == len(
+            if (
                 need.results
+                and not providers
+                and len(need.alternatives) == len(need.results)
             ):
                 raise PluginError(
                     f"plugin {name!r} needs {need.text!r}, but no enabled step of "

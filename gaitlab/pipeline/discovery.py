@@ -215,7 +215,9 @@ def _load_file(path: Path, kind: str) -> tuple[ModuleType, str]:
     digest = _file_digest(path)
     name = f"gaitlab_user_plugins.{kind}_{path.stem}_{digest[:12]}"
     if name in sys.modules:
-        return sys.modules[name], f"{kind}:{path if kind == 'file' else path.name}@sha256:{digest}"
+        return sys.modules[
+            name
+        ], f"{kind}:{path if kind == 'file' else path.name}@sha256:{digest}"
     spec = importlib.util.spec_from_file_location(
         name,
         file,

@@ -149,7 +149,9 @@ def collect_tables(
                     "status": result.status,
                     "message": result.message,
                     "freshness": fresh.get(name, "unknown"),
-                    "provenance": asdict(result.provenance) if result.provenance else None,
+                    "provenance": asdict(result.provenance)
+                    if result.provenance
+                    else None,
                 }
                 for name, result in results.items()
             },
@@ -252,9 +254,13 @@ def export_metrics(
             _write_csv(target, list(TIDY_COLUMNS), tables.tidy)
             written = [target]
     else:
-        raise ValueError(f"{target}: export to .csv or .xlsx, not {suffix or 'no suffix'!r}")
+        raise ValueError(
+            f"{target}: export to .csv or .xlsx, not {suffix or 'no suffix'!r}"
+        )
     sidecar = target.with_name(target.name + ".provenance.json")
-    sidecar.write_text(json.dumps(tables.provenance, indent=2, sort_keys=True, default=str))
+    sidecar.write_text(
+        json.dumps(tables.provenance, indent=2, sort_keys=True, default=str)
+    )
     return [*written, sidecar]
 
 
@@ -308,7 +314,9 @@ def _aggregates(
                         side=side,
                         value=value,
                         unit="" if statistic == "n" else mine[0]["unit"],
-                        status="stale" if stale else ("ok" if values.size else "invalid"),
+                        status="stale"
+                        if stale
+                        else ("ok" if values.size else "invalid"),
                         statistic=statistic,
                         message="" if values.size else "no valid step values",
                     )
@@ -370,7 +378,9 @@ def _trials_table(tidy: list[dict[str, Any]]) -> tuple[list[str], list[dict[str,
     return header, list(rows.values())
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+def _write_csv(
+    path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:

@@ -337,7 +337,9 @@ def run_plugins(
         spec = plan.spec(name)
         params = plan.params[name]
         start = time.perf_counter()
-        result = call_plugin(spec, view, params, RunContext(name, is_cancelled=is_cancelled))
+        result = call_plugin(
+            spec, view, params, RunContext(name, is_cancelled=is_cancelled)
+        )
         result.provenance = Provenance(
             plugin=name,
             plugin_version=spec.version,
@@ -398,7 +400,7 @@ def run_pipeline(
     for name in plugins or ():
         if config.step(name) is None and name in report.specs:
             config = config.with_params(name, {})
-    plan = config.plan(report, only=plugins)
+    config.plan(report, only=plugins)  # refuses unknown plugins and cycles first
     if trial_ids is None:
         ids = [t for t in project.trial_ids if not project.is_static(t)]
     else:
@@ -506,7 +508,9 @@ def _subject_dict(subject: Any) -> dict[str, Any]:
 def _unmet(kind: str, name: str, view: TrialView) -> str | None:
     """None when the input is present, else why not (in words)."""
     if kind == "landmark":
-        return None if view.has_landmark(name) else view.marker_map.missing_message(name)
+        return (
+            None if view.has_landmark(name) else view.marker_map.missing_message(name)
+        )
     if kind == "forceplates":
         return None if view.forceplates else "no force plates with samples"
     if kind == "markers":
@@ -545,8 +549,7 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
             return f"undeclared metric {metric.name!r}"
         if metric.unit and metric.unit != declared.unit:
             return (
-                f"metric {metric.name!r} in {metric.unit!r}, declared "
-                f"{declared.unit!r}"
+                f"metric {metric.name!r} in {metric.unit!r}, declared {declared.unit!r}"
             )
         if declared.per_step != (metric.step is not None):
             which = "per step" if declared.per_step else "per trial"
@@ -578,7 +581,14 @@ def _with_units(spec: PluginSpec, result: Result) -> Result:
         m
         if m.unit
         else Metric(
-            m.name, m.value, metric_units[m.name], m.side, m.step, m.time_s, m.status, m.message
+            m.name,
+            m.value,
+            metric_units[m.name],
+            m.side,
+            m.step,
+            m.time_s,
+            m.status,
+            m.message,
         )
         for m in result.metrics
     ]

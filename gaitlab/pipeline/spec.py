@@ -357,9 +357,7 @@ def _read_parameters(name: str, func: Callable[..., Any]) -> tuple[ParamSpec, ..
     hints = typing.get_type_hints(func, include_extras=True)
     parameters = list(signature.parameters.values())
     positional = [
-        p
-        for p in parameters
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if len(positional) != 2:
         raise PluginError(

@@ -200,7 +200,11 @@ class TrialView:
         if all(p is not None for p in pelvis):
             l_asis, r_asis, l_psis, r_psis = pelvis
             facing = 0.5 * (l_asis + r_asis) - 0.5 * (l_psis + r_psis)  # type: ignore[operator]
-        elif self.has_landmark("sacrum") and pelvis[0] is not None and pelvis[1] is not None:
+        elif (
+            self.has_landmark("sacrum")
+            and pelvis[0] is not None
+            and pelvis[1] is not None
+        ):
             facing = 0.5 * (pelvis[0] + pelvis[1]) - self.landmark("sacrum")
         return find_progression(
             self.up, pelvis_centre=centre, facing=facing, grf=self.grf
@@ -283,9 +287,9 @@ class TrialView:
                 wrench = lowpass(wrench, measured.rate_hz, cutoff_hz)
             n = len(wrench)
             defined = wrench[:, 0] >= threshold_n
-            next_defined = np.minimum.accumulate(np.where(defined, np.arange(n), n)[::-1])[
-                ::-1
-            ]
+            next_defined = np.minimum.accumulate(
+                np.where(defined, np.arange(n), n)[::-1]
+            )[::-1]
             mine = np.flatnonzero(numbers == number)
             first = np.ceil((ic[mine] - measured.t0_s) * measured.rate_hz).astype(int)
             last = np.floor((to[mine] - measured.t0_s) * measured.rate_hz).astype(int)
@@ -317,7 +321,13 @@ def _freeze(trial: Trial) -> None:
     """Make the trial's arrays read-only."""
     arrays = [trial.markers.data, trial.analogs.data, trial.up_axis]
     for plate in trial.forceplates:
-        arrays += [plate.force, plate.moment, plate.cop, plate.free_moment, plate.corners]
+        arrays += [
+            plate.force,
+            plate.moment,
+            plate.cop,
+            plate.free_moment,
+            plate.corners,
+        ]
     for array in arrays:
         array.flags.writeable = False
 

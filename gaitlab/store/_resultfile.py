@@ -71,7 +71,8 @@ def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) ->
                 )
             metrics["value"] = np.array([m.value for m in result.metrics], dtype=float)
             metrics["step"] = np.array(
-                [-1 if m.step is None else m.step for m in result.metrics], dtype=np.int64
+                [-1 if m.step is None else m.step for m in result.metrics],
+                dtype=np.int64,
             )
             metrics["time_s"] = np.array(
                 [math.nan if m.time_s is None else m.time_s for m in result.metrics],

@@ -88,7 +88,7 @@ class atomic_h5:  # noqa: N801 - used like open()
         finally:
             os.close(descriptor)
         if self.rename:
-            os.replace(self.tmp, self.path)
+            Path(self.tmp).replace(self.path)
 
 
 def write_trial_file(

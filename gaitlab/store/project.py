@@ -320,9 +320,7 @@ class Project:
             self.created_utc = str(f.attrs["created_utc"])
             trials = json.loads(f["trials"].asstr()[()])
             subjects = json.loads(f["subjects"].asstr()[()])
-            settings = (
-                json.loads(f["settings"].asstr()[()]) if "settings" in f else {}
-            )
+            settings = json.loads(f["settings"].asstr()[()]) if "settings" in f else {}
         self._trials = {
             t["trial_id"]: TrialRecord(**{**t, "warnings": tuple(t["warnings"])})
             for t in trials
@@ -639,7 +637,7 @@ class Project:
     def _commit_trial(
         self, job: _ImportJob, tmp: Path, summary: dict[str, Any]
     ) -> None:
-        os.replace(tmp, self._trial_path(job.trial_id))
+        tmp.replace(self._trial_path(job.trial_id))
         if job.replaces:
             self._events_path(job.trial_id).unlink(missing_ok=True)
         self._trials[job.trial_id] = TrialRecord(
@@ -670,7 +668,9 @@ class Project:
             }
             if not current.leg_length_m and from_file.leg_length_m:
                 fills["leg_length_m"] = dict(from_file.leg_length_m)
-            missing = {k: v for k, v in from_file.extra.items() if k not in current.extra}
+            missing = {
+                k: v for k, v in from_file.extra.items() if k not in current.extra
+            }
             if missing:
                 fills["extra"] = {**current.extra, **missing}
             current = replace(current, **fills)

@@ -24,11 +24,14 @@ def test_import_info_and_exit_status(
     assert main(["import", str(project), str(good), str(bad), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "0 imported, 0 updated, 1 skipped, 1 refused" in out
-    assert "Empty.c3d" in out and "empty (0 bytes)" in out
+    assert "Empty.c3d" in out
+    assert "empty (0 bytes)" in out
 
     assert main(["info", str(project)]) == 0
     out = capsys.readouterr().out
-    assert "trials    1" in out and "short" in out and "session s1" in out
+    assert "trials    1" in out
+    assert "short" in out
+    assert "session s1" in out
 
 
 def test_inspect_reports_what_a_researcher_checks(
@@ -60,7 +63,8 @@ def test_inspect_refuses_a_broken_file_with_its_reason(
 ) -> None:
     assert main(["inspect", str(shared_data / "c3dio/examples/simple.c3d")]) == 2
     err = capsys.readouterr().err
-    assert "simple.c3d" in err and "processor" in err
+    assert "simple.c3d" in err
+    assert "processor" in err
 
 
 def test_info_on_a_folder_that_is_not_a_project(

@@ -14,7 +14,19 @@ from gaitlab.store.project import open_project
 @pytest.fixture
 def project(tmp_path: Path, demo_files: list[Path]) -> Path:
     folder = tmp_path / "study.gaitlab"
-    assert main(["import", str(folder), *map(str, demo_files), "--quiet", "--subject", "s01"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(folder),
+                *map(str, demo_files),
+                "--quiet",
+                "--subject",
+                "s01",
+            ]
+        )
+        == 0
+    )
     return folder
 
 
@@ -23,7 +35,8 @@ def test_plugins_list_shows_sources_and_failures(
 ) -> None:
     assert main(["plugins", "list"]) == 0
     out = capsys.readouterr().out
-    assert "gait_events" in out and "builtin:gait_events.py@sha256:" in out
+    assert "gait_events" in out
+    assert "builtin:gait_events.py@sha256:" in out
     (plugin_folder / "broken.py").write_text("raise ImportError('needs pandas')\n")
     refresh()
     assert main(["plugins", "list"]) == 1
@@ -40,7 +53,12 @@ def test_run_exit_status_and_summary(
     static = [t for t in open_project(project).trial_ids if "static" in t]
     n_runs = len(open_project(project).trial_ids) - len(static)
     assert f"{n_runs} trials ({n_runs} analysed, 0 up to date)" in out
-    assert main(["run", str(project), "--plugins", "gait_events", "--only-stale", "--quiet"]) == 0
+    assert (
+        main(
+            ["run", str(project), "--plugins", "gait_events", "--only-stale", "--quiet"]
+        )
+        == 0
+    )
     assert f"({0} analysed, {n_runs} up to date)" in capsys.readouterr().out
     (plugin_folder / "mylab_crash.py").write_text(
         "from gaitlab.api import Result, plugin\n"
@@ -52,11 +70,16 @@ def test_run_exit_status_and_summary(
     assert main(["run", str(project), "--plugins", "mylab_crash", "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "mylab_crash failed: RuntimeError: lost the ruler" in out
-    assert main(["run", str(project), "--set", "gait_events.threshold_n=-1", "--quiet"]) == 2
+    assert (
+        main(["run", str(project), "--set", "gait_events.threshold_n=-1", "--quiet"])
+        == 2
+    )
     assert "below its minimum" in capsys.readouterr().err
 
 
-def test_static_and_marker_settings(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_static_and_marker_settings(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["static", str(project)]) == 0
     capsys.readouterr()
     trial = next(t for t in open_project(project).trial_ids if "static" not in t)

@@ -195,7 +195,8 @@ def test_cop_inside_plate_outline(shared_data: Path) -> None:
                     f"{name} plate {k + 1}: COP {outside.sum()} samples outside"
                 )
             else:
-                assert outside.any() and vertical[outside].max() < limit
+                assert outside.any()
+                assert vertical[outside].max() < limit
             checked += 1
     assert checked >= 60
 
@@ -299,9 +300,11 @@ def test_prefixes_blank_labels_and_model_outputs(shared_data: Path) -> None:
     pig = _read(shared_data, "c3dio/tests/c3d_org_samples/sample_03/gait-pig.c3d")
     assert "RKNE" in pig.markers.labels
     assert pig.markers.prefixes[pig.markers.labels.index("RKNE")] == "A22"
-    assert pig.points is not None and "angle" in pig.points.kinds
+    assert pig.points is not None
+    assert "angle" in pig.points.kinds
     assert not set(pig.points.labels) & set(pig.markers.labels)
-    assert len(pig.events) == 9 and {e.context for e in pig.events} <= {"Left", "Right"}
+    assert len(pig.events) == 9
+    assert {e.context for e in pig.events} <= {"Left", "Right"}
     blank = _read(shared_data, "BTKData/c3d.org/sample24/MotionMonitorC3D.c3d")
     assert any(label.startswith("unlabeled") for label in blank.markers.labels)
     golf = _read(shared_data, "c3dio/tests/c3d_org_samples/sample_16/golf.c3d")

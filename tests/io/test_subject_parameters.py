@@ -11,8 +11,12 @@ from gaitlab.io.c3d import read_c3d
 from gaitlab.io.c3d_writer import write_c3d
 
 
-@pytest.mark.parametrize(("written", "read"), [("M", "M"), ("female", "F"), ("x", None)])
-def test_processing_sex_and_widths(tmp_path: Path, written: str, read: str | None) -> None:
+@pytest.mark.parametrize(
+    ("written", "read"), [("M", "M"), ("female", "F"), ("x", None)]
+)
+def test_processing_sex_and_widths(
+    tmp_path: Path, written: str, read: str | None
+) -> None:
     path = write_c3d(
         tmp_path / "subject.c3d",
         markers=np.zeros((5, 1, 3)) + 1.0,

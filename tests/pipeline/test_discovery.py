@@ -34,10 +34,14 @@ def test_builtin_plugins_load_without_failures() -> None:
     builtin = {n for n, s in report.specs.items() if s.source.startswith("builtin:")}
     assert {"gait_events", "body_mass"} <= builtin
     files = {p.stem for p in builtin_plugin_folder().glob("*.py")}
-    assert {s.source.split(":")[1].split(".py")[0] for s in report.specs.values()} <= files
+    assert {
+        s.source.split(":")[1].split(".py")[0] for s in report.specs.values()
+    } <= files
 
 
-def test_user_folder_plugins_load_and_failures_are_reported(plugin_folder: Path) -> None:
+def test_user_folder_plugins_load_and_failures_are_reported(
+    plugin_folder: Path,
+) -> None:
     write_plugin(plugin_folder, "mylab_count", "mylab_count")
     (plugin_folder / "broken.py").write_text("import numpy as np\ndef broken(:\n")
     (plugin_folder / "bad_declaration.py").write_text(
@@ -50,7 +54,9 @@ def test_user_folder_plugins_load_and_failures_are_reported(plugin_folder: Path)
     report = refresh()
     spec = report.get("mylab_count")
     assert spec.source.startswith(f"file:{plugin_folder / 'mylab_count.py'}@sha256:")
-    failures = {Path(f.source.split(":")[1].split("@")[0]).name: f for f in report.failures}
+    failures = {
+        Path(f.source.split(":")[1].split("@")[0]).name: f for f in report.failures
+    }
     assert set(failures) == {"broken.py", "bad_declaration.py", "duplicate.py"}
     assert "SyntaxError" in failures["broken.py"].error
     assert "lowercase letters" in failures["bad_declaration.py"].error
@@ -64,7 +70,8 @@ def test_editing_a_user_plugin_changes_its_source_digest(plugin_folder: Path) ->
     before = refresh().get("mylab_count").source
     path.write_text(path.read_text() + "\n# edited\n")
     after = refresh().get("mylab_count").source
-    assert before != after and before.split("@")[0] == after.split("@")[0]
+    assert before != after
+    assert before.split("@")[0] == after.split("@")[0]
 
 
 def test_entry_point_plugin_from_an_installed_distribution(

@@ -17,11 +17,13 @@ GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 def code_blocks(text: str) -> dict[str, str]:
     """The guide's code blocks that carry a title, by title."""
     pattern = re.compile(r'```python title="([^"]+)"\n(.*?)```', re.DOTALL)
-    return {title: code for title, code in pattern.findall(text)}
+    return dict(pattern.findall(text))
 
 
 def test_guide_example_from_empty_file_to_exported_metric(
-    plugin_folder: Path, tmp_path: Path, demo_files: list[Path],
+    plugin_folder: Path,
+    tmp_path: Path,
+    demo_files: list[Path],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     blocks = code_blocks(GUIDE.read_text())
@@ -31,7 +33,10 @@ def test_guide_example_from_empty_file_to_exported_metric(
 
     # section 2: the guide's own test passes
     namespace: dict = {}
-    exec(compile(blocks["test_mylab_step_width.py"], "test_mylab_step_width.py", "exec"), namespace)
+    exec(
+        compile(blocks["test_mylab_step_width.py"], "test_mylab_step_width.py", "exec"),
+        namespace,
+    )
     (tmp_path / "guide-test").mkdir()
     namespace["test_step_width_is_the_heel_distance"](tmp_path / "guide-test")
 
@@ -42,13 +47,28 @@ def test_guide_example_from_empty_file_to_exported_metric(
     # section 4: run it on a project and find it in the exported table
     project = tmp_path / "study.gaitlab"
     treadmill = next(f for f in demo_files if f.name == "demo_treadmill_run.c3d")
-    assert main(["import", str(project), str(treadmill), "--quiet", "--subject", "s01"]) == 0
+    assert (
+        main(["import", str(project), str(treadmill), "--quiet", "--subject", "s01"])
+        == 0
+    )
     assert main(["run", str(project), "--plugins", "mylab_step_width", "--quiet"]) == 0
-    assert main(["run", str(project), "--set", "mylab_step_width.max_width_m=0.05", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(project),
+                "--set",
+                "mylab_step_width.max_width_m=0.05",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main(["export", str(project), "-o", str(tmp_path / "metrics.csv")]) == 0
     with (tmp_path / "metrics.csv").open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["metric"] == "step_width"]
     values = [r for r in rows if r["statistic"] == "value"]
-    assert len(values) == 10 and {r["unit"] for r in values} == {"m"}
+    assert len(values) == 10
+    assert {r["unit"] for r in values} == {"m"}
     assert {r["status"] for r in values} == {"warning"}  # every step wider than 5 cm
     assert any(r["statistic"] == "mean" and r["side"] == "" for r in rows)

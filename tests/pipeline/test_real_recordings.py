@@ -28,13 +28,17 @@ RECORDINGS = {
 
 
 @pytest.fixture(scope="module")
-def analysed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[gaitlab.Project, dict]:
+def analysed(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[gaitlab.Project, dict]:
     project = gaitlab.create_project(tmp_path_factory.mktemp("real") / "real.gaitlab")
     for trial_id, name in RECORDINGS.items():
         subject = "rbds001" if trial_id.startswith("rbds") else trial_id
         events = list(project.import_files([shared_data / name], subject=subject))
         assert not [e for e in events if e.kind == "refused"], events
-    events = {e.trial_id: e for e in run_pipeline(project, workers=2) if e.kind == "trial"}
+    events = {
+        e.trial_id: e for e in run_pipeline(project, workers=2) if e.kind == "trial"
+    }
     return project, events
 
 
@@ -45,7 +49,9 @@ def test_nothing_fails_and_every_skip_says_why(analysed: tuple) -> None:
     for trial_id, event in events.items():
         assert not event.error, f"{trial_id}: {event.error}"
         for plugin, status in event.statuses.items():
-            assert status != "failed", f"{trial_id}/{plugin}: {event.messages.get(plugin)}"
+            assert status != "failed", (
+                f"{trial_id}/{plugin}: {event.messages.get(plugin)}"
+            )
             if status == "skipped":
                 assert len(event.messages[plugin]) > 20, (trial_id, plugin)
         results = project.load_results(trial_id)
@@ -58,13 +64,20 @@ def test_treadmill_running_gets_every_analysis(analysed: tuple) -> None:
     assert project.static_trial_for("rbds001runt25") == "rbds001static"
     results = project.load_results("rbds001runt25")
     assert {name for name, r in results.items() if r.status == "ok"} >= {
-        "gait_events", "body_mass", "center_of_mass", "lean", "braking",
-        "foot_strike", "running_measures", "quality",
+        "gait_events",
+        "body_mass",
+        "center_of_mass",
+        "lean",
+        "braking",
+        "foot_strike",
+        "running_measures",
+        "quality",
     }
     lean = results["lean"]
     assert lean.metric_values("whole_body_lean").size == 77
     assert lean.metric_values("trunk_lean").size == 0  # no upper-body markers
-    assert "trunk_lean" in lean.message and "c7" in lean.message
+    assert "trunk_lean" in lean.message
+    assert "c7" in lean.message
     assert "pelvis" in results["center_of_mass"].message
 
 
@@ -73,6 +86,8 @@ def test_walking_and_jumping_are_flagged_not_misreported(analysed: tuple) -> Non
     for trial_id in ("walking2", "gait", "sample_jump2"):
         quality = project.load_results(trial_id)["quality"]
         implausible = [m for m in quality.metrics if m.name == "contacts_implausible"]
-        assert implausible and implausible[0].value >= 1 and implausible[0].status == "warning", trial_id
+        assert implausible, trial_id
+        assert implausible[0].value >= 1, trial_id
+        assert implausible[0].status == "warning", trial_id
     jump = project.load_results("sample_jump2")
     assert jump["body_mass"].status == "skipped"

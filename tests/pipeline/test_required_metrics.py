@@ -34,15 +34,23 @@ def test_required_metrics_per_step_and_as_trial_means(
     list(run_pipeline(project, workers=1))
     (path, _) = gaitlab.export_metrics(project, tmp_path / "metrics.csv")
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["trial_id"] == "demo_treadmill_run"]
+        rows = [
+            r for r in csv.DictReader(handle) if r["trial_id"] == "demo_treadmill_run"
+        ]
     for name, unit in REQUIRED.items():
         mine = [r for r in rows if r["metric"] == name]
         steps = [r for r in mine if r["statistic"] == "value" and r["step"]]
         means = [r for r in mine if r["statistic"] == "mean" and r["side"] == ""]
         assert len(steps) >= 8, name
         assert {r["unit"] for r in mine if r["statistic"] != "n"} == {unit}, name
-        assert len(means) == 1 and means[0]["value"] != "", name
+        assert len(means) == 1, name
+        assert means[0]["value"] != "", name
     (body_mass,) = [r for r in rows if r["metric"] == "body_mass"]
-    assert body_mass["unit"] == "kg" and float(body_mass["value"]) == pytest.approx(70, abs=0.4)
-    braking = [float(r["value"]) for r in rows if r["metric"] == "braking_impulse" and r["statistic"] == "value"]
+    assert body_mass["unit"] == "kg"
+    assert float(body_mass["value"]) == pytest.approx(70, abs=0.4)
+    braking = [
+        float(r["value"])
+        for r in rows
+        if r["metric"] == "braking_impulse" and r["statistic"] == "value"
+    ]
     assert max(braking) < 0  # braking is negative

@@ -22,7 +22,9 @@ from gaitlab.pipeline.runner import (
 EVENTS = ["gait_events", "body_mass"]
 
 
-def _project(tmp_path: Path, files: list[Path], name: str = "p.gaitlab") -> gaitlab.Project:
+def _project(
+    tmp_path: Path, files: list[Path], name: str = "p.gaitlab"
+) -> gaitlab.Project:
     project = gaitlab.create_project(tmp_path / name)
     events = list(project.import_files(files, subject="runner"))
     assert not [e for e in events if e.kind == "refused"]
@@ -44,9 +46,12 @@ def test_run_stores_results_with_provenance(tmp_path: Path, treadmill: Path) -> 
     assert event.statuses == {"gait_events": "ok", "body_mass": "ok"}
     results = project.load_results(project.trial_ids[0])
     made = results["body_mass"].provenance
-    assert made.plugin == "body_mass" and made.gaitlab_version == gaitlab.__version__
+    assert made.plugin == "body_mass"
+    assert made.gaitlab_version == gaitlab.__version__
     assert made.plugin_source.startswith("builtin:body_mass.py@sha256:")
-    assert made.upstream == {"gait_events": results["gait_events"].provenance.inputs_digest}
+    assert made.upstream == {
+        "gait_events": results["gait_events"].provenance.inputs_digest
+    }
     assert results["gait_events"].events[0].origin == "plugin:gait_events"
     metric = results["body_mass"].metrics[0]
     assert (metric.name, metric.unit) == ("body_mass", "kg")
@@ -61,7 +66,7 @@ def test_staleness_follows_events_parameters_and_plugin_code(
     plugin_file = plugin_folder / "mylab_count.py"
     plugin_file.write_text(
         textwrap.dedent(
-            '''
+            """
             from gaitlab.api import MetricSpec, Result, plugin
 
             @plugin(name="mylab_count", version="1.0.0", needs=("result:gait_events",),
@@ -70,7 +75,7 @@ def test_staleness_follows_events_parameters_and_plugin_code(
                 result = Result()
                 result.add_metric("n_contacts", len(trial.contacts()))
                 return result
-            '''
+            """
         )
     )
     refresh()
@@ -81,23 +86,35 @@ def test_staleness_follows_events_parameters_and_plugin_code(
     plan = config.plan(discover())
 
     def state() -> dict[str, str]:
-        return freshness(plan, trial_state(project, trial_id), project.load_results(trial_id))
+        return freshness(
+            plan, trial_state(project, trial_id), project.load_results(trial_id)
+        )
 
     assert set(state().values()) == {"fresh"}
 
     # editing events makes everything downstream of them stale
     results = project.load_results(trial_id)
-    edited = [Event(e.time_s, e.label, e.context, "user") for e in results["gait_events"].events[:-2]]
+    edited = [
+        Event(e.time_s, e.label, e.context, "user")
+        for e in results["gait_events"].events[:-2]
+    ]
     project.set_events(trial_id, edited)
     assert set(state().values()) == {"stale"}
     (event,) = _run(project, only_stale=True, workers=1)
     assert set(event.statuses) == {*EVENTS, "mylab_count"}
-    assert project.load_results(trial_id)["mylab_count"].metrics[0].value == len(edited) // 2
+    assert (
+        project.load_results(trial_id)["mylab_count"].metrics[0].value
+        == len(edited) // 2
+    )
 
     # a parameter change makes that plugin and its dependants stale, nothing else
     changed = config.with_params("body_mass", {"standing_window_s": 2.0})
     plan = changed.plan(discover())
-    assert state() == {"gait_events": "fresh", "body_mass": "stale", "mylab_count": "fresh"}
+    assert state() == {
+        "gait_events": "fresh",
+        "body_mass": "stale",
+        "mylab_count": "fresh",
+    }
     (event,) = _run(project, config=changed, only_stale=True, workers=1)
     assert set(event.statuses) == {"body_mass"}
 
@@ -114,7 +131,7 @@ def test_failures_and_missing_inputs_are_isolated(
 ) -> None:
     (plugin_folder / "mylab_fragile.py").write_text(
         textwrap.dedent(
-            '''
+            """
             from gaitlab.api import MetricSpec, Result, plugin
 
             @plugin(name="mylab_crashes", version="1.0.0")
@@ -130,7 +147,7 @@ def test_failures_and_missing_inputs_are_isolated(
                 result = Result()
                 result.add_metric("surprise", 1.0)
                 return result
-            '''
+            """
         )
     )
     refresh()
@@ -144,14 +161,19 @@ def test_failures_and_missing_inputs_are_isolated(
         "mylab_needs_hallux": "skipped",
         "mylab_undeclared": "failed",
     }
-    assert event.messages["mylab_crashes"] == "ZeroDivisionError: division by zero in my analysis"
+    assert (
+        event.messages["mylab_crashes"]
+        == "ZeroDivisionError: division by zero in my analysis"
+    )
     assert event.messages["mylab_needs_hallux"] == (
         "missing landmark l_hallux (marker set Vicon Plug-in Gait has no label for it)"
     )
     assert "undeclared metric 'surprise'" in event.messages["mylab_undeclared"]
 
 
-def test_parallel_run_gives_the_serial_numbers(tmp_path: Path, demo_files: list[Path]) -> None:
+def test_parallel_run_gives_the_serial_numbers(
+    tmp_path: Path, demo_files: list[Path]
+) -> None:
     runs = [f for f in demo_files if "static" not in f.name]
     serial = _project(tmp_path, runs, "serial.gaitlab")
     parallel = _project(tmp_path, runs, "parallel.gaitlab")
@@ -172,8 +194,12 @@ def test_unknown_plugin_in_the_pipeline_is_an_error_before_running(
     tmp_path: Path, treadmill: Path
 ) -> None:
     project = _project(tmp_path, [treadmill])
-    config = PipelineConfig([PipelineStep("gait_events"), PipelineStep("not_installed")])
-    with pytest.raises(gaitlab.GaitlabError, match="'not_installed', which is not installed"):
+    config = PipelineConfig(
+        [PipelineStep("gait_events"), PipelineStep("not_installed")]
+    )
+    with pytest.raises(
+        gaitlab.GaitlabError, match="'not_installed', which is not installed"
+    ):
         list(run_pipeline(project, config=config))
     bad = PipelineConfig([PipelineStep("gait_events", {"threshold_n": -5.0})])
     with pytest.raises(gaitlab.GaitlabError, match="below its minimum 0"):

@@ -16,7 +16,9 @@ def _declared(**kwargs):
         trial,
         ctx,
         *,
-        cutoff: Annotated[float, Param(min=1, max=50, unit="Hz", doc="low-pass")] = 12.0,
+        cutoff: Annotated[
+            float, Param(min=1, max=50, unit="Hz", doc="low-pass")
+        ] = 12.0,
         mode: Literal["fast", "exact"] = "exact",
         passes: int = 2,
         strict: bool = False,
@@ -31,9 +33,16 @@ def test_parameters_are_read_from_the_signature() -> None:
     spec = _declared(needs=("forceplates", "landmark:c7|landmark:clavicle"))
     cutoff, mode, passes, strict = spec.params
     assert (cutoff.name, cutoff.type, cutoff.default) == ("cutoff", float, 12.0)
-    assert (cutoff.min, cutoff.max, cutoff.unit, cutoff.doc) == (1, 50, "Hz", "low-pass")
-    assert mode.choices == ("fast", "exact") and mode.type is str
-    assert passes.type is int and strict.type is bool
+    assert (cutoff.min, cutoff.max, cutoff.unit, cutoff.doc) == (
+        1,
+        50,
+        "Hz",
+        "low-pass",
+    )
+    assert mode.choices == ("fast", "exact")
+    assert mode.type is str
+    assert passes.type is int
+    assert strict.type is bool
     assert spec.description == "Demo plugin."
     assert spec.needs[1].alternatives == (("landmark", "c7"), ("landmark", "clavicle"))
 
@@ -54,7 +63,9 @@ def test_resolve_parameters_checks_values_and_names() -> None:
         resolve_parameters(spec, {"passes": 2.5})
     with pytest.raises(PluginError, match="true or false"):
         resolve_parameters(spec, {"strict": 1})
-    with pytest.raises(PluginError, match="has no parameter order; its parameters are: cutoff"):
+    with pytest.raises(
+        PluginError, match="has no parameter order; its parameters are: cutoff"
+    ):
         resolve_parameters(spec, {"order": 4})
 
 
@@ -65,7 +76,10 @@ def test_resolve_parameters_checks_values_and_names() -> None:
         ("def f(trial, ctx, *, x: float) -> Result: ...", "needs a default"),
         ("def f(trial, ctx, *, x: list = []) -> Result: ...", "must be typed"),
         ("def f(trial, *, x: int = 1) -> Result: ...", "signature must be"),
-        ("def f(trial, ctx, *, x: Annotated[int, Param(min=5)] = 1) -> Result: ...", "below its minimum"),
+        (
+            "def f(trial, ctx, *, x: Annotated[int, Param(min=5)] = 1) -> Result: ...",
+            "below its minimum",
+        ),
     ],
 )
 def test_bad_signatures_are_refused_at_declaration(source: str, message: str) -> None:
@@ -80,14 +94,27 @@ def test_bad_signatures_are_refused_at_declaration(source: str, message: str) ->
     [
         ({"name": "Bad-Name", "version": "1.0.0"}, "lowercase letters"),
         ({"name": "ok", "version": "v1"}, "MAJOR.MINOR.PATCH"),
-        ({"name": "ok", "version": "1.0.0", "needs": ("marker:c7",)}, "unknown kind 'marker'"),
-        ({"name": "ok", "version": "1.0.0", "needs": ("result",)}, "needs a name"),
-        ({"name": "ok", "version": "1.0.0", "optional": ("landmark:c7",)}, "must be 'result:"),
         (
-            {"name": "ok", "version": "1.0.0", "metrics": (MetricSpec("a", "s"), MetricSpec("a", "s"))},
+            {"name": "ok", "version": "1.0.0", "needs": ("marker:c7",)},
+            "unknown kind 'marker'",
+        ),
+        ({"name": "ok", "version": "1.0.0", "needs": ("result",)}, "needs a name"),
+        (
+            {"name": "ok", "version": "1.0.0", "optional": ("landmark:c7",)},
+            "must be 'result:",
+        ),
+        (
+            {
+                "name": "ok",
+                "version": "1.0.0",
+                "metrics": (MetricSpec("a", "s"), MetricSpec("a", "s")),
+            },
             "declared twice",
         ),
-        ({"name": "ok", "version": "1.0.0", "series": (MetricSpec("a", "s"),)}, "must be SeriesSpec"),
+        (
+            {"name": "ok", "version": "1.0.0", "series": (MetricSpec("a", "s"),)},
+            "must be SeriesSpec",
+        ),
     ],
 )
 def test_bad_declarations_are_refused(kwargs: dict, message: str) -> None:

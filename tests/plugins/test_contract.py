@@ -15,12 +15,16 @@ from gaitlab.pipeline.discovery import builtin_plugin_folder, discover
 from gaitlab.store._resultfile import read_results_file, write_results_file
 from gaitlab.testing import analyse_trial_object
 
-BUILTIN = sorted(n for n, s in discover().specs.items() if s.source.startswith("builtin:"))
+BUILTIN = sorted(
+    n for n, s in discover().specs.items() if s.source.startswith("builtin:")
+)
 ALLOWED_IMPORTS = {"gaitlab.api", "numpy", "scipy", "__future__"}
 
 
 @pytest.fixture(scope="module")
-def demo_results(demo_files: list[Path]) -> dict[str, tuple[dict[str, Result], dict[str, Result]]]:
+def demo_results(
+    demo_files: list[Path],
+) -> dict[str, tuple[dict[str, Result], dict[str, Result]]]:
     """Every built-in plugin on every demo running trial, twice (for determinism)."""
     static_file = next((f for f in demo_files if "static" in f.name), None)
     static = read_c3d(static_file) if static_file else None
@@ -69,7 +73,9 @@ def test_plugin_imports_only_the_public_api(name: str) -> None:
 @pytest.mark.parametrize("name", BUILTIN)
 def test_plugin_declaration_is_complete(name: str) -> None:
     spec = discover().get(name)
-    assert spec.description and spec.title and spec.category
+    assert spec.description
+    assert spec.title
+    assert spec.category
     for output in (*spec.series, *spec.metrics):
         assert output.unit, f"{name}.{output.name} has no unit"
         assert len(output.description) > 15, f"{name}.{output.name} has no definition"
@@ -84,7 +90,9 @@ def test_plugin_runs_on_every_demo_trial(name: str, demo_results: dict) -> None:
     for trial_name, (first, second) in demo_results.items():
         result = first[name]
         statuses[trial_name] = result.status
-        assert result.status != "failed", f"{name} failed on {trial_name}: {result.message}"
+        assert result.status != "failed", (
+            f"{name} failed on {trial_name}: {result.message}"
+        )
         if result.status == "skipped":
             assert result.message, "a skip must say why"
             continue
@@ -97,7 +105,9 @@ def test_plugin_runs_on_every_demo_trial(name: str, demo_results: dict) -> None:
                 assert metric.message
         assert set(result.series) <= {s.name for s in spec.series}
         for series in result.series.values():
-            assert series.unit and series.rate_hz > 0 and series.values.ndim >= 1
+            assert series.unit
+            assert series.rate_hz > 0
+            assert series.values.ndim >= 1
         # deterministic
         again = second[name]
         np.testing.assert_array_equal(
@@ -117,9 +127,11 @@ def test_plugin_result_round_trips_through_the_store(
     path = tmp_path / "results.h5"
     write_results_file(path, "trial", {name: result})
     back = read_results_file(path)[name]
-    assert back.status == result.status and back.message == result.message
+    assert back.status == result.status
+    assert back.message == result.message
     assert back.metrics == result.metrics or all(
-        (a.name, a.step, a.side, a.unit, a.status) == (b.name, b.step, b.side, b.unit, b.status)
+        (a.name, a.step, a.side, a.unit, a.status)
+        == (b.name, b.step, b.side, b.unit, b.status)
         and (a.value == b.value or (np.isnan(a.value) and np.isnan(b.value)))
         for a, b in zip(back.metrics, result.metrics, strict=True)
     )

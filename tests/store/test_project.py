@@ -84,10 +84,12 @@ def test_import_load_and_reimport(shared_data: Path, tmp_path: Path) -> None:
     ]
     events = list(project.import_files(paths, session="s1", condition="shod"))
     kinds = [e.kind for e in events]
-    assert kinds[0] == "started" and kinds[-1] == "finished"
+    assert kinds[0] == "started"
+    assert kinds[-1] == "finished"
     assert kinds.count("imported") == len(SAMPLES)
     refused = [e for e in events if e.kind == "refused"]
-    assert len(refused) == 1 and "empty" in refused[0].message
+    assert len(refused) == 1
+    assert "empty" in refused[0].message
     assert [e.done for e in events[1:-1]] == list(range(1, len(paths) + 1))
 
     reopened = gaitlab.open_project(tmp_path / "study.gaitlab")
@@ -123,7 +125,8 @@ def test_changed_file_at_same_path_updates_its_trial(
         (shared_data / "BTKData/c3d.org/sample02/pc_int.c3d").read_bytes()
     )
     events = list(project.import_files([source]))
-    assert events[1].kind == "updated" and events[1].trial_id == "capture"
+    assert events[1].kind == "updated"
+    assert events[1].trial_id == "capture"
     assert project.trial_ids == ["capture"]
     assert project.load_trial("capture").source.storage == "integer"
 
@@ -179,9 +182,8 @@ def test_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        assert (
-            holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        )
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
         project = gaitlab.open_project(tmp_path / "p")  # readers need no lock
         with pytest.raises(ProjectLockedError, match=f"pid {holder.pid}"):
             project.set_subject(Subject(id="x"))
@@ -201,7 +203,7 @@ def test_sigkill_during_import_keeps_finished_trials(
         for f in sorted((shared_data / "c3dio").rglob("*.c3d"))
         if f.name != "simple.c3d"
     ]
-    files = files[:8] + [shared_data / SAMPLES[1]]
+    files = [*files[:8], shared_data / SAMPLES[1]]
     script = textwrap.dedent(f"""
         import sys, gaitlab
         from pathlib import Path
