@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
 
 import gaitlab.gui  # noqa: F401  (selects the Qt binding first)
 from gaitlab.session import Session
+
+_RETIRED: list[QWidget] = []
+"""Widgets of finished tests: closed, and kept until the test session ends.
+
+The app never deletes its main window or views while it runs; deleting them
+between tests (``deleteLater``) while Python's collector frees the wrappers
+of their items is a lifecycle the app never has, and with PySide6 it is a
+source of rare crashes in the collector. So tests close their widgets and
+keep them, like the app.
+"""
+
+
+def retire(widget: QWidget) -> None:
+    """Close a test's widget and keep it alive until the session ends."""
+    widget.close()
+    _RETIRED.append(widget)
+
+
+@pytest.fixture
+def keep_widgets() -> Iterator[Callable[[QWidget], QWidget]]:
+    """Register widgets to retire at the end of the test (instead of
+    ``qtbot.addWidget``, which deletes them)."""
+    widgets: list[QWidget] = []
+
+    def keep(widget: QWidget) -> QWidget:
+        widgets.append(widget)
+        return widget
+
+    yield keep
+    for widget in widgets:
+        retire(widget)
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +94,7 @@ def window(qtbot, session: Session):
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)
     yield win
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)  # no worker left behind
-    win.close()
-    win.deleteLater()
+    retire(win)
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ SAGITTAL = [0, 2]  # (AP, vertical) = lab (X, Z)
 
 
 @pytest.fixture
-def body(qtbot, session: Session) -> BodyView:
+def body(keep_widgets, qtbot, session: Session) -> BodyView:
     view = BodyView(session)
-    qtbot.addWidget(view)
+    keep_widgets(view)
     view.resize(1000, 700)
     view.show()
     qtbot.waitExposed(view)

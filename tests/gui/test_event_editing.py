@@ -62,7 +62,7 @@ def gait_events(loaded: LoadedTrial) -> list[tuple[float, str, str]]:
 
 
 @pytest.fixture
-def plots(qtbot, session: Session, monkeypatch) -> SignalPlotsView:
+def plots(keep_widgets, qtbot, session: Session, monkeypatch) -> SignalPlotsView:
     monkeypatch.setitem(
         pg.CONFIG_OPTIONS, "mouseRateLimit", -1
     )  # synthetic drags are fast
@@ -70,7 +70,7 @@ def plots(qtbot, session: Session, monkeypatch) -> SignalPlotsView:
         QtWidgets.QMenu, "popup", lambda *args: None
     )  # never show menus
     view = SignalPlotsView(session)
-    qtbot.addWidget(view)
+    keep_widgets(view)
     view.resize(1100, 900)
     view.show()
     qtbot.waitExposed(view)

@@ -143,12 +143,12 @@ def test_cancelling_an_import_keeps_the_files_done(
 
 
 def test_import_without_a_project_asks_for_a_new_one(
-    qtbot, tmp_path, monkeypatch, capture_folder
+    qtbot, keep_widgets, tmp_path, monkeypatch, capture_folder
 ):
     from gaitlab.gui.main_window import MainWindow
 
     session = Session()
-    win = MainWindow(session, UserSettings(), persist_settings=False)
+    win = keep_widgets(MainWindow(session, UserSettings(), persist_settings=False))
     target = tmp_path / "new_study"
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), "")
@@ -160,5 +160,3 @@ def test_import_without_a_project_asks_for_a_new_one(
     assert session.project.trial_ids == ["demo_treadmill_run"]
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)
     dialog.close()
-    win.close()
-    win.deleteLater()

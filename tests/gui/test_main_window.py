@@ -167,12 +167,14 @@ def test_run_and_import_actions_are_disabled_while_busy(window, session):
     assert all(window.actions_[k].isEnabled() for k in keys)
 
 
-def test_recent_projects_are_kept_in_the_user_settings(qtbot, project_copy, tmp_path):
+def test_recent_projects_are_kept_in_the_user_settings(
+    keep_widgets, qtbot, project_copy, tmp_path
+):
     from gaitlab.gui.main_window import MainWindow
 
     session = Session()
     first = MainWindow(session)  # reads and writes the (redirected) user settings
-    qtbot.addWidget(first)
+    keep_widgets(first)
     assert first.open_project(project_copy)
     stored = json.loads(settings_path().read_text())
     assert stored["settings_version"] == SETTINGS_VERSION
@@ -180,7 +182,7 @@ def test_recent_projects_are_kept_in_the_user_settings(qtbot, project_copy, tmp_
     first.close()
 
     second = MainWindow(Session())
-    qtbot.addWidget(second)
+    keep_widgets(second)
     recent = [a for a in second.recent_menu.actions() if a.isEnabled()]
     assert recent[0].text() == project_copy.name
     recent[0].trigger()

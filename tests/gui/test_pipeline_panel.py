@@ -64,11 +64,11 @@ def mylab(plugin_folder: Path) -> Path:
     return plugin_folder
 
 
-def test_forms_are_generated_from_the_declarations(qtbot, session, mylab):
+def test_forms_are_generated_from_the_declarations(keep_widgets, qtbot, session, mylab):
     from gaitlab.gui.views.pipeline_panel import PipelinePanel
 
     panel = PipelinePanel(session)
-    qtbot.addWidget(panel)
+    keep_widgets(panel)
     group = panel.root.child("mylab_kinds")
     assert "All kinds" in group.title()
     assert "1.2.3" in group.title()

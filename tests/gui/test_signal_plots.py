@@ -59,11 +59,11 @@ def seconds_per_pixel(row) -> float:
 
 
 @pytest.fixture
-def plots(qtbot, session: Session, monkeypatch) -> SignalPlotsView:
+def plots(keep_widgets, qtbot, session: Session, monkeypatch) -> SignalPlotsView:
     # pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster
     monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", -1)
     view = SignalPlotsView(session)
-    qtbot.addWidget(view)
+    keep_widgets(view)
     view.resize(1100, 1000)
     view.show()
     qtbot.waitExposed(view)
