@@ -230,7 +230,7 @@ class ScreenshotTaker(QObject):
             return
         self._poll.stop()
         self._watchdog.stop()
-        QTimer.singleShot(200, self._save)  # let the last paint events through
+        QTimer.singleShot(200, self, self._save)  # let the last paint events through
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -326,13 +326,15 @@ def run_gui(
             log.warning("%s does not exist", path)
         if len(missing) < len(others):
             QTimer.singleShot(
-                0, lambda: window.import_paths([p for p in others if p.exists()])
+                0,
+                window,
+                lambda: window.import_paths([p for p in others if p.exists()]),
             )
     if trial is not None and not screenshot and project is not None:
-        QTimer.singleShot(0, lambda: window.show_trial(trial, time_s))
+        QTimer.singleShot(0, window, lambda: window.show_trial(trial, time_s))
     if screenshot:
         taker = ScreenshotTaker(window, Path(screenshot), trial, timeout_s, time_s)
-        QTimer.singleShot(0, taker.start)
+        QTimer.singleShot(0, taker, taker.start)
         app.exec()
         outcome = GuiExit(taker.status, taker.message)
     else:

@@ -872,7 +872,7 @@ class MainWindow(QMainWindow):
         if not self._sized:
             self._sized = True
             if not self.settings.window_state:  # once the layout has its final size
-                QTimer.singleShot(0, self._default_dock_sizes)
+                QTimer.singleShot(0, self, self._default_dock_sizes)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Cancel a running task (work done is kept), save the layout."""

@@ -1368,7 +1368,7 @@ class BodyView(QtWidgets.QWidget):
             self._drawn_pending = True
             self.sagittal.viewport().update()
         else:
-            QtCore.QTimer.singleShot(0, self.sig_drawn.emit)
+            QtCore.QTimer.singleShot(0, self, self.sig_drawn.emit)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         if (
@@ -1377,5 +1377,5 @@ class BodyView(QtWidgets.QWidget):
             and watched is self.sagittal.viewport()
         ):
             self._drawn_pending = False
-            QtCore.QTimer.singleShot(0, self.sig_drawn.emit)
+            QtCore.QTimer.singleShot(0, self, self.sig_drawn.emit)
         return False

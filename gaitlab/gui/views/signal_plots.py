@@ -1284,7 +1284,7 @@ class SignalPlotsView(QtWidgets.QWidget):
             spec = self._to_fill.pop(0)
             self._rows[spec.key].set_spec(spec)
             self._rows[spec.key].update_title(self.ruler.cursor.value())
-            QtCore.QTimer.singleShot(0, partial(self._fill_next, generation))
+            QtCore.QTimer.singleShot(0, self, partial(self._fill_next, generation))
             return
         self._fill_generation += 1
         self._refresh_series_rows()
@@ -1638,12 +1638,12 @@ class SignalPlotsView(QtWidgets.QWidget):
         on = item.checkState(0) == QtCore.Qt.CheckState.Checked
         # applied after the tree's own signal handling (the tree is rebuilt)
         if kind == "plot":
-            QtCore.QTimer.singleShot(0, partial(self.set_plot_visible, key, on))
+            QtCore.QTimer.singleShot(0, self, partial(self.set_plot_visible, key, on))
             return
         choice = [k for k in self._series_choice if k != tuple(key)]
         if on:
             choice.append(tuple(key))
-        QtCore.QTimer.singleShot(0, partial(self.set_series_choice, choice))
+        QtCore.QTimer.singleShot(0, self, partial(self.set_series_choice, choice))
 
     # ---- session signals
 
@@ -1803,7 +1803,7 @@ class SignalPlotsView(QtWidgets.QWidget):
                 if watched is row.widget.viewport():
                     self._pending_paint.discard(key)
             if not self._pending_paint:
-                QtCore.QTimer.singleShot(0, self._emit_drawn)
+                QtCore.QTimer.singleShot(0, self, self._emit_drawn)
         return False
 
     # ---- drawing state
@@ -1812,7 +1812,7 @@ class SignalPlotsView(QtWidgets.QWidget):
         shown = [row for row in (self.ruler, *self.rows()) if row.widget.isVisible()]
         if not self.isVisible() or not shown:
             self._pending_paint.clear()
-            QtCore.QTimer.singleShot(0, self._emit_drawn)
+            QtCore.QTimer.singleShot(0, self, self._emit_drawn)
             return
         self._pending_paint = {row.key for row in shown}
         for row in shown:
