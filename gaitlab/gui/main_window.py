@@ -257,9 +257,7 @@ class MainWindow(QMainWindow):
                 self._rebuild_recent_menu()
             return False
         log.info("opened project %s", folder)
-        self.settings.add_recent(folder)
-        self._save_settings()
-        self._rebuild_recent_menu()
+        self._remember_recent(folder)
         return True
 
     def new_project(self, path: str | Path) -> bool:
@@ -273,10 +271,14 @@ class MainWindow(QMainWindow):
             show_error(self, "New project", f"{folder} could not be created:\n{error}")
             return False
         log.info("created project %s", folder)
+        self._remember_recent(folder)
+        return True
+
+    def _remember_recent(self, folder: Path) -> None:
+        """Put a project first in the recent projects (settings and menu)."""
         self.settings.add_recent(folder)
         self._save_settings()
         self._rebuild_recent_menu()
-        return True
 
     def import_paths(self, paths: Sequence[str | Path]) -> ImportDialog | None:
         """Open the import dialog for files and folders.
