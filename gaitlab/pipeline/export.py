@@ -15,8 +15,9 @@
   per-step metric over both sides, and the trial-level metrics.
 
 Every export writes a provenance sidecar ``<file>.provenance.json``: gaitlab
-version, pipeline (plugins, versions, sources, parameters), and per trial
-each result's inputs digest, status and freshness.
+version, pipeline (plugins, versions, sources, parameters), the unit and
+definition of every metric, and per trial each result's inputs digest,
+status and freshness.
 """
 
 from __future__ import annotations
@@ -192,7 +193,18 @@ def collect_tables(
         "exported_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "pipeline": config.to_json(),
         "plugins": {
-            spec.name: {"version": spec.version, "source": spec.source}
+            spec.name: {
+                "version": spec.version,
+                "source": spec.source,
+                "metrics": {
+                    metric.name: {
+                        "unit": metric.unit,
+                        "per": "step" if metric.per_step else "trial",
+                        "definition": metric.description,
+                    }
+                    for metric in spec.metrics
+                },
+            }
             for spec in (plan.specs if plan is not None else ())
         },
         "trials": per_trial_provenance,

@@ -103,6 +103,18 @@ def test_tidy_csv_has_values_aggregates_and_reasons(
     assert result["provenance"]["plugin_source"].startswith(
         "builtin:body_mass.py@sha256:"
     )
+    # every exported metric is defined in the sidecar, with its unit
+    definitions = provenance["plugins"]["body_mass"]["metrics"]["body_mass"]
+    assert definitions["unit"] == "kg"
+    assert definitions["per"] == "trial"
+    assert "force" in definitions["definition"].lower()
+    defined = {
+        (plugin, metric)
+        for plugin, entry in provenance["plugins"].items()
+        for metric in entry["metrics"]
+    }
+    exported = {(r["plugin"], r["metric"]) for r in rows if r["metric"]}
+    assert exported <= defined
 
 
 def test_wide_tables_one_row_per_step_and_per_trial(
