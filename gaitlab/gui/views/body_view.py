@@ -44,10 +44,10 @@ from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import GRAVITY, sagittal_angle_deg
 from gaitlab.core.results import Result
 from gaitlab.gui import theme
+from gaitlab.gui.tasks import connect_while_alive
 from gaitlab.gui.views.signal_plots import (
     SagittalFrame,
     TimeReadout,
-    connect_session,
     project,
     sagittal_frame,
 )
@@ -1058,7 +1058,7 @@ class BodyView(QtWidgets.QWidget):
     # ---- session signals
 
     def _connect_session(self) -> None:
-        connect_session(
+        connect_while_alive(
             self,
             [
                 (self.session.trial_loaded, self._on_trial_loaded),

@@ -66,6 +66,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gaitlab.core.geometry import unit
 from gaitlab.core.results import Result, Series
 from gaitlab.gui import theme
+from gaitlab.gui.tasks import connect_while_alive
 from gaitlab.gui.views.event_editor import (
     EDITABLE_EVENTS,
     EventEditor,
@@ -86,7 +87,6 @@ __all__ = [
     "SignalPlotsView",
     "TimeReadout",
     "TitleBar",
-    "connect_session",
     "project",
     "sagittal_frame",
 ]
@@ -1652,7 +1652,7 @@ class SignalPlotsView(QtWidgets.QWidget):
     # ---- session signals
 
     def _connect_session(self) -> None:
-        connect_session(
+        connect_while_alive(
             self,
             [
                 (self.session.trial_loaded, self._on_trial_loaded),
@@ -1832,21 +1832,3 @@ class SignalPlotsView(QtWidgets.QWidget):
         for row in self._rows.values():
             if row.widget.isVisible():
                 row.refresh_downsampling()
-
-
-def connect_session(
-    widget: QtCore.QObject, connections: list[tuple[object, object]]
-) -> None:
-    """Connect session (psygnal) signals to a widget's slots, disconnected when it is destroyed.
-
-    psygnal holds the widget's methods weakly, but a widget whose C++ object was
-    deleted would still be called until Python collects it.
-    """
-    for signal, slot in connections:
-        signal.connect(slot)  # type: ignore[attr-defined]
-    widget.destroyed.connect(partial(_disconnect_all, connections))
-
-
-def _disconnect_all(connections: list[tuple[object, object]], *_args: object) -> None:
-    for signal, slot in connections:
-        signal.disconnect(slot, missing_ok=True)  # type: ignore[attr-defined]
