@@ -20,6 +20,7 @@ from gaitlab.io.c3d import read_c3d
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import call_plugin
 from gaitlab.pipeline.spec import resolve_parameters
+from gaitlab.synth.labframe import lab_axes as synth_lab_axes
 from gaitlab.synth.running import make_running_trial, make_static_trial
 from gaitlab.testing import analyse_file, analyse_trial_object
 
@@ -69,15 +70,8 @@ CONTACTS = (  # side, IC, TO, clean, plate, event source
 
 
 def lab_axes(up: str, forward: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(e_forward, e_up, e_right) for lab axis names like "y", "-x"."""
-    axes = {"x": 0, "y": 1, "z": 2}
-
-    def vector(name: str) -> np.ndarray:
-        v = np.zeros(3)
-        v[axes[name[-1]]] = -1.0 if name.startswith("-") else 1.0
-        return v
-
-    e_up, e_forward = vector(up), vector(forward)
+    """(e_forward, e_up, e_right) of a lab frame ("z", "+x" ...)."""
+    e_up, e_forward = synth_lab_axes(up, forward)
     return e_forward, e_up, np.cross(e_forward, e_up)
 
 
