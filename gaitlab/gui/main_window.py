@@ -381,6 +381,17 @@ class MainWindow(QMainWindow):
             self.loader.request(trial_id)
 
     @property
+    def docks(self) -> tuple[QDockWidget, ...]:
+        """The window's docks, in the order of the View menu."""
+        return (
+            self.browser_dock,
+            self.body_dock,
+            self.metrics_dock,
+            self.pipeline_dock,
+            self.log_dock,
+        )
+
+    @property
     def idle(self) -> bool:
         """True when nothing runs in the background (task, loading, tables, states)."""
         return (
@@ -528,13 +539,7 @@ class MainWindow(QMainWindow):
         )
 
         view = bar.addMenu("&View")
-        for dock in (
-            self.browser_dock,
-            self.body_dock,
-            self.metrics_dock,
-            self.pipeline_dock,
-            self.log_dock,
-        ):
+        for dock in self.docks:
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         view.addAction(
@@ -688,13 +693,7 @@ class MainWindow(QMainWindow):
         )
 
     def _reset_layout(self) -> None:
-        for dock in (
-            self.browser_dock,
-            self.body_dock,
-            self.metrics_dock,
-            self.pipeline_dock,
-            self.log_dock,
-        ):
+        for dock in self.docks:
             dock.show()
         self.restoreState(self._default_state)
         self._default_dock_sizes()

@@ -6,7 +6,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
+import pyqtgraph as pg
 import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtWidgets import QWidget
 
 import gaitlab.gui  # noqa: F401  (selects the Qt binding first)
@@ -109,3 +112,75 @@ def show_trial(qtbot, window) -> Callable[[str], None]:
         qtbot.waitUntil(lambda: window.idle, timeout=10_000)
 
     return show
+
+
+class PlotMouse:
+    """Mouse input on a plot row at (time, value) positions, as a user gives it.
+
+    pytest-qt clicks, but cannot hover or drag with intermediate moves.
+    """
+
+    @staticmethod
+    def pixel(row, time_s: float, value: float | None = None) -> QtCore.QPointF:
+        """Viewport position of a plot row's (time, value) point; value None =
+        the middle of the visible Y range."""
+        view = row.plot.getViewBox()
+        level = float(np.mean(view.viewRange()[1])) if value is None else value
+        scene = view.mapViewToScene(QtCore.QPointF(time_s, level))
+        return row.widget.mapFromScene(scene).toPointF()
+
+    @staticmethod
+    def send(widget, kind, pos: QtCore.QPointF, button, buttons) -> None:
+        """One mouse event (``button`` changed, ``buttons`` held after it)."""
+        event = QtGui.QMouseEvent(
+            kind,
+            pos,
+            widget.mapToGlobal(pos),
+            button,
+            buttons,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        )
+        QtWidgets.QApplication.sendEvent(widget, event)
+
+    def drag(self, row, start_s: float, stop_s: float) -> None:
+        """Hover, press, move in steps and release with the left button, along time."""
+        viewport = row.widget.viewport()
+        left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
+        move = QtCore.QEvent.Type.MouseMove
+        # pixels fixed before the drag (the view may pan while dragging)
+        path = [self.pixel(row, t) for t in np.linspace(start_s, stop_s, 5)]
+        self.send(viewport, move, path[0], none, none)
+        self.send(viewport, QtCore.QEvent.Type.MouseButtonPress, path[0], left, left)
+        for position in path[1:]:
+            self.send(viewport, move, position, none, left)
+        self.send(viewport, QtCore.QEvent.Type.MouseButtonRelease, path[-1], left, none)
+
+    def hover_and_click(
+        self, qtbot, row, time_s: float, button=QtCore.Qt.MouseButton.LeftButton
+    ) -> None:
+        """Move over a time of the row, then click there."""
+        viewport = row.widget.viewport()
+        none = QtCore.Qt.MouseButton.NoButton
+        position = self.pixel(row, time_s)
+        self.send(viewport, QtCore.QEvent.Type.MouseMove, position, none, none)
+        qtbot.mouseClick(viewport, button, pos=position.toPoint())
+
+
+@pytest.fixture
+def mouse() -> PlotMouse:
+    """Synthetic mouse input on the plots."""
+    return PlotMouse()
+
+
+@pytest.fixture
+def plots(keep_widgets, qtbot, session: Session, monkeypatch):
+    """A shown SignalPlotsView on ``session``, no trial yet."""
+    from gaitlab.gui.views.signal_plots import SignalPlotsView
+
+    # pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster
+    monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", -1)
+    view = keep_widgets(SignalPlotsView(session))
+    view.resize(1100, 1000)
+    view.show()
+    qtbot.waitExposed(view)
+    return view

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE
 from gaitlab.gui.views.signal_plots import SignalPlotsView
@@ -14,72 +13,22 @@ from gaitlab.session import LoadedTrial, Session
 ANALOG_RATE = 1000.0  # the demo treadmill trial's force plate (data/README.md)
 
 
-def _pixel(row, time_s: float) -> QtCore.QPointF:
-    view = row.plot.getViewBox()
-    level = float(np.mean(view.viewRange()[1]))
-    return row.widget.mapFromScene(
-        view.mapViewToScene(QtCore.QPointF(time_s, level))
-    ).toPointF()
-
-
-def _send(widget, kind, pos, button, buttons) -> None:
-    event = QtGui.QMouseEvent(
-        kind,
-        pos,
-        widget.mapToGlobal(pos),
-        button,
-        buttons,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    QtWidgets.QApplication.sendEvent(widget, event)
-
-
-def drag(row, start_s: float, stop_s: float) -> None:
-    """Hover, press, move in steps and release with the left button, along time."""
-    viewport = row.widget.viewport()
-    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
-    move, press = QtCore.QEvent.Type.MouseMove, QtCore.QEvent.Type.MouseButtonPress
-    # pixels fixed before the drag (the view may pan while dragging)
-    path = [_pixel(row, t) for t in np.linspace(start_s, stop_s, 5)]
-    _send(viewport, move, path[0], none, none)
-    _send(viewport, press, path[0], left, left)
-    for position in path[1:]:
-        _send(viewport, move, position, none, left)
-    _send(viewport, QtCore.QEvent.Type.MouseButtonRelease, path[-1], left, none)
-
-
-def hover_and_click(
-    qtbot, row, time_s: float, button=QtCore.Qt.MouseButton.LeftButton
-) -> None:
-    viewport = row.widget.viewport()
-    none = QtCore.Qt.MouseButton.NoButton
-    _send(viewport, QtCore.QEvent.Type.MouseMove, _pixel(row, time_s), none, none)
-    qtbot.mouseClick(viewport, button, pos=_pixel(row, time_s).toPoint())
-
-
 def gait_events(loaded: LoadedTrial) -> list[tuple[float, str, str]]:
     return [(e.time_s, e.label, e.context) for e in loaded.gait_events]
 
 
 @pytest.fixture
-def plots(keep_widgets, qtbot, session: Session, monkeypatch) -> SignalPlotsView:
-    monkeypatch.setitem(
-        pg.CONFIG_OPTIONS, "mouseRateLimit", -1
-    )  # synthetic drags are fast
-    monkeypatch.setattr(
-        QtWidgets.QMenu, "popup", lambda *args: None
-    )  # never show menus
-    view = SignalPlotsView(session)
-    keep_widgets(view)
-    view.resize(1100, 900)
-    view.show()
-    qtbot.waitExposed(view)
+def plots(
+    plots: SignalPlotsView, qtbot, session: Session, monkeypatch
+) -> SignalPlotsView:
+    """The plots showing the demo treadmill trial, its results fresh."""
+    monkeypatch.setattr(QtWidgets.QMenu, "popup", lambda *args: None)  # no menus
     loaded = session.load("demo_treadmill_run")
-    with qtbot.waitSignal(view.sig_drawn, timeout=5000):
-        view.show_prepared(loaded, SignalPlotsView.prepare(loaded))
+    with qtbot.waitSignal(plots.sig_drawn, timeout=5000):
+        plots.show_prepared(loaded, SignalPlotsView.prepare(loaded))
         session.show(loaded)
     assert session.status(loaded.trial_id) == "fresh"
-    return view
+    return plots
 
 
 def test_add_an_event_from_the_plot_menu_then_undo(plots, session):
@@ -121,7 +70,7 @@ def test_adding_a_foot_off_adds_a_stance_phase(plots, session):
     assert plots.row("cop").stance.n_regions == contacts + 1
 
 
-def test_drag_an_event_line_moves_the_event_in_one_edit(plots, session):
+def test_drag_an_event_line_moves_the_event_in_one_edit(plots, session, mouse):
     loaded = session.current
     before = gait_events(loaded)
     row = plots.row("grf_vertical")
@@ -130,7 +79,7 @@ def test_drag_an_event_line_moves_the_event_in_one_edit(plots, session):
         e for e in loaded.gait_events if e.label == FOOT_STRIKE and e.context == "Left"
     )
     target = strike.time_s + 0.05
-    drag(row, strike.time_s, target)
+    mouse.drag(row, strike.time_s, target)
     moved = next(
         e for e in loaded.gait_events if e.label == FOOT_STRIKE and e.context == "Left"
     )
@@ -149,14 +98,14 @@ def test_drag_an_event_line_moves_the_event_in_one_edit(plots, session):
     assert session.undo_text == ""
 
 
-def test_dragging_the_plot_away_from_events_pans_instead(plots, session):
+def test_dragging_the_plot_away_from_events_pans_instead(plots, session, mouse):
     row = plots.row("com_ap")
     row.plot.setXRange(1.0, 2.0, padding=0)
     loaded = session.current
     before = gait_events(loaded)
     start = 1.383  # mid-flight, away from every event line
     assert min(abs(t - start) for t, _l, _c in before) > 0.04
-    drag(row, start, start - 0.2)
+    mouse.drag(row, start, start - 0.2)
     assert gait_events(loaded) == before
     assert row.plot.getViewBox().viewRange()[0] == pytest.approx([1.2, 2.2], abs=0.02)
     assert plots.row("lean").plot.getViewBox().viewRange()[0] == pytest.approx(
@@ -178,13 +127,13 @@ def test_delete_an_event_from_its_line_menu(plots, session):
     assert session.undo_text == f"delete {label} {side} at {time_s:.3f} s"
 
 
-def test_select_an_event_line_and_press_delete(qtbot, plots, session):
+def test_select_an_event_line_and_press_delete(qtbot, plots, session, mouse):
     loaded = session.current
     before = gait_events(loaded)
     row = plots.row("grf_ap")
     row.plot.setXRange(0.0, 1.0, padding=0)
     time_s = before[1][0]
-    hover_and_click(qtbot, row, time_s)
+    mouse.hover_and_click(qtbot, row, time_s)
     assert plots.event_track.selected == 1
     assert session.cursor_s == 0.0  # clicking a line selects it, the cursor stays
     qtbot.keyClick(row.widget, QtCore.Qt.Key.Key_Delete)
@@ -192,15 +141,17 @@ def test_select_an_event_line_and_press_delete(qtbot, plots, session):
     assert plots.event_track.selected is None
 
 
-def test_right_click_on_a_line_offers_its_deletion(qtbot, plots, session, monkeypatch):
+def test_right_click_on_a_line_offers_its_deletion(
+    qtbot, plots, session, monkeypatch, mouse
+):
     shown = []
     monkeypatch.setattr(plots, "popup_menu", lambda menu, pos: shown.append(menu))
     row = plots.row("grf_ml")
     row.plot.setXRange(0.0, 1.0, padding=0)
     time_s = session.current.gait_events[2].time_s
-    hover_and_click(qtbot, row, time_s, QtCore.Qt.MouseButton.RightButton)
+    mouse.hover_and_click(qtbot, row, time_s, QtCore.Qt.MouseButton.RightButton)
     assert next(a.text() for a in shown[-1].actions()).startswith("Delete ")
-    hover_and_click(
+    mouse.hover_and_click(
         qtbot, row, 0.33, QtCore.Qt.MouseButton.RightButton
     )  # away from lines
     texts = [a.text() for a in shown[-1].actions()]

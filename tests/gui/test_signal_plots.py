@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -19,55 +18,8 @@ UP, FORWARD = 2, 0
 MARKER_RATE, ANALOG_RATE = 200.0, 1000.0
 
 
-def _pixel(row, time_s: float, value: float = 0.0) -> QtCore.QPointF:
-    """Viewport position of a (time, value) point of a plot row."""
-    scene = row.plot.getViewBox().mapViewToScene(QtCore.QPointF(time_s, value))
-    return row.widget.mapFromScene(scene).toPointF()
-
-
-def _mouse(widget: QtWidgets.QWidget, kind, pos: QtCore.QPointF, buttons) -> None:
-    button = QtCore.Qt.MouseButton.LeftButton
-    if kind == QtCore.QEvent.Type.MouseMove:
-        button = QtCore.Qt.MouseButton.NoButton
-    event = QtGui.QMouseEvent(
-        kind,
-        pos,
-        widget.mapToGlobal(pos),
-        button,
-        buttons,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    QtWidgets.QApplication.sendEvent(widget, event)
-
-
-def drag(row, start_s: float, stop_s: float) -> None:
-    """Drag with the left button along the time axis of a plot, in a few steps."""
-    viewport = row.widget.viewport()
-    height = row.plot.getViewBox().viewRange()[1]
-    level = 0.5 * (height[0] + height[1])
-    left, none = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.NoButton
-    path = [_pixel(row, t, level) for t in np.linspace(start_s, stop_s, 5)]
-    _mouse(viewport, QtCore.QEvent.Type.MouseMove, path[0], none)
-    _mouse(viewport, QtCore.QEvent.Type.MouseButtonPress, path[0], left)
-    for position in path[1:]:
-        _mouse(viewport, QtCore.QEvent.Type.MouseMove, position, left)
-    _mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, path[-1], none)
-
-
 def seconds_per_pixel(row) -> float:
     return abs(row.plot.getViewBox().viewPixelSize()[0])
-
-
-@pytest.fixture
-def plots(keep_widgets, qtbot, session: Session, monkeypatch) -> SignalPlotsView:
-    # pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster
-    monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", -1)
-    view = SignalPlotsView(session)
-    keep_widgets(view)
-    view.resize(1100, 1000)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
 
 
 def show(qtbot, view: SignalPlotsView, session: Session, trial_id: str) -> LoadedTrial:
@@ -156,21 +108,24 @@ def test_moving_the_cursor_moves_every_cursor_line_and_readout(
     )
 
 
-def test_dragging_a_cursor_line_moves_the_session_cursor(plots, treadmill, session):
+def test_dragging_a_cursor_line_moves_the_session_cursor(
+    plots, treadmill, session, mouse
+):
     session.set_cursor(1.0)
     row = plots.row("cop")
-    drag(row, 1.0, 1.6)
+    mouse.drag(row, 1.0, 1.6)
     assert session.cursor_s == pytest.approx(1.6, abs=2 * seconds_per_pixel(row))
     assert all(r.cursor.value() == session.cursor_s for r in plots.rows())
 
 
-def test_clicking_a_plot_moves_the_cursor_there(qtbot, plots, treadmill, session):
+def test_clicking_a_plot_moves_the_cursor_there(
+    qtbot, plots, treadmill, session, mouse
+):
     row = plots.row("com_vertical")
-    level = np.mean(row.plot.getViewBox().viewRange()[1])
     qtbot.mouseClick(
         row.widget.viewport(),
         QtCore.Qt.MouseButton.LeftButton,
-        pos=_pixel(row, 2.2, level).toPoint(),
+        pos=mouse.pixel(row, 2.2).toPoint(),
     )
     assert session.cursor_s == pytest.approx(2.2, abs=2 * seconds_per_pixel(row))
 
@@ -190,7 +145,7 @@ def test_arrow_keys_step_one_marker_frame_and_ten_with_shift(
     assert session.cursor_s == 0.0
 
 
-def test_zoom_in_one_plot_zooms_all(qtbot, plots, treadmill):
+def test_zoom_in_one_plot_zooms_all(qtbot, plots, treadmill, mouse):
     plots.row("lean").plot.setXRange(1.0, 1.5, padding=0)
     for row in [plots.ruler, *plots.rows()]:
         assert row.plot.getViewBox().viewRange()[0] == pytest.approx(
@@ -199,7 +154,7 @@ def test_zoom_in_one_plot_zooms_all(qtbot, plots, treadmill):
     # a wheel turn over another plot zooms every plot's time axis in
     row = plots.row("grf_ml")
     before = np.diff(plots.row("cop").plot.getViewBox().viewRange()[0])[0]
-    centre = _pixel(row, 1.25, np.mean(row.plot.getViewBox().viewRange()[1]))
+    centre = mouse.pixel(row, 1.25)
     wheel = QtGui.QWheelEvent(
         centre,
         row.widget.mapToGlobal(centre),
