@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe_trial(trial: Trial, *, all_labels: bool = False) -> str:
-    """A plain-text description of a trial, with units on every number."""
+    """A plain-text description of a trial, with units on every number.
+
+    Text taken from the file (labels, names, paths, notes) is shown with
+    control and formatting characters escaped (``\\x1b``), so a file cannot
+    send escape sequences to the terminal or hide part of a line.
+    """
     lines = [f"file        {trial.source.path}"]
     maker = trial.meta.get("manufacturer", {})
     vendor = " ".join(
@@ -95,7 +101,21 @@ def describe_trial(trial: Trial, *, all_labels: bool = False) -> str:
     problems = trial.warnings
     lines.append(f"problems    {len(problems) or 'none found'}")
     lines.extend(f"  - {p}" for p in problems)
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
+
+
+def printable(text: str) -> str:
+    """``text`` with control, formatting and surrogate characters escaped.
+
+    Escapes use Python's notation (``\\x1b``, ``\\u202e``), so what a
+    file holds stays visible without acting on the terminal.
+    """
+    return "".join(
+        ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co")
+        else ch
+        for ch in text
+    )
 
 
 def _plate_lines(

@@ -9,7 +9,16 @@ paid once), sends each a task, and waits with a deadline:
 * the worker dies (a crash): the task fails with a :class:`C3DReadError`
   that names the signal, and a fresh worker takes the dead one's place;
 * the deadline passes (a hang): the worker is killed and replaced, and the
-  task fails with a :class:`C3DReadError` saying so.
+  task fails with a :class:`C3DReadError` saying so;
+* the task needs more memory than its limit: the worker's allocations fail
+  (its address space is capped with ``RLIMIT_AS`` for the task), the task
+  fails with a :class:`C3DReadError` saying how much it was allowed, and the
+  worker is replaced.
+
+Limits scale with the file's size and are capped (:func:`default_timeout_s`,
+:func:`default_memory_limit_bytes`): a damaged file that declares gigabytes
+of data, or one padded to hundreds of megabytes, is refused within seconds,
+not after minutes with one worker per core swelling to the machine's memory.
 
 Workers are forked when the process has a single thread (fast, and safe
 then); otherwise, e.g. under a Qt GUI, they are started with ``spawn``.
@@ -34,21 +43,60 @@ from typing import Any
 
 from gaitlab.core.errors import C3DReadError
 
-__all__ = ["TaskOutcome", "WorkerPool", "default_timeout_s", "shared_pool"]
+__all__ = [
+    "TaskOutcome",
+    "WorkerPool",
+    "default_memory_limit_bytes",
+    "default_timeout_s",
+    "shared_pool",
+]
 
-#: Base time limit for one file, plus a per-megabyte allowance, in seconds.
-#: ezc3d parses about 10 MB/s here, so this is generous for real files.
+#: Base time limit for one file, plus a per-megabyte allowance, in seconds,
+#: capped. ezc3d parses about 10 MB/s here (a 2.6 MB file in 0.25 s), so
+#: this is generous for real files; the cap stops a padded file from holding
+#: a worker for minutes.
 BASE_TIMEOUT_S = 10.0
 TIMEOUT_S_PER_MB = 2.0
+MAX_TIMEOUT_S = 120.0
+
+#: Memory a reader may add to its address space for one file, in bytes:
+#: ``MEMORY_PER_FILE_BYTE`` times the file's size, at least ``MEMORY_FLOOR``,
+#: at most ``MEMORY_CAP`` (and at most half the machine's memory). Reading
+#: a real file takes about 12 bytes of ezc3d structures per file byte, plus
+#: the float64 arrays of the trial (measured: 2.6 MB files add 32 MB).
+MEMORY_PER_FILE_BYTE = 40
+MEMORY_FLOOR = 1_000_000_000
+MEMORY_CAP = 8_000_000_000
 
 
 def default_timeout_s(path: Path) -> float:
-    """Time limit for parsing ``path``: 10 s plus 2 s per MB."""
+    """Time limit for parsing ``path`` in s: 10 s plus 2 s per MB, at most 120 s."""
     try:
         size_mb = path.stat().st_size / 1e6
     except OSError:
         size_mb = 0.0
-    return BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * size_mb
+    return min(MAX_TIMEOUT_S, BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * size_mb)
+
+
+def default_memory_limit_bytes(path: Path) -> int:
+    """Memory a reader may use for ``path``, in bytes, on top of its own.
+
+    40 bytes per byte of the file, at least 1 GB, at most 8 GB or half the
+    machine's physical memory, whichever is smaller (GB = 10^9 bytes).
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    cap = min(MEMORY_CAP, max(MEMORY_FLOOR, _physical_memory_bytes() // 2))
+    return int(min(cap, max(MEMORY_FLOOR, MEMORY_PER_FILE_BYTE * size)))
+
+
+def _physical_memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return MEMORY_CAP * 2
 
 
 @dataclass
@@ -75,7 +123,15 @@ class _RemoteError(Exception):
 
 
 def _worker_main(connection: Connection) -> None:
-    """Worker loop: receive (function, args), send back ("ok", value) or ("err", exc)."""
+    """Worker loop: receive a task, send back ("ok", value), ("err", exc) or ("mem", n).
+
+    A task is ``(function, args, memory_bytes)``. While it runs, the
+    worker's address space is capped at its size before the task plus
+    ``memory_bytes`` (None: no cap). A task that runs out of memory is
+    answered with ``("mem", memory_bytes)`` and the worker then exits: a
+    process whose allocations failed half-way is not trusted with another
+    file.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     while True:
@@ -85,9 +141,14 @@ def _worker_main(connection: Connection) -> None:
             return
         if task is None:
             return
-        function, args = task
+        function, args, memory_bytes = task
+        out_of_memory = False
         try:
-            reply: tuple[str, Any] = ("ok", function(*args))
+            with _address_space_limit(memory_bytes):
+                reply: tuple[str, Any] = ("ok", function(*args))
+        except MemoryError:
+            out_of_memory = True
+            reply = ("mem", memory_bytes)
         except BaseException as error:
             reply = ("err", error)
         try:
@@ -101,6 +162,52 @@ def _worker_main(connection: Connection) -> None:
             connection.send(
                 ("err", _RemoteError(text or "result could not be sent back"))
             )
+        if out_of_memory:
+            connection.close()
+            os._exit(0)
+
+
+@contextlib.contextmanager
+def _address_space_limit(extra_bytes: int | None) -> Iterator[None]:
+    """Cap this process's address space at its current size plus ``extra_bytes``.
+
+    The previous limit is restored afterwards. Does nothing when
+    ``extra_bytes`` is None, or where the process's size cannot be read or
+    ``RLIMIT_AS`` cannot be set (Windows, macOS).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        yield
+        return
+    current = _address_space_bytes()
+    if extra_bytes is None or current == 0 or not hasattr(resource, "RLIMIT_AS"):
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = current + extra_bytes
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY:
+        wanted = min(wanted, soft)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space_bytes() -> int:
+    """This process's virtual memory size in bytes (Linux), else 0."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _die_with_parent() -> None:
@@ -139,10 +246,11 @@ class _Worker:
         args: tuple[Any, ...],
         label: str,
         timeout_s: float,
+        memory_bytes: int | None,
     ) -> None:
         self.task = (key, function, args, label)
         self.deadline = time.monotonic() + timeout_s
-        self.connection.send((function, args))
+        self.connection.send((function, args, memory_bytes))
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -183,6 +291,9 @@ class WorkerPool:
     ) -> Any:
         """Run ``function(path)`` in a worker and return its result.
 
+        The time limit is ``timeout_s`` (None: :func:`default_timeout_s`);
+        the memory limit is :func:`default_memory_limit_bytes`.
+
         Raises
         ------
         C3DReadError
@@ -198,21 +309,27 @@ class WorkerPool:
     def imap_unordered(
         self,
         function: Callable[..., Any],
-        tasks: Iterable[tuple[Any, tuple[Any, ...], float]],
+        tasks: Iterable[tuple[Any, ...]],
     ) -> Iterator[TaskOutcome]:
         """Run ``function(*args)`` for each ``(key, args, timeout_s)``; yield as done.
 
         The key of a task is a path (used in crash and time-out messages) or
-        any object whose ``str`` names the file.
+        any object whose ``str`` names the file. A task may carry a fourth
+        item, its memory limit in bytes (None: none); without it, the limit
+        is :func:`default_memory_limit_bytes` of the first path in ``args``,
+        or none when ``args`` holds no path.
         """
         pending = list(tasks)[::-1]
         busy: list[_Worker] = []
         try:
             while pending or busy:
                 while pending and len(busy) < self.n_workers:
-                    key, args, timeout_s = pending.pop()
+                    key, args, timeout_s, *memory = pending.pop()
+                    memory_bytes = memory[0] if memory else _memory_for(args)
                     worker = self._take()
-                    worker.send(key, function, args, str(key), timeout_s)
+                    worker.send(
+                        key, function, args, _label(key), timeout_s, memory_bytes
+                    )
                     busy.append(worker)
                 ready = wait(
                     [w.connection for w in busy] + [w.process.sentinel for w in busy],
@@ -258,6 +375,9 @@ class WorkerPool:
                 status, value = worker.connection.recv()
             except (EOFError, OSError):
                 return self._crashed(worker, key, label)
+            if status == "mem":
+                worker.kill()
+                return TaskOutcome(key, error=_out_of_memory(label, value))
             self._give_back(worker)
             if status == "ok":
                 return TaskOutcome(key, value=value)
@@ -297,6 +417,29 @@ class WorkerPool:
                 "or uses a layout the parser cannot handle",
             ),
         )
+
+
+def _memory_for(args: tuple[Any, ...]) -> int | None:
+    """The default memory limit for a task: from the first path among its args."""
+    for arg in args:
+        if isinstance(arg, Path):
+            return default_memory_limit_bytes(arg)
+    return None
+
+
+def _label(key: Any) -> str:
+    """The file named by a task key (a path, or an object with a ``path``)."""
+    path = getattr(key, "path", None)
+    return str(path if isinstance(path, (str, Path)) else key)
+
+
+def _out_of_memory(label: str, memory_bytes: int) -> C3DReadError:
+    return C3DReadError(
+        label,
+        f"reading it needs more than {memory_bytes / 1e9:.1f} GB of memory, the "
+        "limit for a file of its size, and was stopped: the file declares far "
+        "more data than it holds (damaged or padded?)",
+    )
 
 
 def _context() -> multiprocessing.context.BaseContext:

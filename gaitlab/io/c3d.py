@@ -30,7 +30,7 @@ from gaitlab.core.trial import (
     Subject,
     Trial,
 )
-from gaitlab.io._raw import RawC3D, read_raw
+from gaitlab.io._raw import RawC3D, not_c3d_reason, read_raw
 from gaitlab.io.forceplates import (
     N_CHANNELS,
     SUPPORTED_TYPES,
@@ -40,7 +40,13 @@ from gaitlab.io.forceplates import (
     plate_rotation,
 )
 
-__all__ = ["read_c3d", "read_c3d_in_process", "sha256_of", "trial_from_raw"]
+__all__ = [
+    "not_c3d_reason",
+    "read_c3d",
+    "read_c3d_in_process",
+    "sha256_of",
+    "trial_from_raw",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -59,9 +65,13 @@ _SNAP_TO_AXIS_DEG = 5.0
 def read_c3d(path: str | Path, *, timeout_s: float | None = None) -> Trial:
     """Read a C3D file, safely, into a trial.
 
-    Parsing runs in a separate worker process with a time limit, so a file
-    that crashes or hangs the C3D parser becomes a :class:`C3DReadError`
-    instead of taking the caller down.
+    Parsing runs in a separate worker process with a time limit and a memory
+    limit (both scaled with the file's size and capped), so a file that
+    crashes or hangs the C3D parser, or makes it allocate without bound,
+    becomes a :class:`C3DReadError` instead of taking the caller down.
+    Oddities the parsers cope with (parameter names with spaces, text that
+    is not UTF-8, a truncated data section, analog channels without a
+    scale) are read and listed in ``trial.warnings``.
 
     Parameters
     ----------
@@ -98,6 +108,8 @@ def read_c3d_in_process(path: str | Path) -> Trial:
     Use :func:`read_c3d` unless the caller is itself an isolated worker.
     """
     path = Path(path).resolve()
+    if path.is_dir():
+        raise C3DReadError(path, "this is a folder, not a C3D file")
     if not path.is_file():
         raise C3DReadError(path, "no such file")
     raw = read_raw(path)
@@ -129,7 +141,27 @@ def trial_from_raw(raw: RawC3D, path: Path, sha256: str = "") -> Trial:
     -------
     trial : Trial
         The trial, in SI units.
+
+    Raises
+    ------
+    C3DReadError
+        Naming the file, when its parameters contradict each other or the
+        data (a parameter of the wrong size or type, say).
     """
+    try:
+        return _trial_from_raw(raw, path, sha256)
+    except (C3DReadError, MemoryError):
+        raise
+    except Exception as error:
+        detail = str(error).strip() or "no detail"
+        raise C3DReadError(
+            path,
+            "the file's parameters are inconsistent with each other or with its "
+            f"data, so it cannot be interpreted ({type(error).__name__}: {detail})",
+        ) from error
+
+
+def _trial_from_raw(raw: RawC3D, path: Path, sha256: str) -> Trial:
     warnings = list(raw.warnings)
     unit_name, to_m = _length_unit(raw, warnings)
     t0 = raw.first_frame / raw.point_rate_hz if raw.point_rate_hz > 0 else 0.0
@@ -144,7 +176,18 @@ def trial_from_raw(raw: RawC3D, path: Path, sha256: str = "") -> Trial:
         t0_s=t0,
     )
     subject = _subject(raw)
-    definitions = _plate_definitions(raw, path, to_m, analogs.data.shape[1], warnings)
+    try:
+        definitions = _plate_definitions(
+            raw, path, to_m, analogs.data.shape[1], warnings
+        )
+    except (C3DReadError, ValueError, TypeError, IndexError) as error:
+        # markers and channels are still worth having (what ezc3d reads imports)
+        reason = error.reason if isinstance(error, C3DReadError) else str(error)
+        warnings.append(
+            f"force plates not read: {reason} (the FORCE_PLATFORM group is "
+            "inconsistent); markers and analog channels imported without plates"
+        )
+        definitions = []
     up_axis, up_method = _up_axis(raw, markers, definitions)
     plates = _forceplates(raw, analogs, definitions, to_m, up_axis, subject, warnings)
     _check_rates(raw, warnings)
@@ -469,11 +512,11 @@ def _events(raw: RawC3D, warnings: list[str]) -> list[Event]:
         return []
     labels = _strings(raw.param("EVENT", "LABELS"), used, "event{}")
     contexts = _strings(raw.param("EVENT", "CONTEXTS"), used, "General")
-    times = np.asarray(raw.param("EVENT", "TIMES", []), dtype=float)
+    times = np.asarray(raw.param("EVENT", "TIMES", []), dtype=float).ravel(order="F")
     if times.size < 2 * used:
         warnings.append("EVENT:TIMES has fewer entries than EVENT:USED: events dropped")
         return []
-    times = times.reshape(2, -1, order="F")[:, :used]
+    times = times[: 2 * used].reshape(2, used, order="F")
     events = []
     for label, context, (minutes, seconds) in zip(
         labels, contexts, times.T, strict=True

@@ -118,6 +118,8 @@ def write_c3d(
     analog_scale: npt.ArrayLike | None = None,
     residuals: npt.ArrayLike | None = None,
     processing: Mapping[str, float | str] | None = None,
+    extra_parameters: Mapping[str, Mapping[str, npt.ArrayLike | list[str]]]
+    | None = None,
 ) -> Path:
     """Write a C3D file.
 
@@ -168,6 +170,11 @@ def write_c3d(
         More PROCESSING parameters, written as given: numbers as FLOAT, text as
         CHAR (e.g. Vicon's ``LLegLength`` in mm). Must not repeat Bodymass or
         Height.
+    extra_parameters : mapping of str to mapping, optional
+        More groups and parameters, ``{GROUP: {NAME: value}}``, written as
+        given (names are not checked, so a vendor's odd names, such as
+        Qualisys' ``Uncropped Measurement Length``, can be reproduced):
+        lists of str as CHAR, integer arrays as INT, other arrays as FLOAT.
 
     Returns
     -------
@@ -218,6 +225,14 @@ def write_c3d(
             name,
             [value] if isinstance(value, str) else np.array([float(value)]),
         )
+    for group, entries in (extra_parameters or {}).items():
+        for name, value in entries.items():
+            _set_param(
+                c3d,
+                group,
+                name,
+                list(value) if isinstance(value, list) else np.asarray(value),
+            )
     return _write_atomically(c3d, Path(path))
 
 
