@@ -6,6 +6,7 @@ from pathlib import Path
 
 __all__ = [
     "C3DReadError",
+    "DamagedFileError",
     "FormatVersionError",
     "GaitlabError",
     "GaitlabWarning",
@@ -44,6 +45,26 @@ class ProjectError(GaitlabError):
 
 class FormatVersionError(ProjectError):
     """A project was written by a newer gaitlab whose format this one cannot read."""
+
+
+class DamagedFileError(ProjectError):
+    """A project file is damaged or crafted: it fails a size, checksum or schema check.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    problem : str
+        What is wrong with it.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: damaged: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.path, self.problem))
 
 
 class ProjectLockedError(ProjectError):

@@ -22,15 +22,14 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from gaitlab.core.results import Metric, Provenance, Result, Series
+from gaitlab.store._integrity import CheckedReader, Node, open_checked
 from gaitlab.store._trialfile import (
     _STR,
-    _check_version,
+    _check_kind,
     _read_events,
-    _strings,
     _write_events,
     atomic_h5,
 )
@@ -82,29 +81,37 @@ def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) ->
 
 
 def read_results_file(path: Path) -> dict[str, Result]:
-    """Read the results written by :func:`write_results_file` (empty if absent)."""
+    """Read the results written by :func:`write_results_file` (empty if absent).
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is damaged (see :mod:`gaitlab.store._integrity`).
+    """
     if not path.is_file():
         return {}
-    with h5py.File(path, "r") as f:
-        _check_version(f, path)
-        return {name: _read_result(group) for name, group in f.items()}
+    with open_checked(path) as r:
+        _check_kind(r, RESULTS_FORMAT_NAME)
+        return {name: _read_result(r, r.group(r.root, name)) for name in r.f}
 
 
-def _read_result(group: h5py.Group) -> Result:
-    provenance = json.loads(group.attrs["provenance"])
-    series = {
-        key: Series(
-            dataset[()],
-            float(dataset.attrs["rate_hz"]),
-            float(dataset.attrs["t0_s"]),
-            str(dataset.attrs["unit"]),
-            str(dataset.attrs["description"]),
+def _read_result(r: CheckedReader, group: Node) -> Result:
+    attrs = r.attrs(group)
+    provenance = json.loads(attrs["provenance"])
+    series_group = r.group(group, "series")
+    series = {}
+    for key in series_group.obj:
+        s_attrs = r.attrs(r.child(series_group, key))
+        series[key] = Series(
+            r.array(series_group, key),
+            float(s_attrs["rate_hz"]),
+            float(s_attrs["t0_s"]),
+            str(s_attrs["unit"]),
+            str(s_attrs["description"]),
         )
-        for key, dataset in group["series"].items()
-    }
-    m = group["metrics"]
-    text = {column: _strings(m[column]) for column in _TEXT_COLUMNS}
-    values, steps, times = m["value"][()], m["step"][()], m["time_s"][()]
+    m = r.group(group, "metrics")
+    text = {column: r.strings(m, column) for column in _TEXT_COLUMNS}
+    values, steps, times = (r.array(m, n) for n in ("value", "step", "time_s"))
     metrics = [
         Metric(
             name=text["name"][i],
@@ -119,11 +126,11 @@ def _read_result(group: h5py.Group) -> Result:
         for i in range(len(values))
     ]
     return Result(
-        status=str(group.attrs["status"]),
-        message=str(group.attrs["message"]),
+        status=str(attrs["status"]),
+        message=str(attrs["message"]),
         series=series,
         metrics=metrics,
-        events=_read_events(group),
-        notes=json.loads(group.attrs["notes"]),
+        events=_read_events(r, group),
+        notes=json.loads(attrs["notes"]),
         provenance=Provenance(**provenance) if provenance else None,
     )

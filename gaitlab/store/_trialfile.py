@@ -21,6 +21,7 @@ renamed over the target, so a crash leaves the old file or the new one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from gaitlab.core.errors import FormatVersionError, ProjectError
+from gaitlab.core.errors import ProjectError
 from gaitlab.core.trial import (
     AnalogSet,
     Event,
@@ -40,6 +41,7 @@ from gaitlab.core.trial import (
     Subject,
     Trial,
 )
+from gaitlab.store._integrity import LIBVER, CheckedReader, Node, open_checked, seal
 from gaitlab.store.schema import FORMAT_VERSION, TRIAL_FORMAT_NAME
 
 __all__ = [
@@ -57,6 +59,13 @@ _STR = h5py.string_dtype()
 class atomic_h5:  # noqa: N801 - used like open()
     """Context manager writing an HDF5 file atomically (tmp + fsync + rename).
 
+    The file is built in memory, sealed with its checksums
+    (:func:`~gaitlab.store._integrity.seal`), then written to ``<path>.tmp``
+    in one write. If anything fails (an exception in the block, a full disk,
+    a file-size limit), the temporary file is removed, the previous file is
+    left as it was, and a write failure is raised as a
+    :class:`~gaitlab.core.errors.ProjectError` naming the file.
+
     Parameters
     ----------
     path : Path
@@ -73,22 +82,45 @@ class atomic_h5:  # noqa: N801 - used like open()
         self.file: h5py.File | None = None
 
     def __enter__(self) -> h5py.File:
-        self.file = h5py.File(self.tmp, "w")
+        # Built in memory, then written in one go by Python: a full disk or a
+        # file-size limit then fails one plain write, never HDF5 half-way.
+        self.file = h5py.File(
+            self.tmp, "w", driver="core", backing_store=False, libver=LIBVER
+        )
         return self.file
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         assert self.file is not None
-        self.file.close()
         if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
+            with contextlib.suppress(Exception):
+                self.file.close()
             return
-        descriptor = os.open(self.tmp, os.O_RDONLY)
+        seal(self.file)
+        self.file.flush()
+        image = self.file.id.get_file_image()
+        self.file.close()
         try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        if self.rename:
-            Path(self.tmp).replace(self.path)
+            with open(self.tmp, "wb") as out:
+                out.write(image)
+                out.flush()
+                os.fsync(out.fileno())
+            if self.rename:
+                self.tmp.replace(self.path)
+        except OSError as error:
+            self.tmp.unlink(missing_ok=True)
+            raise _write_error(self.path, error) from None
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+
+def _write_error(path: Path, error: OSError) -> ProjectError:
+    """The error for a file that could not be written (disk full, size limit...)."""
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return ProjectError(
+        f"{path}: could not be written ({reason.strip()}); the previous version "
+        "is kept. Free disk space or check the folder's permissions and quotas."
+    )
 
 
 def write_trial_file(
@@ -156,10 +188,16 @@ def write_trial_file(
 
 
 def read_trial_attrs(path: Path) -> dict[str, Any]:
-    """The root attributes of a trial file (identity, source), without arrays."""
-    with h5py.File(path, "r") as f:
-        _check_version(f, path)
-        return {k: _plain(v) for k, v in f.attrs.items()}
+    """The root attributes of a trial file (identity, source), without arrays.
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is damaged (see :mod:`gaitlab.store._integrity`).
+    """
+    with open_checked(path) as reader:
+        _check_kind(reader, TRIAL_FORMAT_NAME)
+        return dict(reader.root_attrs)
 
 
 def read_trial_file(path: Path, *, c3d_parameters: bool = False) -> Trial:
@@ -177,88 +215,97 @@ def read_trial_file(path: Path, *, c3d_parameters: bool = False) -> Trial:
     -------
     trial : Trial
         The trial, exactly as written.
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is damaged: a declared size larger than the file, a
+        checksum mismatch, a missing part (see :mod:`gaitlab.store._integrity`).
     """
-    try:
-        f = h5py.File(path, "r")
-    except OSError as error:
-        raise ProjectError(f"{path}: trial file cannot be opened ({error})") from None
-    with f:
-        _check_version(f, path)
-        attrs = {k: _plain(v) for k, v in f.attrs.items()}
-        m = f["markers"]
+    with open_checked(path) as r:
+        _check_kind(r, TRIAL_FORMAT_NAME)
+        attrs = r.root_attrs
+        f = r.root
+        m = r.group(f, "markers")
+        m_attrs = r.attrs(m)
         markers = MarkerSet(
-            data=m["data"][()],
-            labels=_strings(m["labels"]),
-            prefixes=_strings(m["prefixes"]),
-            rate_hz=float(m.attrs["rate_hz"]),
-            t0_s=float(m.attrs["t0_s"]),
-            original_unit=str(m.attrs["original_unit"]),
+            data=r.array(m, "data"),
+            labels=r.strings(m, "labels"),
+            prefixes=r.strings(m, "prefixes"),
+            rate_hz=float(m_attrs["rate_hz"]),
+            t0_s=float(m_attrs["t0_s"]),
+            original_unit=str(m_attrs["original_unit"]),
         )
         points = None
-        if "points" in f:
-            p = f["points"]
+        if "points" in r.f:
+            p = r.group(f, "points")
+            p_attrs = r.attrs(p)
             points = PointSeries(
-                data=p["data"][()],
-                labels=_strings(p["labels"]),
-                kinds=_strings(p["kinds"]),
-                units=_strings(p["units"]),
-                rate_hz=float(p.attrs["rate_hz"]),
-                t0_s=float(p.attrs["t0_s"]),
+                data=r.array(p, "data"),
+                labels=r.strings(p, "labels"),
+                kinds=r.strings(p, "kinds"),
+                units=r.strings(p, "units"),
+                rate_hz=float(p_attrs["rate_hz"]),
+                t0_s=float(p_attrs["t0_s"]),
             )
-        a = f["analogs"]
+        a = r.group(f, "analogs")
+        a_attrs = r.attrs(a)
         analogs = AnalogSet(
-            data=a["data"][()],
-            labels=_strings(a["labels"]),
-            units=_strings(a["units"]),
-            rate_hz=float(a.attrs["rate_hz"]),
-            t0_s=float(a.attrs["t0_s"]),
+            data=r.array(a, "data"),
+            labels=r.strings(a, "labels"),
+            units=r.strings(a, "units"),
+            rate_hz=float(a_attrs["rate_hz"]),
+            t0_s=float(a_attrs["t0_s"]),
         )
         plates = []
-        for k in range(len(f["forceplates"])):
-            g = f["forceplates"][str(k)]
+        group = r.group(f, "forceplates")
+        for k in range(len(group.obj)):
+            g = r.group(group, str(k))
+            g_attrs = r.attrs(g)
             plates.append(
                 ForcePlate(
-                    force=g["force"][()],
-                    moment=g["moment"][()],
-                    cop=g["cop"][()],
-                    free_moment=g["free_moment"][()],
-                    corners=g["corners"][()],
-                    rate_hz=float(g.attrs["rate_hz"]),
-                    t0_s=float(g.attrs["t0_s"]),
-                    plate_type=int(g.attrs["plate_type"]),
-                    sign=int(g.attrs["sign"]),
-                    cop_threshold_n=float(g.attrs["cop_threshold_n"]),
-                    notes=tuple(json.loads(g.attrs["notes"])),
+                    force=r.array(g, "force"),
+                    moment=r.array(g, "moment"),
+                    cop=r.array(g, "cop"),
+                    free_moment=r.array(g, "free_moment"),
+                    corners=r.array(g, "corners"),
+                    rate_hz=float(g_attrs["rate_hz"]),
+                    t0_s=float(g_attrs["t0_s"]),
+                    plate_type=int(g_attrs["plate_type"]),
+                    sign=int(g_attrs["sign"]),
+                    cop_threshold_n=float(g_attrs["cop_threshold_n"]),
+                    notes=tuple(json.loads(g_attrs["notes"])),
                 )
             )
-        events = _read_events(f)
-        subject_json = f["subject"].attrs.get("json")
+        events = _read_events(r, f)
+        subject_json = r.attrs(r.group(f, "subject")).get("json")
         subject = _subject_from_dict(json.loads(subject_json)) if subject_json else None
         meta = json.loads(attrs["meta"])
         if c3d_parameters:
-            meta["c3d_parameters"] = f["c3d_parameters"].asstr()[()]
-    return Trial(
-        markers=markers,
-        analogs=analogs,
-        forceplates=tuple(plates),
-        events=tuple(events),
-        subject=subject,
-        up_axis=np.asarray(attrs["up_axis"], dtype=float),
-        up_axis_method=attrs["up_axis_method"],
-        points=points,
-        source=SourceInfo(
-            **{
-                key: attrs[f"source_{key}"]
-                for key in ("path", "sha256", "reader", "processor", "storage")
-            }
-        ),
-        meta=meta,
-        id=attrs.get("trial_id", ""),
-        subject_id=attrs.get("subject_id", ""),
-        session=attrs.get("session", ""),
-        condition=attrs.get("condition", ""),
-        label=attrs.get("label", ""),
-    )
+            meta["c3d_parameters"] = r.text(f, "c3d_parameters")
+        trial = Trial(
+            markers=markers,
+            analogs=analogs,
+            forceplates=tuple(plates),
+            events=tuple(events),
+            subject=subject,
+            up_axis=np.asarray(attrs["up_axis"], dtype=float),
+            up_axis_method=attrs["up_axis_method"],
+            points=points,
+            source=SourceInfo(
+                **{
+                    key: attrs[f"source_{key}"]
+                    for key in ("path", "sha256", "reader", "processor", "storage")
+                }
+            ),
+            meta=meta,
+            id=attrs.get("trial_id", ""),
+            subject_id=attrs.get("subject_id", ""),
+            session=attrs.get("session", ""),
+            condition=attrs.get("condition", ""),
+            label=attrs.get("label", ""),
+        )
+    return trial
 
 
 def write_events_file(path: Path, events: tuple[Event, ...] | list[Event]) -> None:
@@ -270,10 +317,16 @@ def write_events_file(path: Path, events: tuple[Event, ...] | list[Event]) -> No
 
 
 def read_events_file(path: Path) -> list[Event]:
-    """Read an event table written by :func:`write_events_file`."""
-    with h5py.File(path, "r") as f:
-        _check_version(f, path)
-        return _read_events(f)
+    """Read an event table written by :func:`write_events_file`.
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is damaged.
+    """
+    with open_checked(path) as r:
+        _check_kind(r, TRIAL_FORMAT_NAME)
+        return _read_events(r, r.root)
 
 
 # ------------------------------------------------------------------ helpers
@@ -286,11 +339,11 @@ def _write_events(f: h5py.File, events: tuple[Event, ...] | list[Event]) -> None
         group[name] = np.array([getattr(e, name) for e in events], dtype=_STR)
 
 
-def _read_events(f: h5py.File) -> list[Event]:
-    group = f["events"]
-    times = group["time_s"][()]
+def _read_events(r: CheckedReader, parent: Node) -> list[Event]:
+    group = r.group(parent, "events")
+    times = r.array(group, "time_s")
     labels, contexts, origins = (
-        _strings(group[n]) for n in ("label", "context", "origin")
+        r.strings(group, n) for n in ("label", "context", "origin")
     )
     return [
         Event(time_s=float(t), label=label, context=context, origin=origin)
@@ -305,29 +358,11 @@ def _rate_attrs(group: h5py.Group, rate_hz: float, t0_s: float) -> None:
     group.attrs["t0_s"] = t0_s
 
 
-def _strings(dataset: h5py.Dataset) -> tuple[str, ...]:
-    if dataset.shape == (0,):
-        return ()
-    return tuple(dataset.asstr()[()].tolist())
-
-
-def _check_version(f: h5py.File, path: Path) -> None:
-    version = int(f.attrs.get("gaitlab_format_version", -1))
-    if version > FORMAT_VERSION:
-        raise FormatVersionError(
-            f"{path}: written by a newer gaitlab (format version {version}; this "
-            f"gaitlab reads up to {FORMAT_VERSION}). Update gaitlab to open it."
-        )
-    if version < 1:
-        raise ProjectError(f"{path}: not a gaitlab file (no format version)")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _check_kind(reader: CheckedReader, kind: str) -> None:
+    """Refuse a gaitlab file of another kind (a results file as a trial...)."""
+    found = reader.root_attrs.get("gaitlab_format")
+    if found is not None and found != kind:
+        raise ProjectError(f"{reader.path}: a {found!r} file, not a {kind!r} file")
 
 
 def _subject_to_dict(subject: Subject) -> dict[str, Any]:

@@ -7,7 +7,9 @@ A project is a folder::
                           gaitlab_format_version, project_id, created_utc,
                           last_written_by; datasets "trials" and "subjects"
                           (JSON text: one record per trial / subject)
-      project.lock        held (flock) by the one process writing the project
+      project.h5.bak      copy of the last index written (for ``gaitlab repair``)
+      project.lock        names the process writing the project (pid); the
+                          lock itself is an OS lock (flock) on the folder
       trials/<id>.h5      one trial's raw data, write-once (see _trialfile)
       events/<id>.h5      events edited after import (absent until edited)
       results/<id>.h5     analysis results with provenance (see _resultfile)
@@ -24,18 +26,35 @@ when the project is next opened.
 
 ``FORMAT_VERSION`` is one integer for the whole layout; a newer version is
 refused with :class:`~gaitlab.core.errors.FormatVersionError`.
+
+Versions:
+
+1. The first layout.
+2. Every file carries checksums (root attribute ``gaitlab_checksums``, see
+   :mod:`gaitlab.store._integrity`) and uses HDF5's 1.10 object format,
+   whose metadata has checksums too. Version-1 files still open (read
+   without checksums); files are written in version 2, so an old project is
+   upgraded file by file as it changes. Trial ids in the index must be slugs
+   (``[a-z0-9_-]``, see :data:`TRIAL_ID_PATTERN`), as import always made them.
 """
 
 from __future__ import annotations
+
+import re
 
 __all__ = [
     "FORMAT_VERSION",
     "PROJECT_FORMAT_NAME",
     "RESULTS_FORMAT_NAME",
     "TRIAL_FORMAT_NAME",
+    "TRIAL_ID_PATTERN",
 ]
 
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
 RESULTS_FORMAT_NAME = "gaitlab-results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+TRIAL_ID_PATTERN = re.compile(r"[a-z0-9_][a-z0-9_-]{0,199}")
+"""A trial id: what :func:`~gaitlab.store.project.slugify` makes (at most 200
+characters); it names the trial's files, so nothing else is accepted."""
