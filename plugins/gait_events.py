@@ -1,34 +1,68 @@
-"""Gait events of running: initial contact and toe-off of every foot contact.
+"""Gait events: initial contact and toe-off of every foot contact, and their source.
 
-METHODS §2.1 (force plates, the gold standard): vertical GRF per plate,
-threshold ``T_ev = max(T0, 5·σ)`` (T0 = 20 N overground, 50 N on a treadmill;
-σ = SD of the unloaded signal), contact episodes with hysteresis (enter above
-T_ev, leave below T_ev/2), episodes shorter than 80 ms and flights shorter
-than 20 ms discarded, then IC = the last up-crossing of T_ev before the
-episode's force peak and TO = the first down-crossing after it, each refined
-to sub-sample time by linear interpolation. Episodes touching the first or
-last sample are truncated and dropped.
+Force plates (METHODS §2.1, the gold standard): vertical GRF per plate; the
+unloaded level and noise σ of each plate are measured on its quiet stretches
+(within T0 = 20 N overground, 50 N on a treadmill, of the lowest level).
+Contact episodes are found with hysteresis (enter above ``T_ev = max(T0,
+5σ)``, leave below T_ev/2; episodes under 80 ms and flights under 20 ms
+discarded). The events are then timed where the force crosses the *timing
+level* ``T_t = max(3σ, 5 N)`` next to the episode's peak, refined to
+sub-sample time by linear interpolation: a 50 N level puts IC ~10 ms late
+where loading is slow, while stored Vicon events sit at 20-30 N and
+Qualisys/Cortex ones at 0-3 N. An explicit ``threshold_n`` restores the
+single level of METHODS §2.1 (T_ev for detection and timing). Episodes
+touching the first or last sample are truncated and dropped.
 
-METHODS §2.2 (kinematics, for contacts no plate measured): Handsaker et al.
-(2016): in a window around the contact found by Zeni et al.'s (2008)
-coordinate method, IC = the first of the vertical-acceleration peaks of the
-heel and first-metatarsal (or toe) markers, TO = the vertical-jerk peak of
-the hallux (or toe) marker. With Plug-in Gait markers the toe marker stands
-in for both, the "Handsaker-PiG variant, not validated". When a trial has
-both, the kinematic events are compared with the force events (offsets
-reported).
+A loaded stretch longer than a contact can be (more than 2.2 times the
+typical contact duration: the shorter of the medians of the markers' Zeni
+contacts and of the plates' loaded stretches) is a plate that stays loaded after the foot leaves (a belt plate's offset) or
+never unloads. It is said in a note and recovered: contacts are split at the
+flat valleys where the force comes back to a local floor well below the
+neighbouring peaks, each event timed from its own floor; where no such valley
+exists, the contacts of that stretch come from the markers.
 
-Sides: the foot whose heel/toe midpoint is nearest to the COP at mid-contact
-(METHODS §1.8). A contact is *clean* when the foot is inside the plate
-outline and the other foot is not on that plate; metrics of unclean
-contacts are flagged downstream. Events edited by the user in the project
-replace detection (the user has the last word).
+Gait: *running* when the plates show flight phases between consecutive
+contacts (or, without that evidence, when the markers' Zeni contacts of the
+two feet do not overlap), else *walking* (``gait_running`` = 1 or 0).
+
+Markers (METHODS §2.2, for contacts no plate measured): the detector follows
+the gait of the trial. Walking: Zeni et al. (2008) coordinate method, IC at
+the maximum of (heel − pelvis) along the progression, TO at the minimum of
+(toe − pelvis), refined to sub-frame time by a parabola through the extremum.
+Running: Handsaker et al. (2016) in Zeni windows, IC = the first of the
+vertical-acceleration peaks of the heel and first-metatarsal (or toe)
+markers, TO = the vertical-jerk peak of the hallux (or toe) marker (with
+Plug-in Gait markers the "PiG variant, not validated").
+
+Bias correction: where plates measured some contacts of the trial alone
+(one foot on the plate), the marker detector's offset (markers − plate) is
+measured per event kind and side (the other side's when a side has none),
+every marker event of a contact no plate measured is corrected by it
+(source "markers corrected"), and the residual is reported: the RMS of the
+leave-one-out corrected errors of the contacts measured both ways.
+
+Sides: the foot whose heel/toe midpoint is nearest to the COP a quarter into
+the contact (METHODS §1.8). Clean contacts (§1.8): the foot inside the plate
+outline, and alone on it. In running a contact bounded by flight phases
+carries one foot's load whatever the markers say, so only the foot's own
+position counts. In walking the force cannot separate two feet on one plate:
+the other foot counts as on the plate when its markers are inside the
+outline and within 5 cm of the surface; when the markers show the other foot
+landing on the plate during the episode, the episode holds both feet and is
+split: the first foot's IC and the second foot's TO from the plate, the
+first foot's TO and the second foot's IC from the markers, both unclean.
+
+Every contact carries the source of its IC (``event_source``) and of its TO
+(``toe_off_source``): 1 plate, 2 markers, 3 edited or given in the trial,
+4 markers corrected by the plate-measured bias. Events edited by the user in
+the project replace detection (the user has the last word).
 
 Written only against :mod:`gaitlab.api`, like any researcher's plugin.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 import numpy as np
@@ -58,6 +92,19 @@ MIN_FLIGHT_S = 0.020
 TREADMILL_PLATE_LENGTH_M = 1.2
 """A plate longer than this is taken for an instrumented treadmill."""
 
+TIMING_NOISE_SDS = 3.0
+MIN_TIMING_LEVEL_N = 5.0
+"""Automatic timing level ``T_t = max(3σ, 5 N)`` above the unloaded level: clear
+of the noise and of the 1-2 N steps of 12-16 bit plate channels, whose slow
+tails at toe-off would otherwise add tens of ms."""
+
+OVERLONG_FACTOR = 2.2
+"""A loaded stretch longer than this many typical contact durations holds more
+than one contact (two feet in walking double support stay below 1.9)."""
+FLOOR_CONTRAST = 2.0
+"""A valley inside a loaded stretch is a flight on a still-loaded plate when the
+neighbouring peaks rise above it by more than twice its own load."""
+
 MAX_KINEMATIC_CONTACT_S = 1.5
 FOOT_ON_FLOOR_M = 0.10
 MIN_EXCURSION_M = 0.10
@@ -71,10 +118,22 @@ OTHER_FOOT_CLEARANCE_M = 0.05
 other foot counts as on the plate when a marker is inside the outline and
 within 5 cm of the plate surface."""
 
+MAX_RUNNING_CONTACT_S = 0.42
+ZENI_OVERLAP_IN_RUNNING_S = 0.05
+"""Gait from plate contact durations (running contacts are shorter) and from
+the overlap of the two feet's Zeni contacts (a few ms in running)."""
+
+SIDE_FRACTION = 0.25
+"""The side is read this far into the contact: in a walking episode holding
+two feet, the first foot is then still alone on the plate."""
+
+PLATE, MARKERS, EDITED, CORRECTED = 1.0, 2.0, 3.0, 4.0
+SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected"))
+
 
 @plugin(
     name="gait_events",
-    version="1.0.0",
+    version="2.0.0",
     title="Gait events",
     category="Events",
     needs=("forceplates|landmark:l_heel",),
@@ -95,13 +154,30 @@ within 5 cm of the plate surface."""
         MetricSpec(
             "event_source",
             "1",
-            "1 = events from the force plate (METHODS §2.1), 2 = from kinematics "
-            "(Handsaker 2016, §2.2), 3 = edited or given in the trial",
+            "Source of the initial contact: 1 = force plate (METHODS §2.1), 2 = "
+            "markers (Zeni 2008 walking, Handsaker 2016 running, §2.2), 3 = edited "
+            "or given in the trial, 4 = markers corrected by their bias against "
+            "the plates in this trial",
+            categories=SOURCES,
+        ),
+        MetricSpec(
+            "toe_off_source",
+            "1",
+            "Source of the toe-off, coded as event_source",
+            categories=SOURCES,
+        ),
+        MetricSpec(
+            "gait_running",
+            "1",
+            "1 when the trial is running (flight phases), 0 when walking (double "
+            "support)",
+            per_step=False,
         ),
         MetricSpec(
             "event_threshold",
             "N",
-            "Vertical-force threshold T_ev used for initial contact and toe-off",
+            "Vertical-force level above the unloaded level at which initial contact "
+            "and toe-off are timed (largest over the plates)",
             per_step=False,
         ),
         MetricSpec(
@@ -113,15 +189,29 @@ within 5 cm of the plate surface."""
         MetricSpec(
             "kinematic_ic_offset",
             "s",
-            "Mean (kinematic − force-plate) initial-contact time over contacts "
-            "measured both ways",
+            "Mean (markers − force-plate) initial-contact time over contacts "
+            "measured both ways (the bias corrected)",
             per_step=False,
         ),
         MetricSpec(
             "kinematic_to_offset",
             "s",
-            "Mean (kinematic − force-plate) toe-off time over contacts measured "
-            "both ways",
+            "Mean (markers − force-plate) toe-off time over contacts measured "
+            "both ways (the bias corrected)",
+            per_step=False,
+        ),
+        MetricSpec(
+            "kinematic_ic_residual",
+            "s",
+            "RMS error of bias-corrected marker initial contacts against the "
+            "plates (leave-one-out over contacts measured both ways)",
+            per_step=False,
+        ),
+        MetricSpec(
+            "kinematic_to_residual",
+            "s",
+            "RMS error of bias-corrected marker toe-offs against the plates "
+            "(leave-one-out over contacts measured both ways)",
             per_step=False,
         ),
     ),
@@ -136,7 +226,9 @@ def gait_events(
             min=0,
             max=200,
             unit="N",
-            doc="T0 of METHODS §2.1; 0 = automatic (20 N overground, 50 N treadmill)",
+            doc="One level for detection and timing (METHODS §2.1); 0 = automatic "
+            "(detect at max(20 N overground / 50 N treadmill, 5σ), time at "
+            "max(3σ, 5 N))",
         ),
     ] = 0.0,
     noise_factor: Annotated[
@@ -161,37 +253,53 @@ def gait_events(
         ),
     ] = 20.0,
     source: Literal["auto", "force", "kinematic"] = "auto",
+    correct_kinematic_bias: Annotated[
+        bool,
+        Param(
+            doc="Correct marker events by their bias against the plates in the "
+            "same trial"
+        ),
+    ] = True,
     use_edited_events: Annotated[
         bool,
         Param(doc="Use events edited by the user in the project instead of detecting"),
     ] = True,
 ) -> Result:
-    """Initial contact and toe-off of each foot contact, with side and clean flags."""
+    """Initial contact and toe-off of each foot contact, with side, source and clean flags."""
     result = Result()
     edited = [e for e in trial.events if e.origin == "user"]
     if use_edited_events and edited:
         return _from_edited(trial, result, edited)
+    zeni = _zeni_contacts(trial, kinematic_lowpass_hz)
+    markers = source in ("auto", "kinematic") and bool(zeni)
     force_contacts: list[dict] = []
     if source in ("auto", "force") and trial.forceplates:
         force_contacts = _force_contacts(
-            trial, result, threshold_n, noise_factor, detection_lowpass_hz
+            trial, result, threshold_n, noise_factor, detection_lowpass_hz, zeni
         )
+    running, reason = _gait(trial, force_contacts, zeni)
+    result.add_metric("gait_running", float(running))
+    result.note(f"gait: {'running' if running else 'walking'} ({reason})")
+    feet = _feet(trial)
+    for contact in force_contacts:
+        _assign_side_and_cleanliness(trial, feet, contact, running, zeni)
+    _plausible_peaks(trial, result, force_contacts, running)
     kinematic: list[dict] = []
-    if source in ("auto", "kinematic") and trial.has_landmark("l_heel"):
-        kinematic = _kinematic_contacts(trial, kinematic_lowpass_hz)
-        if force_contacts:
-            _report_offsets(result, force_contacts, kinematic)
-            kinematic = [k for k in kinematic if not _overlaps(k, force_contacts)]
+    if markers:
+        kinematic = (
+            _handsaker_contacts(trial, kinematic_lowpass_hz, zeni)
+            if running
+            else [dict(c) for c in zeni]
+        )
         if kinematic:
-            result.note(
-                "kinematic events: Handsaker et al. 2016"
-                + (
-                    ""
-                    if trial.has_landmark("l_hallux")
-                    else " (PiG variant: toe marker "
-                    "for metatarsal and hallux; not validated)"
-                )
-            )
+            result.note(_detector_note(trial, running))
+    if force_contacts and not running:
+        _split_two_feet(trial, feet, force_contacts, kinematic)
+    force_contacts = _merge_split_contacts(force_contacts)
+    if force_contacts and kinematic:
+        kinematic = _calibrated(
+            result, force_contacts, kinematic, correct_kinematic_bias
+        )
     contacts = sorted(force_contacts + kinematic, key=lambda c: c["ic"])
     if not contacts:
         raise Skip(
@@ -207,7 +315,8 @@ def gait_events(
         for name, value in (
             ("contact_clean", float(contact["clean"])),
             ("contact_plate", float(contact["plate"])),
-            ("event_source", float(contact["source"])),
+            ("event_source", contact["source"]),
+            ("toe_off_source", contact.get("to_source", contact["source"])),
         ):
             result.add_metric(name, value, step=step, side=side, time_s=contact["ic"])
     return result
@@ -222,16 +331,19 @@ def _force_contacts(
     threshold_n: float,
     noise_factor: float,
     lowpass_hz: float,
+    zeni: list[dict],
 ) -> list[dict]:
+    """Plate contacts (IC, TO, peak, plate) with per-plate noise-based levels."""
     treadmill = _is_treadmill(trial)
-    t0 = threshold_n or (50.0 if treadmill else 20.0)
+    band = threshold_n or (50.0 if treadmill else 20.0)
+    typical = _typical_contact_s(trial, zeni, band)
     contacts = []
-    thresholds, noises = [], []
+    levels, noises = [], []
     for number, plate in enumerate(trial.forceplates, start=1):
         vertical = plate.force @ trial.up
         if lowpass_hz > 0:
             vertical = lowpass(vertical, plate.rate_hz, lowpass_hz)
-        level, sigma = _unloaded_level(vertical, t0, plate.rate_hz)
+        level, sigma = _unloaded_level(vertical, band, plate.rate_hz)
         if np.isfinite(level) and abs(level) > max(5.0, 2.0 * sigma):
             result.note(
                 f"plate {number}: unloaded vertical force sits at {level:.1f} N; "
@@ -239,14 +351,27 @@ def _force_contacts(
             )
         if np.isfinite(level):
             vertical = vertical - level
-        threshold = max(t0, noise_factor * sigma) if np.isfinite(sigma) else t0
-        thresholds.append(threshold)
+        noise = sigma if np.isfinite(sigma) else 0.0
+        detect = max(band, noise_factor * noise)
+        timing = (
+            detect if threshold_n else max(TIMING_NOISE_SDS * noise, MIN_TIMING_LEVEL_N)
+        )
+        levels.append(timing)
         noises.append(sigma)
-        for ic, to, peak in _episodes(vertical, plate.rate_hz, plate.t0_s, threshold):
+        for ic, to, peak in _plate_episodes(
+            vertical, plate, number, detect, timing, typical, result
+        ):
             contacts.append(
-                {"ic": ic, "to": to, "peak": peak, "plate": number, "source": 1}
+                {
+                    "ic": ic,
+                    "to": to,
+                    "peak": peak,
+                    "plate": number,
+                    "source": PLATE,
+                    "to_source": PLATE,
+                }
             )
-    result.add_metric("event_threshold", max(thresholds))
+    result.add_metric("event_threshold", max(levels))
     finite_noise = [n for n in noises if np.isfinite(n)]
     if finite_noise:
         result.add_metric("force_noise_sd", max(finite_noise))
@@ -254,17 +379,7 @@ def _force_contacts(
         result.add_metric(
             "force_noise_sd", np.nan, message="no unloaded stretch to measure noise"
         )
-    mass = trial.subject.mass_kg if trial.subject and trial.subject.mass_kg else None
-    feet = _feet(trial)
-    for contact in contacts:
-        _assign_side_and_cleanliness(trial, feet, contact)
-        if mass and contact["peak"] < 1.5 * mass * GRAVITY:
-            result.note(
-                f"contact at {contact['ic']:.3f} s peaks at "
-                f"{contact['peak'] / (mass * GRAVITY):.2f} BW (< 1.5 BW expected in "
-                "running: walking, partial contact or wrong mass)"
-            )
-    return _merge_split_contacts(contacts)
+    return sorted(contacts, key=lambda c: c["ic"])
 
 
 def _is_treadmill(trial: TrialView) -> bool:
@@ -275,6 +390,31 @@ def _is_treadmill(trial: TrialView) -> bool:
         np.linalg.norm(p.corners[0] - p.corners[1]) for p in trial.forceplates
     ] + [np.linalg.norm(p.corners[0] - p.corners[3]) for p in trial.forceplates]
     return max(lengths) > TREADMILL_PLATE_LENGTH_M
+
+
+def _typical_contact_s(trial: TrialView, zeni: list[dict], band: float) -> float:
+    """Typical contact duration (s): the shorter of the medians of the markers'
+    Zeni contacts (two or more) and of the plates' complete loaded stretches
+    (NaN when neither has any). Zeni's contacts run long in running, and a
+    plate that stays loaded makes its stretches long: the shorter holds."""
+    medians = []
+    if len(zeni) >= 2:
+        medians.append(float(np.median([c["to"] - c["ic"] for c in zeni])))
+    durations = []
+    for plate in trial.forceplates:
+        vertical = plate.force @ trial.up
+        level, _ = _unloaded_level(vertical, band, plate.rate_hz)
+        loaded = _schmitt(
+            vertical - (level if np.isfinite(level) else 0.0), band, band / 2
+        )
+        durations += [
+            (b - a) / plate.rate_hz
+            for a, b in runs(loaded)
+            if a > 0 and b < len(vertical) and (b - a) / plate.rate_hz >= MIN_CONTACT_S
+        ]
+    if durations:
+        medians.append(float(np.median(durations)))
+    return min(medians) if medians else np.nan
 
 
 def _unloaded_level(
@@ -304,40 +444,188 @@ def _unloaded_level(
     return float(np.median(samples)), float(samples.std())
 
 
-def _episodes(
-    vertical: np.ndarray, rate_hz: float, t0_s: float, threshold: float
-) -> list[tuple[float, float, float]]:
-    """(IC s, TO s, peak N) of complete contact episodes (METHODS §2.1 steps 4–5)."""
-    n = len(vertical)
-    if n < 3:
-        return []
-    loaded = _schmitt(vertical, threshold, 0.5 * threshold)
-    episodes = runs(loaded)
+def _loaded_runs(
+    vertical: np.ndarray, rate_hz: float, detect: float
+) -> list[list[int]]:
+    """[start, stop) of loaded stretches (hysteresis; short flights bridged)."""
+    loaded = _schmitt(vertical, detect, 0.5 * detect)
     min_flight = round(MIN_FLIGHT_S * rate_hz)
     merged: list[list[int]] = []
-    for a, b in episodes:
+    for a, b in runs(loaded):
         if merged and a - merged[-1][1] < min_flight:
             merged[-1][1] = b
         else:
             merged.append([a, b])
+    return merged
+
+
+def _plate_episodes(
+    vertical: np.ndarray,
+    plate: ForcePlate,
+    number: int,
+    detect: float,
+    timing: float,
+    typical_s: float,
+    result: Result,
+) -> list[tuple[float, float, float]]:
+    """(IC s, TO s, peak N) of the complete contacts on one plate.
+
+    Loaded stretches longer than a contact can be are reported and split at
+    the valleys where the force returns to a local floor; without such
+    valleys their contacts are left to the markers.
+    """
+    n, rate = len(vertical), plate.rate_hz
+    if n < 3:
+        return []
+    loaded = _loaded_runs(vertical, rate, detect)
+    if not loaded:
+        return []
+    bounds = [0] + [b for _, b in loaded[:-1]], [a for a, _ in loaded[1:]] + [n]
     found = []
-    for a, b in merged:
-        if (b - a) / rate_hz < MIN_CONTACT_S or a == 0 or b >= n:
+    for (a, b), lo, hi in zip(loaded, *bounds, strict=True):
+        duration = (b - a) / rate
+        if not (np.isfinite(typical_s) and duration > OVERLONG_FACTOR * typical_s):
+            if duration < MIN_CONTACT_S or a == 0 or b >= n:
+                continue
+            episode = _time_episode(
+                vertical, a, b, (lo, hi), (0.0, 0.0), (timing, detect)
+            )
+            if episode is not None:
+                found.append(_seconds(episode, plate))
             continue
-        peak_index = a + int(np.argmax(vertical[a:b]))
-        above = vertical > threshold
-        ups = np.flatnonzero(~above[a - 1 : peak_index] & above[a : peak_index + 1])
-        downs = np.flatnonzero(above[peak_index:b] & ~above[peak_index + 1 : b + 1])
-        if ups.size == 0 or downs.size == 0:
-            continue
-        i_up = a - 1 + ups[-1]
-        i_down = peak_index + downs[0]
-        ic = _crossing(vertical, i_up, threshold)
-        to = _crossing(vertical, i_down, threshold)
-        found.append(
-            (t0_s + ic / rate_hz, t0_s + to / rate_hz, float(vertical[peak_index]))
+        pieces = _split_at_floors(vertical, (a, b), (lo, hi), rate, detect, timing)
+        where = (
+            f"plate {number}: loaded for {duration:.2f} s from "
+            f"{plate.t0_s + a / rate:.3f} s (typical contact {typical_s:.2f} s)"
         )
+        if pieces:
+            result.note(
+                f"{where} without coming back to its unloaded level (it stays "
+                f"loaded between contacts): {len(pieces)} contacts recovered from "
+                "the flat valleys between them, each event timed from its own floor"
+            )
+            found += [_seconds(p, plate) for p in pieces]
+        else:
+            result.note(
+                f"{where} without unloading (longer than a contact can be): no "
+                "contact taken from this plate there; the foot markers give them"
+            )
     return found
+
+
+def _seconds(
+    episode: tuple[float, float, float], plate: ForcePlate
+) -> tuple[float, float, float]:
+    ic, to, peak = episode
+    return plate.t0_s + ic / plate.rate_hz, plate.t0_s + to / plate.rate_hz, peak
+
+
+def _time_episode(
+    vertical: np.ndarray,
+    a: int,
+    b: int,
+    search: tuple[int, int],
+    floors: tuple[float, float],
+    levels: tuple[float, float],
+) -> tuple[float, float, float] | None:
+    """(IC, TO in fractional samples, peak N) of the episode [a, b).
+
+    IC = the last up-crossing of ``floors[0] + levels[0]`` before the
+    episode's peak and TO = the first down-crossing of ``floors[1] +
+    levels[0]`` after it, searched within ``search`` (the neighbouring
+    episodes' ends) and linearly interpolated. Where the force does not come
+    down to that level there, ``levels[1]`` (the detection level) is used.
+    """
+    lo, hi = search
+    peak = a + int(np.argmax(vertical[a:b]))
+    events = []
+    for rising, floor in ((True, floors[0]), (False, floors[1])):
+        for level in (floor + levels[0], floor + levels[1]):
+            if rising:
+                below = np.flatnonzero(vertical[lo:peak] <= level)
+                index = lo + int(below[-1]) if below.size else -1
+            else:
+                below = np.flatnonzero(vertical[peak:hi] <= level)
+                index = peak + int(below[0]) - 1 if below.size else -1
+            if 0 <= index < len(vertical) - 1:
+                events.append(_crossing(vertical, index, level))
+                break
+        else:
+            return None
+    return events[0], events[1], float(vertical[peak])
+
+
+def _split_at_floors(
+    vertical: np.ndarray,
+    stretch: tuple[int, int],
+    search: tuple[int, int],
+    rate: float,
+    detect: float,
+    timing: float,
+) -> list[tuple[float, float, float]]:
+    """Contacts inside an overlong loaded stretch, split at flight-like valleys.
+
+    A valley is a flat stretch (over every 20 ms window the force varies by
+    less than twice the detection level) of at least 20 ms whose load is less
+    than half the rise of the peaks on both sides above it: a flight on a
+    plate that stays loaded (a walking mid-stance trough is not one); a flat
+    loaded stretch at either end of the stretch is a floor too. Each
+    contact is timed ``timing`` above the floors on either side of it (the
+    unloaded level 0 outside the stretch; the lowest force between the floor
+    and the contact's peak where the force dips below the floor first).
+    """
+    from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d
+
+    a, b = stretch
+    segment = vertical[a:b]
+    width = max(3, round(MIN_FLIGHT_S * rate))
+    spread = maximum_filter1d(segment, width, mode="nearest") - minimum_filter1d(
+        segment, width, mode="nearest"
+    )
+    flat = spread < 2.0 * detect
+    anchors = [(search[0], a, 0.0)]  # (start, stop, level) of the floors
+    for i, j in runs(flat):
+        if j - i < width:
+            continue
+        i, j = a + i, a + j
+        level = float(np.median(vertical[i:j]))
+        if level <= detect:
+            continue
+        before, after = vertical[anchors[-1][1] : i], vertical[j:b]
+        if before.size < width or after.size < width:  # the stretch's own edge
+            anchors.append((i, j, level))
+            continue
+        if min(before.max(), after.max()) - level > FLOOR_CONTRAST * level:
+            anchors.append((i, j, level))
+    if len(anchors) < 2:
+        return []
+    anchors.append((b, search[1], 0.0))
+    if b >= len(vertical):  # the stretch runs to the end: its last contact is truncated
+        anchors.pop()
+    if a == 0:
+        anchors.pop(0)
+    smooth = median_filter(vertical, size=5, mode="nearest")
+    pieces = []
+    for left, right in itertools.pairwise(anchors):
+        if (right[0] - left[1]) / rate < MIN_CONTACT_S:
+            continue
+        peak = left[1] + int(np.argmax(vertical[left[1] : right[0]]))
+        floors = (  # where the force dips below a floor, the foot left from lower
+            min(left[2], float(smooth[left[1] : peak].min())),
+            min(right[2], float(smooth[peak : right[0]].min())),
+        )
+        episode = _time_episode(
+            vertical,
+            left[1],
+            right[0],
+            (left[0], right[1]),
+            floors,
+            (timing, detect),
+        )
+        if episode is not None:
+            ic, to, top = episode
+            pieces.append((ic, to, top - 0.5 * (floors[0] + floors[1])))
+    return pieces
 
 
 def _schmitt(signal: np.ndarray, enter: float, leave: float) -> np.ndarray:
@@ -355,17 +643,97 @@ def _crossing(signal: np.ndarray, i: int, level: float) -> float:
     return i + (level - a) / (b - a) if b != a else float(i)
 
 
-def _assign_side_and_cleanliness(
-    trial: TrialView, feet: dict[str, list[np.ndarray]], contact: dict
+def _plausible_peaks(
+    trial: TrialView, result: Result, contacts: list[dict], running: bool
 ) -> None:
-    """Side = foot nearest the COP at mid-contact; clean = alone and inside the plate."""
+    """Note running contacts whose force peak is below 1.5 BW (METHODS §2.1 step 7)."""
+    mass = trial.subject.mass_kg if trial.subject and trial.subject.mass_kg else None
+    if not mass or not running:
+        return
+    for contact in contacts:
+        if contact["peak"] < 1.5 * mass * GRAVITY:
+            result.note(
+                f"contact at {contact['ic']:.3f} s peaks at "
+                f"{contact['peak'] / (mass * GRAVITY):.2f} BW (< 1.5 BW expected in "
+                "running: partial contact or wrong mass)"
+            )
+
+
+# ---------------------------------------------------------------- gait
+
+
+def _gait(trial: TrialView, force: list[dict], zeni: list[dict]) -> tuple[bool, str]:
+    """(running?, the evidence in words).
+
+    Plates first: consecutive contacts on one plate separated by a flight
+    shorter than 0.3 s (running), against contacts on different plates that
+    overlap in time (double support: walking). Then the plate contact
+    durations (median above 0.42 s: walking). Then the markers: the median
+    gap between a foot's Zeni toe-off and the other foot's next strike, above
+    -50 ms for running (Zeni's events overlap by a few ms in running, by
+    100 ms and more of double support in walking).
+    """
+    flights = overlaps = 0
+    for i, first in enumerate(force):
+        for second in force[i + 1 :]:
+            gap = second["ic"] - first["to"]
+            if gap > 0.3:
+                break
+            if second["plate"] == first["plate"] and gap > 0:
+                flights += 1
+            elif second["plate"] != first["plate"] and gap < -MIN_FLIGHT_S:
+                overlaps += 1
+    if flights != overlaps:
+        return flights > overlaps, (
+            f"{flights} flights between consecutive contacts on one plate, "
+            f"{overlaps} double supports across plates"
+        )
+    durations = [c["to"] - c["ic"] for c in force]
+    if durations:
+        median = float(np.median(durations))
+        return (
+            median <= MAX_RUNNING_CONTACT_S,
+            f"median plate contact {1000 * median:.0f} ms",
+        )
+    gaps = []
+    ordered = sorted(zeni, key=lambda c: c["ic"])
+    for first, second in itertools.pairwise(ordered):
+        if first["side"] != second["side"]:
+            gaps.append(second["ic"] - first["to"])
+    if gaps:
+        median = float(np.median(gaps))
+        return median > -ZENI_OVERLAP_IN_RUNNING_S, (
+            f"the feet's Zeni contacts {'leave a flight' if median > 0 else 'overlap'}"
+            f" of {1000 * abs(median):.0f} ms (median)"
+        )
+    return True, "no evidence either way: taken for running"
+
+
+# ---------------------------------------------------------------- sides, cleanliness
+
+
+def _assign_side_and_cleanliness(
+    trial: TrialView,
+    feet: dict[str, list[np.ndarray]],
+    contact: dict,
+    running: bool,
+    zeni: list[dict],
+) -> None:
+    """Side = foot nearest the COP early in the contact; clean = alone and inside.
+
+    In running only the foot's own position counts (flight phases bound the
+    contact: one foot's load). In walking the other foot's markers on the
+    plate add doubt while that foot is on the ground (within its Zeni
+    contacts, when it has any): a swing foot passing low over the plate
+    carries no load.
+    """
     contact["side"], contact["clean"] = "", True
     if not feet:
         return
     plate = trial.forceplates[contact["plate"] - 1]
-    mid = 0.5 * (contact["ic"] + contact["to"])
-    frame = _frame(trial, mid)
-    cop = _plate_cop_at(plate, mid)
+    when = contact["ic"] + SIDE_FRACTION * (contact["to"] - contact["ic"])
+    frame = _frame(trial, when)
+    cop = _plate_cop_at(plate, when)
     if cop is None or not np.all(np.isfinite(cop)):
         cop = plate.centre
     up = trial.up
@@ -380,14 +748,77 @@ def _assign_side_and_cleanliness(
         return
     side = min(finite, key=finite.get)
     contact["side"] = side
-    inside = all(_on_plate(plate, p[frame : frame + 1], up)[0] for p in feet[side])
+    mid = _frame(trial, 0.5 * (contact["ic"] + contact["to"]))
+    inside = all(_on_plate(plate, p[mid : mid + 1], up)[0] for p in feet[side])
     other = "Right" if side == "Left" else "Left"
-    frames = slice(_frame(trial, contact["ic"]), _frame(trial, contact["to"]) + 1)
-    other_on = other in feet and any(
-        _on_plate(plate, p[frames], up, clearance=OTHER_FOOT_CLEARANCE_M).any()
-        for p in feet[other]
+    frames = np.arange(_frame(trial, contact["ic"]), _frame(trial, contact["to"]) + 1)
+    grounded = [c for c in zeni if c["side"] == other]
+    if grounded:
+        times = trial.markers.t0_s + frames / trial.markers.rate_hz
+        frames = frames[
+            np.any([(times >= c["ic"]) & (times <= c["to"]) for c in grounded], axis=0)
+        ]
+    other_on = (
+        not running
+        and other in feet
+        and any(
+            _on_plate(plate, p[frames], up, clearance=OTHER_FOOT_CLEARANCE_M).any()
+            for p in feet[other]
+        )
     )
     contact["clean"] = bool(inside and not other_on)
+
+
+def _split_two_feet(
+    trial: TrialView,
+    feet: dict[str, list[np.ndarray]],
+    force: list[dict],
+    kinematic: list[dict],
+) -> None:
+    """Walking: a plate episode during which the other foot lands on the plate.
+
+    The episode holds both feet: its IC is the first foot's and its TO the
+    second foot's. The first foot's TO is taken from its own marker contact
+    and the second foot's marker contact gets the plate's TO; both unclean
+    (marked ``two_feet`` for the bias estimate to leave them out).
+    """
+    up = trial.up
+    for contact in list(force):
+        side = contact["side"]
+        if not side:
+            continue
+        plate = trial.forceplates[contact["plate"] - 1]
+        for other in kinematic:
+            if other["side"] == side or other["side"] not in feet:
+                continue
+            if not contact["ic"] < other["ic"] < contact["to"]:
+                continue
+            landing = _frame(
+                trial, 0.5 * (other["ic"] + min(other["to"], contact["to"]))
+            )
+            if not any(
+                _on_plate(plate, p[landing : landing + 1], up)[0]
+                for p in feet[other["side"]]
+            ):
+                continue
+            own = [
+                k
+                for k in kinematic
+                if k["side"] == side and k["ic"] < other["ic"] and k["to"] > other["ic"]
+            ]
+            plate_to = contact["to"]
+            contact["clean"] = False
+            contact["two_feet"] = True
+            if own:
+                contact["to"] = own[0]["to"]
+                contact["to_source"] = own[0]["source"]
+                kinematic.remove(own[0])
+            if abs(other["to"] - plate_to) < 0.5 * (other["to"] - other["ic"]):
+                other["to"] = plate_to
+                other["to_source"] = PLATE
+                other["plate"] = contact["plate"]
+            other["two_feet"] = True
+            break
 
 
 def _merge_split_contacts(contacts: list[dict]) -> list[dict]:
@@ -472,8 +903,38 @@ def _mean_points(points: list[np.ndarray]) -> np.ndarray:
 # ---------------------------------------------------------------- kinematics
 
 
-def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
-    """Handsaker 2016 events in Zeni 2008 windows, for each foot with markers."""
+def _foot_markers(trial: TrialView, prefix: str) -> tuple | None:
+    """(heel, toe, mt1, hallux) of one foot; None without heel and toe (or mt1).
+
+    Without a heel marker the lateral malleolus (ankle marker) stands in for it
+    (it moves with the heel along the progression; the note says so).
+    """
+    heel = trial.landmark_or_none(f"{prefix}_heel")
+    if heel is None:
+        heel = trial.landmark_or_none(f"{prefix}_ankle")
+    toe = (
+        trial.landmark_or_none(f"{prefix}_toe")
+        if trial.has_landmark(f"{prefix}_toe")
+        else trial.landmark_or_none(f"{prefix}_mt1")
+    )
+    if heel is None or toe is None:
+        return None
+    return (
+        heel,
+        toe,
+        trial.landmark_or_none(f"{prefix}_mt1"),
+        trial.landmark_or_none(f"{prefix}_hallux"),
+    )
+
+
+def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
+    """Zeni et al. (2008) coordinate-method contacts of each foot with markers.
+
+    IC at the maximum of (heel − pelvis) along the progression, TO at the
+    following minimum of (toe − pelvis), each refined to sub-frame time by a
+    parabola through the extreme frame and its neighbours; kept when
+    plausible (duration 80 ms to 1.5 s, the foot on the floor at mid-contact).
+    """
     rate = trial.markers.rate_hz
     t0 = trial.markers.t0_s
     up, forward = trial.up, trial.progression.direction
@@ -483,49 +944,97 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
     floor = _floor_height(trial)
     contacts = []
     for prefix, side in (("l", "Left"), ("r", "Right")):
-        heel = trial.landmark_or_none(f"{prefix}_heel")
-        toe = (
-            trial.landmark_or_none(f"{prefix}_toe")
-            if trial.has_landmark(f"{prefix}_toe")
-            else trial.landmark_or_none(f"{prefix}_mt1")
-        )
-        if heel is None or toe is None:
+        foot = _foot_markers(trial, prefix)
+        if foot is None:
             continue
-        mt1 = trial.landmark_or_none(f"{prefix}_mt1")
-        hallux = trial.landmark_or_none(f"{prefix}_hallux")
-        strike_markers = [heel, mt1 if mt1 is not None else toe]
-        off_marker = hallux if hallux is not None else toe
+        heel, toe = foot[0], foot[1]
         heel_ahead = lowpass((heel - pelvis) @ forward, rate, cutoff_hz)
         toe_ahead = lowpass((toe - pelvis) @ forward, rate, cutoff_hz)
         strikes = _extrema(heel_ahead, rate, maximum=True)
         offs = _extrema(toe_ahead, rate, maximum=False)
+        lowest = np.fmin(heel @ up, toe @ up)
+        for k, strike in enumerate(strikes):
+            later = offs[offs > strike]
+            if later.size == 0:
+                continue
+            off = int(later[0])
+            if k + 1 < len(strikes) and strikes[k + 1] < off:
+                continue
+            if strike == 0 or off >= len(heel_ahead) - 1:
+                continue
+            ic = _vertex(heel_ahead, int(strike))
+            to = _vertex(toe_ahead, off)
+            duration = (to - ic) / rate
+            mid_height = lowest[(int(strike) + off) // 2] - floor
+            if not MIN_CONTACT_S <= duration <= MAX_KINEMATIC_CONTACT_S or not (
+                mid_height <= FOOT_ON_FLOOR_M
+            ):
+                continue
+            contacts.append(
+                {
+                    "ic": t0 + ic / rate,
+                    "to": t0 + to / rate,
+                    "ic_frame": int(strike),
+                    "to_frame": off,
+                    "side": side,
+                    "clean": False,
+                    "plate": 0,
+                    "source": MARKERS,
+                    "to_source": MARKERS,
+                }
+            )
+    return _without_overlaps(contacts)
+
+
+def _vertex(signal: np.ndarray, i: int) -> float:
+    """Fractional index of the extremum of the parabola through i-1, i, i+1."""
+    a, b, c = signal[i - 1], signal[i], signal[i + 1]
+    curvature = a - 2 * b + c
+    if not np.isfinite(curvature) or curvature == 0:
+        return float(i)
+    return i + float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
+
+
+def _handsaker_contacts(
+    trial: TrialView, cutoff_hz: float, zeni: list[dict]
+) -> list[dict]:
+    """Handsaker 2016 events (running) in the Zeni windows of each foot."""
+    rate = trial.markers.rate_hz
+    t0 = trial.markers.t0_s
+    up = trial.up
+    floor = _floor_height(trial)
+    contacts = []
+    for prefix, side in (("l", "Left"), ("r", "Right")):
+        foot = _foot_markers(trial, prefix)
+        if foot is None:
+            continue
+        heel, toe, mt1, hallux = foot
+        strike_markers = [heel, mt1 if mt1 is not None else toe]
+        off_marker = hallux if hallux is not None else toe
         lowest = np.fmin(heel @ up, toe @ up)
         accelerations = [
             derivative(lowpass(m @ up, rate, cutoff_hz), rate, 2)
             for m in strike_markers
         ]
         jerk = derivative(lowpass(off_marker @ up, rate, cutoff_hz), rate, 3)
-        for strike in strikes:
-            later = offs[offs > strike]
-            if later.size == 0:
-                continue
-            off = later[0]
-            window = slice(strike, min(strike + int(0.15 * rate), off))
-            if window.stop <= window.start:
+        for window in (c for c in zeni if c["side"] == side):
+            strike, off = window["ic_frame"], window["to_frame"]
+            span = slice(strike, min(strike + int(0.15 * rate), off))
+            if span.stop <= span.start:
                 continue
             peaks = [
-                window.start + int(np.nanargmax(a[window]))
+                span.start + int(np.nanargmax(a[span]))
                 for a in accelerations
-                if np.isfinite(a[window]).any()
+                if np.isfinite(a[span]).any()
             ]
-            off_window = slice(
-                max(off - int(0.1 * rate), strike + 1), off + int(0.1 * rate)
+            off_span = slice(
+                max(off - int(0.1 * rate), strike + 1),
+                min(off + int(0.1 * rate), len(jerk)),
             )
-            off_window = slice(off_window.start, min(off_window.stop, len(jerk)))
-            if not peaks or not np.isfinite(jerk[off_window]).any():
+            if not peaks or not np.isfinite(jerk[off_span]).any():
                 continue
             ic = min(peaks)
-            to = off_window.start + int(np.nanargmax(jerk[off_window]))
+            to = off_span.start + int(np.nanargmax(jerk[off_span]))
             if to <= ic or ic == 0 or to >= len(jerk) - 1:
                 continue
             duration = (to - ic) / rate
@@ -541,10 +1050,30 @@ def _kinematic_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
                     "side": side,
                     "clean": False,
                     "plate": 0,
-                    "source": 2,
+                    "source": MARKERS,
+                    "to_source": MARKERS,
                 }
             )
     return _without_overlaps(contacts)
+
+
+def _detector_note(trial: TrialView, running: bool) -> str:
+    heel = (
+        ""
+        if trial.has_landmark("l_heel") or trial.has_landmark("r_heel")
+        else "; no heel markers: the ankle markers stand in for them"
+    )
+    if not running:
+        return "marker events: Zeni et al. 2008 coordinate method (walking)" + heel
+    return (
+        "marker events: Handsaker et al. 2016 (running)"
+        + (
+            ""
+            if trial.has_landmark("l_hallux")
+            else " (PiG variant: toe marker for metatarsal and hallux; not validated)"
+        )
+        + heel
+    )
 
 
 def _floor_height(trial: TrialView) -> float:
@@ -588,38 +1117,132 @@ def _pelvis_centre(trial: TrialView) -> np.ndarray | None:
 
 
 def _extrema(signal: np.ndarray, rate_hz: float, *, maximum: bool) -> np.ndarray:
-    """Indices of local maxima (or minima) at least 0.2 s apart."""
-    from scipy.signal import find_peaks
+    """Indices of local maxima (or minima) at least 0.2 s apart.
+
+    Each must stand ``MIN_EXCURSION_M`` above the signal on both sides down
+    to its bases (as a peak prominence), except on a side where the base is
+    the end of the recording: an extremum a few frames before the end (a
+    contact ending there) needs its excursion on the other side only. An
+    extremum next to a gap (a missing sample) is not one: the signal may go
+    on beyond it.
+    """
+    from scipy.signal import find_peaks, peak_prominences
 
     values = signal if maximum else -signal
-    finite = np.where(np.isfinite(values), values, -np.inf)
-    peaks, _ = find_peaks(
-        finite, distance=max(1, int(0.2 * rate_hz)), prominence=MIN_EXCURSION_M
-    )
-    return peaks
+    n = len(values)
+    known = np.isfinite(values)
+    finite = np.where(known, values, -np.inf)
+    peaks, _ = find_peaks(finite, distance=max(1, int(0.2 * rate_hz)))
+    peaks = peaks[known[peaks - 1] & known[peaks + 1]]
+    if peaks.size == 0:
+        return peaks
+    _, left, right = peak_prominences(finite, peaks)
+    kept = []
+    for peak, a, b in zip(peaks, left, right, strict=True):
+        rise = finite[peak] - finite[a : peak + 1].min()
+        fall = finite[peak] - finite[peak : b + 1].min()
+        if max(rise, fall) < MIN_EXCURSION_M:
+            continue
+        if (rise >= MIN_EXCURSION_M or a == 0) and (
+            fall >= MIN_EXCURSION_M or b == n - 1
+        ):
+            kept.append(peak)
+    return np.array(kept, dtype=int)
 
 
-def _overlaps(kinematic: dict, force: list[dict]) -> bool:
-    return any(kinematic["ic"] < f["to"] and f["ic"] < kinematic["to"] for f in force)
+# ---------------------------------------------------------------- bias correction
 
 
-def _report_offsets(result: Result, force: list[dict], kinematic: list[dict]) -> None:
-    ic_offsets, to_offsets = [], []
+def _calibrated(
+    result: Result, force: list[dict], kinematic: list[dict], correct: bool
+) -> list[dict]:
+    """Marker contacts no plate measured, corrected by the bias measured on the plates.
+
+    A marker contact overlapping a plate contact of the same foot is that
+    contact measured twice: its offsets (markers − plate) per event kind and
+    side give the bias; it is then dropped. The rest are corrected by the
+    bias of their side (the other side's when a side has no plate contact).
+    """
+    offsets: dict[tuple[str, str], list[float]] = {}
+    remaining = []
     for k in kinematic:
-        match = [
-            f for f in force if f["side"] == k["side"] and abs(f["ic"] - k["ic"]) < 0.1
-        ]
-        if match:
-            ic_offsets.append(k["ic"] - match[0]["ic"])
-            to_offsets.append(k["to"] - match[0]["to"])
-    if ic_offsets:
-        result.add_metric("kinematic_ic_offset", float(np.mean(ic_offsets)))
-        result.add_metric("kinematic_to_offset", float(np.mean(to_offsets)))
-        result.note(
-            f"kinematic vs force-plate events over {len(ic_offsets)} contacts: IC "
-            f"{1000 * np.mean(ic_offsets):+.1f} ± {1000 * np.std(ic_offsets):.1f} ms, "
-            f"TO {1000 * np.mean(to_offsets):+.1f} ± {1000 * np.std(to_offsets):.1f} ms"
+        same_foot = [f for f in force if f["side"] == k["side"] and _overlap(k, f)]
+        if not same_foot:
+            remaining.append(k)
+            continue
+        alone = [f for f in same_foot if not f.get("two_feet") and f["source"] == PLATE]
+        if alone and not k.get("two_feet"):
+            plate = min(alone, key=lambda f: abs(f["ic"] - k["ic"]))
+            offsets.setdefault(("ic", k["side"]), []).append(k["ic"] - plate["ic"])
+            offsets.setdefault(("to", k["side"]), []).append(k["to"] - plate["to"])
+    if not offsets:
+        return remaining
+    for kind, name in (("ic", "initial contact"), ("to", "toe-off")):
+        pooled = [x for (k, _), v in offsets.items() if k == kind for x in v]
+        result.add_metric(f"kinematic_{kind}_offset", float(np.mean(pooled)))
+        residual = _leave_one_out_rms(offsets, kind)
+        result.add_metric(
+            f"kinematic_{kind}_residual",
+            residual,
+            message="" if np.isfinite(residual) else "one contact measured both ways",
         )
+        per_side = ", ".join(
+            f"{side} {1000 * np.mean(v):+.1f} ± {1000 * np.std(v):.1f} ms (n={len(v)})"
+            for (k, side), v in sorted(offsets.items())
+            if k == kind
+        )
+        result.note(
+            f"marker vs force-plate {name}: {per_side}; residual after correction "
+            f"{1000 * residual:.1f} ms RMS (leave-one-out)"
+        )
+    if not correct:
+        return remaining
+    corrected = 0
+    for k in remaining + [f for f in force if f.get("to_source") == MARKERS]:
+        for kind, key in (("ic", "source"), ("to", "to_source")):
+            if k.get(key, MARKERS) != MARKERS:
+                continue
+            bias = _bias(offsets, kind, k["side"])
+            if bias is not None:
+                k[kind] -= bias
+                k[key] = CORRECTED
+        corrected += CORRECTED in (k["source"], k["to_source"])
+    if corrected:
+        result.note(
+            f"{corrected} contacts with marker events corrected by the bias measured "
+            "on the plates"
+        )
+    return remaining
+
+
+def _bias(
+    offsets: dict[tuple[str, str], list[float]], kind: str, side: str
+) -> float | None:
+    own = offsets.get((kind, side))
+    if own:
+        return float(np.mean(own))
+    other = [x for (k, _), v in offsets.items() if k == kind for x in v]
+    return float(np.mean(other)) if other else None
+
+
+def _leave_one_out_rms(offsets: dict[tuple[str, str], list[float]], kind: str) -> float:
+    """RMS (s) of each offset minus the bias from the other contacts (same side
+    first, else the other side); NaN with a single contact."""
+    errors = []
+    for (k, side), values in offsets.items():
+        if k != kind:
+            continue
+        for i, value in enumerate(values):
+            rest = {key: list(v) for key, v in offsets.items()}
+            rest[(k, side)] = values[:i] + values[i + 1 :]
+            bias = _bias(rest, kind, side)
+            if bias is not None:
+                errors.append(value - bias)
+    return float(np.sqrt(np.mean(np.square(errors)))) if errors else np.nan
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["ic"] < b["to"] and b["ic"] < a["to"]
 
 
 # ---------------------------------------------------------------- edited events
@@ -638,7 +1261,8 @@ def _from_edited(trial: TrialView, result: Result, edited: list) -> Result:
         for name, value in (
             ("contact_clean", 1.0 if plate else 0.0),
             ("contact_plate", float(plate)),
-            ("event_source", 3.0),
+            ("event_source", EDITED),
+            ("toe_off_source", EDITED),
         ):
             result.add_metric(
                 name, value, step=contact.step, side=contact.side, time_s=contact.ic_s

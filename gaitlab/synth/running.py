@@ -468,6 +468,7 @@ def make_running_trial(
     bend_at_waist_deg: float = DEFAULT_BEND_AT_WAIST_DEG,
     foot_strike_angle_deg: float = 3.0,
     sex: str | None = "M",
+    swing_foot_clearance_m: float | None = None,
 ) -> SyntheticRun:
     """Simulate a SLIP runner with a full-body marker set and write it as C3D.
 
@@ -514,6 +515,13 @@ def make_running_trial(
         Foot pitch at touchdown relative to standing, toe up positive, degrees.
     sex : {"M", "F"} or None
         de Leva parameters of the body; None uses the mean of both sexes.
+    swing_foot_clearance_m : float or None
+        When given, the swing foot passes low over the stance foot's plate:
+        while the other foot is in contact, the swing foot's heel and toe
+        markers are lowered by ``w·(h - clearance)``, h the height of the lower
+        of them and ``w = sin²(π·τ)`` over that contact (τ = 0 .. 1), so that at
+        mid-contact the lower marker is ``swing_foot_clearance_m`` above the
+        floor (never lower). The forces and the true points are unchanged.
 
     Returns
     -------
@@ -559,6 +567,8 @@ def make_running_trial(
     frame_time = series.time_s[frames]
     model = running_points(series, frame_time, dims, posture, cop_ahead)
     markers_model = markers_from_points(model, dims)
+    if swing_foot_clearance_m is not None:
+        _lower_swing_foot(markers_model, series, frame_time, swing_foot_clearance_m)
     lowest = min(float(np.min(m[:, 1])) for m in markers_model.values())
     if lowest < 0.0:
         raise ValueError(
@@ -791,6 +801,27 @@ def make_static_trial(
         hip_height_m=float(points.midh[0] @ e_up),
         com_height_m=float(points.com[0] @ e_up),
     )
+
+
+def _lower_swing_foot(
+    markers: dict[str, FloatArray],
+    series: SlipSeries,
+    frame_time: FloatArray,
+    clearance_m: float,
+) -> None:
+    """Lower the swing foot's HEE and TOE (model frame, y up) during each contact
+    of the other foot (see ``swing_foot_clearance_m``); in place."""
+    for step, (down, up) in enumerate(
+        zip(series.touchdown_s, series.liftoff_s, strict=True)
+    ):
+        swing = "L" if step % 2 == 0 else "R"  # Right contacts first
+        inside = (frame_time > down) & (frame_time < up)
+        weight = np.sin(np.pi * (frame_time[inside] - down) / (up - down)) ** 2
+        heel, toe = markers[f"{swing}HEE"], markers[f"{swing}TOE"]
+        lowest = np.minimum(heel[inside, 1], toe[inside, 1])
+        drop = weight * np.maximum(lowest - clearance_m, 0.0)
+        heel[inside, 1] -= drop
+        toe[inside, 1] -= drop
 
 
 def _processing(dims: BodyDimensions) -> dict[str, float | str]:

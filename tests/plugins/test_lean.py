@@ -551,7 +551,14 @@ def posture_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
             bend_at_waist_deg=beta,
             n_steps=6,
         )
-        params = {"lean": {"marker_cutoff_hz": 30.0}} if name == "both" else None
+        params = (
+            {
+                "lean": {"marker_cutoff_hz": 30.0},
+                "gait_events": {"threshold_n": 50.0, "noise_factor": 0.0},
+            }
+            if name == "both"
+            else None
+        )
         results = analyse_file(
             run.path, plugins=["lean"], static=static.path, params=params
         )
