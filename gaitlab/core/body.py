@@ -121,6 +121,11 @@ class BodyPoints:
     missing : Mapping of str to tuple of str
         For each point that could not be computed, the canonical landmarks that
         were missing.
+    reconstructed : frozenset of str
+        Canonical landmarks used here that were rebuilt from a static
+        calibration (cluster protocols) rather than measured by a marker of
+        the trial; points computed from them (e.g. the KJC from rebuilt
+        epicondyles) carry the calibration's error.
     """
 
     l_hjc: FloatArray | None = None
@@ -150,6 +155,7 @@ class BodyPoints:
     pelvis_rotation: FloatArray | None = None
     notes: tuple[str, ...] = ()
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reconstructed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -284,6 +290,7 @@ def body_points(
     height_m: float | None,
     sex: str | None,
     extra: Mapping[str, float] | None = None,
+    reconstructed: Mapping[str, str] | None = None,
 ) -> BodyPoints:
     """Joint centres and reference points from canonical landmarks (rules 1-9).
 
@@ -301,12 +308,16 @@ def body_points(
     extra : Mapping of str to float | None
         Optional subject measurements in metres: ``knee_width_m``,
         ``ankle_width_m``, ``elbow_width_m``, ``foot_length_m``.
+    reconstructed : Mapping of str to str | None
+        Landmarks that ``get`` serves from a static calibration, each with a
+        one-line account of how (added to ``notes`` when the landmark is used).
 
     Returns
     -------
     points : BodyPoints
-        The points, the approximations used (``notes``) and the landmarks
-        missing for each point that could not be computed (``missing``).
+        The points, the approximations used (``notes``), the landmarks
+        missing for each point that could not be computed (``missing``) and
+        the rebuilt landmarks used (``reconstructed``).
 
     Raises
     ------
@@ -316,7 +327,9 @@ def body_points(
     """
     if sex not in (None, "F", "M"):
         raise ValueError(f"sex must be 'F', 'M' or None, got {sex!r}")
-    return _BodyBuilder(get, leg_length_m, height_m, sex, extra or {}).build()
+    return _BodyBuilder(
+        get, leg_length_m, height_m, sex, extra or {}, reconstructed or {}
+    ).build()
 
 
 def full_body_com(points: BodyPoints, sex: str | None) -> ComEstimate:
@@ -582,8 +595,11 @@ class _BodyBuilder:
         height_m: float | None,
         sex: str | None,
         extra: Mapping[str, float],
+        reconstructed: Mapping[str, str],
     ) -> None:
         self._get = get
+        self._reconstructed = reconstructed
+        self._used_reconstructed: set[str] = set()
         self._leg_length_m = leg_length_m
         self._height_m = height_m
         self._sex = sex
@@ -612,7 +628,12 @@ class _BodyBuilder:
             text if sides == [""] else f"{' and '.join(sides)}: {text}"
             for text, sides in self._notes.items()
         )
-        return BodyPoints(**self.points, notes=notes, missing=self.missing)
+        return BodyPoints(
+            **self.points,
+            notes=notes,
+            missing=self.missing,
+            reconstructed=frozenset(self._used_reconstructed),
+        )
 
     # ---- landmarks and bookkeeping
 
@@ -640,6 +661,9 @@ class _BodyBuilder:
         if not np.isfinite(array).any():
             self._note(f"landmark {name} has no valid sample: treated as missing")
             return None
+        if name in self._reconstructed:
+            self._used_reconstructed.add(name)
+            self._note(self._reconstructed[name])
         return array
 
     def _absent(self, *names: str) -> tuple[str, ...]:

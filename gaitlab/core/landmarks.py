@@ -13,6 +13,19 @@ to the same key, only an exact (case-sensitive) match resolves; otherwise the
 landmark is ambiguous and stays unresolved, and
 :meth:`MarkerMap.missing_message` says why.
 
+A landmark the preset does not find is then looked for by its common
+synonyms (:data:`SYNONYMS`): a label made of a side token (``L``, ``R``,
+``Left``, ``Right`` as a prefix, after a separator as a suffix, or a capital
+L/R between camel-case words) and a common abbreviation of the landmark
+(``LHEEL``, ``RP1MT``, ``L_FLE``, ``Heel_R``, ``WaistLFront`` ...). Labels
+a preset already used are not taken again. :meth:`MarkerMap.report` lists
+what was matched and how (``label``, ``mean of ...``, ``override``,
+``synonym <stem>``).
+
+Presets also list the technical (cluster) markers of each segment
+(:attr:`MarkerPreset.clusters`), used to rebuild anatomical landmarks that
+only a static trial carries (:mod:`gaitlab.core.cluster`).
+
 Examples
 --------
 >>> labels = ["LASI", "RASI", "SACR", "LTOE", "RTOE"]
@@ -21,8 +34,10 @@ Examples
 'plug_in_gait'
 >>> marker_map.resolve("l_asis")
 Resolution(landmark='l_asis', labels=('LASI',), how='label')
->>> marker_map.missing_message("l_heel")
-'missing landmark l_heel (marker set Vicon Plug-in Gait; labels tried: LHEE)'
+>>> marker_map.missing_message("l_heel")  # doctest: +ELLIPSIS
+'missing landmark l_heel (marker set Vicon Plug-in Gait; labels tried: LHEE; ...)'
+>>> MarkerMap(["LASI", "RASI", "SACR", "LHEEL"]).resolve("l_heel")
+Resolution(landmark='l_heel', labels=('LHEEL',), how='synonym heel')
 """
 
 from __future__ import annotations
@@ -36,11 +51,14 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.cluster import DEFAULT_RESIDUAL_THRESHOLD_MM, SEGMENT_LANDMARKS
 from gaitlab.core.trial import MarkerSet
 
 __all__ = [
+    "COMMON_CLUSTERS",
     "LANDMARKS",
     "PRESETS",
+    "SYNONYMS",
     "Candidate",
     "MarkerMap",
     "MarkerPreset",
@@ -146,12 +164,20 @@ class MarkerPreset:
     mapping : Mapping of str to tuple of Candidate
         Canonical landmark -> candidates, tried in order; the first one whose
         labels are all in the trial is used.
+    clusters : Mapping of str to tuple of str
+        Segment (a key of :data:`gaitlab.core.cluster.SEGMENT_LANDMARKS`) ->
+        labels of its technical markers (rigid cluster or other markers fixed
+        to the segment). The labels of :data:`COMMON_CLUSTERS` are added to
+        every preset's.
     """
 
     name: str
     title: str
     description: str
     mapping: Mapping[str, tuple[Candidate, ...]] = field(hash=False)
+    clusters: Mapping[str, tuple[str, ...]] = field(
+        hash=False, default_factory=lambda: MappingProxyType({})
+    )
 
 
 def _per_side(
@@ -176,6 +202,40 @@ def _per_side(
             )
     return MappingProxyType(mapping)
 
+
+def _sided_clusters(
+    table: Mapping[str, tuple[str, ...]],
+) -> Mapping[str, tuple[str, ...]]:
+    """Cluster table: ``{s}_thigh`` gives ``l_thigh`` and ``r_thigh`` (``{S}`` = L/R)."""
+    clusters: dict[str, tuple[str, ...]] = {}
+    for key, labels in table.items():
+        for side, upper, _ in _SIDES if "{s}" in key else (("", "", ""),):
+            clusters[key.format(s=side)] = tuple(
+                label.format(S=upper, s=side) for label in labels
+            )
+    return MappingProxyType(clusters)
+
+
+def _numbered(*stems: str, count: int = 4) -> tuple[str, ...]:
+    """``_numbered("{S}TH")`` -> ``("{S}TH1", ..., "{S}TH4")``."""
+    return tuple(f"{stem}{i}" for stem in stems for i in range(1, count + 1))
+
+
+COMMON_CLUSTERS: Mapping[str, tuple[str, ...]] = _sided_clusters(
+    {
+        "{s}_thigh": _numbered("{S}TH", "{S}THI", "{S}THIGH", "{S}FEM"),
+        "{s}_shank": _numbered(
+            "{S}SK", "{S}SH", "{S}TB", "{S}TIB", "{S}SHANK", "{S}LEG"
+        ),
+        "{s}_foot": _numbered("{S}FT", "{S}FOOT", "{S}FO", count=3),
+        "{s}_upper_arm": _numbered("{S}UA", "{S}ARM", count=3),
+        "{s}_forearm": _numbered("{S}FA", count=3),
+        "pelvis": _numbered("PEL", "PELVIS", count=4),
+    }
+)
+"""Numbered cluster labels of common 6DOF marker sets (``LTH1``-``LTH4``,
+``RTB1``-``RTB3`` in OpenSim's walking2.c3d; ``L_SK1``, ``RFT2`` ...), tried for
+every preset. Labels are normalised, so ``L.TH1`` and ``l_th1`` match ``LTH1``."""
 
 _PLUG_IN_GAIT = MarkerPreset(
     name="plug_in_gait",
@@ -253,6 +313,69 @@ _FUKUCHI_2017 = MarkerPreset(
             "{s}_toe": (("{S}.MT1", "{S}.MT5"),),
             "{s}_mt1": ("{S}.MT1",),
             "{s}_mt5": ("{S}.MT5",),
+        }
+    ),
+    # CAST (Cappozzo et al. 1995): 4-marker thigh and shank plates; the foot
+    # carries its heel and metatarsal markers in every trial.
+    clusters=_sided_clusters(
+        {
+            "{s}_thigh": (
+                "{S}.Thigh.Top.Lateral",
+                "{S}.Thigh.Top.Medial",
+                "{S}.Thigh.Bottom.Lateral",
+                "{S}.Thigh.Bottom.Medial",
+            ),
+            "{s}_shank": (
+                "{S}.Shank.Top.Lateral",
+                "{S}.Shank.Top.Medial",
+                "{S}.Shank.Bottom.Lateral",
+                "{S}.Shank.Bottom.Medial",
+            ),
+            "{s}_foot": (
+                "{S}.Heel.Top",
+                "{S}.Heel.Bottom",
+                "{S}.Heel.Lateral",
+                "{S}.MT1",
+                "{S}.MT5",
+            ),
+            "pelvis": (
+                "L.ASIS",
+                "R.ASIS",
+                "L.PSIS",
+                "R.PSIS",
+                "L.Iliac.Crest",
+                "R.Iliac.Crest",
+            ),
+        }
+    ),
+)
+
+_CAST_6DOF = MarkerPreset(
+    name="cast_6dof",
+    title="CAST / 6DOF cluster set (IOR anatomical labels)",
+    description=(
+        "Cluster protocols after Cappozzo et al. (1995) with the anatomical "
+        "labels of the IOR gait protocol (Leardini et al. 2007), used by the "
+        "Qualisys and Visual3D templates: IAS / IPS (ASIS / PSIS), FTC (greater "
+        "trochanter), FLE / FME (femoral epicondyles), FAL / TAM (lateral / "
+        "medial malleolus), FCC (calcaneus), FM1, FM2, FM5 (metatarsal heads; "
+        "the toe is FM2). ISB-style labels (ASIS, GTR, LM, MM, MT1 ...) are "
+        "found through SYNONYMS; numbered clusters (TH1-4, SK1-4, FT1-3 ...) "
+        "through COMMON_CLUSTERS."
+    ),
+    mapping=_per_side(
+        {
+            "{s}_asis": ("{S}IAS",),
+            "{s}_psis": ("{S}IPS",),
+            "{s}_trochanter": ("{S}FTC",),
+            "{s}_knee": ("{S}FLE",),
+            "{s}_knee_medial": ("{S}FME",),
+            "{s}_ankle": ("{S}FAL",),
+            "{s}_ankle_medial": ("{S}TAM",),
+            "{s}_heel": ("{S}FCC",),
+            "{s}_toe": ("{S}FM2",),
+            "{s}_mt1": ("{S}FM1",),
+            "{s}_mt5": ("{S}FM5",),
         }
     ),
 )
@@ -381,6 +504,7 @@ PRESETS: dict[str, MarkerPreset] = {
     for preset in (
         _PLUG_IN_GAIT,
         _FUKUCHI_2017,
+        _CAST_6DOF,
         _OPENSIM_FULL_BODY,
         _CODAMOTION,
         _QUALISYS_LOWER_BODY,
@@ -390,6 +514,110 @@ PRESETS: dict[str, MarkerPreset] = {
 """Shipped marker presets by name."""
 
 _MIN_LANDMARKS_FOR_DETECTION = 3
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    # unsided landmarks
+    "c7": ("c7", "cv7", "vc7"),
+    "t10": ("t10", "th10"),
+    "clavicle": ("clav", "clavicle", "ij", "ster", "sternumtop", "jugularnotch"),
+    "sternum": ("strn", "px", "xiphoid", "xyphoid"),
+    "sacrum": ("sacr", "sacrum", "sac", "vsac", "midpsis"),
+    "head_top": ("thea", "headtop", "vertex"),
+    # sided landmarks (the part after the side token)
+    "head_front": ("fhd", "fhead", "headfront", "fronthead"),
+    "head_back": ("bhd", "bhead", "headback", "backhead"),
+    "asis": ("asi", "asis", "ias", "waistfront"),
+    "psis": ("psi", "psis", "ips", "waistback"),
+    "iliac_crest": ("iliaccrest", "ilc", "ic", "crest"),
+    "shoulder": ("sho", "shoulder", "acr", "acromion"),
+    "elbow": ("elb", "elbow", "ele", "lhe", "elbowlat", "elbowlateral"),
+    "elbow_medial": ("elbm", "elbowmed", "elbowmedial", "eme", "mhe"),
+    "wrist_radial": ("wra", "wrist", "wri", "rsp", "radialstyloid"),
+    "wrist_ulnar": ("wrb", "usp", "ulnarstyloid"),
+    "hand": ("fin", "hand", "mc3", "mcp3"),
+    "trochanter": ("trc", "tro", "gtr", "gt", "ftc", "troch", "trochanter"),
+    "thigh": ("thi", "thigh"),
+    "knee": ("kne", "knee", "lkn", "knl", "knel", "fle", "lfe", "lfc", "lep", "lk",
+             "kneelat", "kneelateral", "kneeout", "latknee", "lateralknee",
+             "latepicondyle"),
+    "knee_medial": ("knm", "mkn", "kneem", "knem", "fme", "mfe", "mfc", "mep",
+                    "mk", "kneemed", "kneemedial", "kneein", "medknee", "medialknee",
+                    "medepicondyle"),
+    "tibia": ("tib", "tibia", "sha", "shank"),
+    "ankle": ("ank", "ankle", "lma", "lmal", "mal", "fal", "lm", "ankl",
+              "anklelat", "anklelateral", "ankleout", "latmal", "latmall", "latankle",
+              "lateralmalleolus", "malleolus"),
+    "ankle_medial": ("ankm", "med", "mma", "mmal", "tam", "mm", "anklemed",
+                     "anklemedial", "anklein", "medmal", "medmall", "medankle",
+                     "medialmalleolus"),
+    "heel": ("hee", "heel", "hel", "cal", "fcc", "calc", "calcaneus",
+             "heelbottom", "heelback", "heelpost", "pternion"),
+    "toe": ("toe", "toes", "mt2", "met2", "p2mt", "fm2", "mth2", "mh2", "forefoot2",
+            "toetip"),
+    "mt1": ("mt1", "met1", "p1mt", "fm1", "mth1", "mh1", "1mt", "mt1head",
+            "forefootin"),
+    "mt5": ("mt5", "met5", "p5mt", "fm5", "mth5", "mh5", "5mt", "mt5head",
+            "forefootout"),
+    "hallux": ("hal", "hallux", "bigtoe", "hlx"),
+    "hip_jc": ("hjc", "hipjc", "hipjointcentre", "hipjointcenter"),
+    "knee_jc": ("kjc", "kneejc", "kneejointcentre", "kneejointcenter"),
+    "ankle_jc": ("ajc", "anklejc", "anklejointcentre", "anklejointcenter"),
+}  # fmt: skip
+"""Landmark (without its ``l_``/``r_`` side) -> normalised label stems that name it,
+in order of preference, tried when the preset has no label for the landmark in
+a trial. A sided label is a side token and a stem: ``LHEEL``, ``RP1MT``,
+``L_FLE``, ``LeftHeel``, ``Heel_R``, ``heel.left``, ``WaistLFront``. Stems
+come from Plug-in Gait and its variants, the ISB and IOR (Leardini et al.
+2007) abbreviations, published running data sets (``HEEL``, ``P1MT``) and the
+Qualisys animation set (``HeelBack``, ``AnkleOut``, ``ForefootIn``,
+``WaistFront``)."""
+
+_SIDE_WORDS = (("left", "l"), ("right", "r"), ("l", "l"), ("r", "r"))
+_SUFFIX_SIDE = re.compile(r"^(?P<stem>.+?)[^A-Za-z0-9]+(?P<side>left|right|l|r)$", re.I)
+_INNER_SIDE = re.compile(r"^(?P<head>[A-Z][a-z]+)(?P<side>L|R)(?P<tail>[A-Z][a-z]*)$")
+"""A capital L/R between camel-case words: ``WaistLFront`` (Qualisys)."""
+
+
+def _side_parses(label: str) -> set[tuple[str, str]]:
+    """Possible (side, stem) readings of a label; side ``""`` for the whole label.
+
+    A side is a leading ``L``/``R``/``Left``/``Right`` (``LHEEL``, ``L_FLE``,
+    ``LeftHeel``), one after a separator at the end (``Heel_R``,
+    ``heel.left``), or a capital ``L``/``R`` between camel-case words
+    (``WaistLFront``).
+
+    Examples
+    --------
+    >>> sorted(_side_parses("L_Heel"))
+    [('', 'lheel'), ('l', 'heel')]
+    >>> sorted(_side_parses("Heel.R"))
+    [('', 'heelr'), ('r', 'heel')]
+    >>> sorted(_side_parses("WaistLFront"))
+    [('', 'waistlfront'), ('l', 'waistfront')]
+    """
+    key = normalize_label(label)
+    parses = {("", key)}
+    for word, side in _SIDE_WORDS:
+        if key.startswith(word) and len(key) > len(word):
+            parses.add((side, key[len(word) :]))
+    suffix = _SUFFIX_SIDE.match(label)
+    if suffix:
+        side = suffix["side"].lower()[0]
+        parses.add((side, normalize_label(suffix["stem"])))
+    inner = _INNER_SIDE.match(label)
+    if inner:
+        parses.add(
+            (inner["side"].lower(), normalize_label(inner["head"] + inner["tail"]))
+        )
+    return parses
+
+
+def _synonym_keys(landmark: str) -> tuple[tuple[str, str], ...]:
+    """(side, stem) keys that name a canonical landmark, in order of preference."""
+    side, _, name = landmark.partition("_")
+    if side in ("l", "r") and name in SYNONYMS:
+        return tuple((side, stem) for stem in SYNONYMS[name])
+    return tuple(("", stem) for stem in SYNONYMS.get(landmark, ()))
 
 
 @dataclass(frozen=True)
@@ -404,7 +632,7 @@ class Resolution:
         Trial labels (as the trial spells them) whose mean position is the
         landmark; one label in the usual case.
     how : str
-        ``"label"``, ``"mean of <labels>"`` or ``"override"``.
+        ``"label"``, ``"mean of <labels>"``, ``"override"`` or ``"synonym <stem>"``.
     """
 
     landmark: str
@@ -439,8 +667,22 @@ class _LabelIndex:
 
     def __init__(self, labels: Sequence[str]) -> None:
         self._by_key: dict[str, list[str]] = {}
+        self._by_parse: dict[tuple[str, str], list[str]] = {}
         for label in labels:
             self._by_key.setdefault(normalize_label(label), []).append(label)
+            for parse in _side_parses(label):
+                self._by_parse.setdefault(parse, []).append(label)
+
+    def by_synonym(self, landmark: str) -> tuple[str, tuple[str, ...]]:
+        """The first synonym stem of ``landmark`` found, and the labels it matches.
+
+        ``("", ())`` when no synonym matches a label of the trial.
+        """
+        for key in _synonym_keys(landmark):
+            found = self._by_parse.get(key)
+            if found:
+                return key[1], tuple(dict.fromkeys(found))
+        return "", ()
 
     def find(self, label: str) -> tuple[str, ...]:
         """Trial labels that ``label`` names: none, one, or several (ambiguous).
@@ -560,17 +802,26 @@ class MarkerMap:
         candidates for that landmark entirely: if its labels are not in the
         trial, the landmark is missing rather than silently taken from the
         preset.
+    clusters : mapping of str to sequence of str | None
+        Project overrides of the technical markers of segments (segment ->
+        labels), replacing the preset's and :data:`COMMON_CLUSTERS` for that
+        segment.
+    residual_threshold_mm : float | None
+        Cluster fit residual above which reconstructed frames are flagged
+        (None: :data:`~gaitlab.core.cluster.DEFAULT_RESIDUAL_THRESHOLD_MM`).
 
     Attributes
     ----------
     preset : MarkerPreset | None
         The preset in use.
+    residual_threshold_mm : float
+        The flagging threshold for cluster reconstructions, mm.
 
     Raises
     ------
     ValueError
         For an unknown preset name, an unknown landmark in ``overrides`` or
-        an empty override.
+        an empty override, or an unknown segment in ``clusters``.
     """
 
     def __init__(
@@ -579,6 +830,8 @@ class MarkerMap:
         *,
         preset: str | None = None,
         overrides: Mapping[str, str | Sequence[str]] | None = None,
+        clusters: Mapping[str, Sequence[str]] | None = None,
+        residual_threshold_mm: float | None = None,
     ) -> None:
         if preset is None:
             match = detect_preset(labels)
@@ -588,7 +841,13 @@ class MarkerMap:
         else:
             raise _unknown_name_error("preset", [preset], list(PRESETS))
         self._overrides = _checked_overrides(overrides or {})
-        index = _LabelIndex(labels)
+        self._clusters = _checked_clusters(clusters or {})
+        self.residual_threshold_mm = float(
+            DEFAULT_RESIDUAL_THRESHOLD_MM
+            if residual_threshold_mm is None
+            else residual_threshold_mm
+        )
+        self._index = index = _LabelIndex(labels)
         self._resolutions: dict[str, Resolution] = {}
         self._ambiguous: dict[str, Mapping[str, tuple[str, ...]]] = {}
         for landmark in LANDMARKS:
@@ -598,6 +857,27 @@ class MarkerMap:
             if outcome.labels is not None:
                 self._resolutions[landmark] = Resolution(
                     landmark, outcome.labels, self._how(landmark, outcome.labels)
+                )
+        self._resolve_synonyms(index)
+
+    def _resolve_synonyms(self, index: _LabelIndex) -> None:
+        """Landmarks the preset missed, by :data:`SYNONYMS` (unused labels only)."""
+        used = {label for r in self._resolutions.values() for label in r.labels}
+        for landmark in LANDMARKS:
+            if (
+                landmark in self._resolutions
+                or landmark in self._ambiguous
+                or landmark in self._overrides
+            ):
+                continue
+            stem, found = index.by_synonym(landmark)
+            found = tuple(label for label in found if label not in used)
+            if len(found) > 1:
+                self._ambiguous[landmark] = {f"synonym {stem}": found}
+            elif found:
+                used.add(found[0])
+                self._resolutions[landmark] = Resolution(
+                    landmark, found, f"synonym {stem}"
                 )
 
     def _candidates(self, landmark: str) -> tuple[Candidate, ...]:
@@ -654,17 +934,20 @@ class MarkerMap:
             )
         tried = self.tried(landmark)
         if landmark in self._overrides:
-            source = "project override"
-        elif self.preset is not None:
-            source = f"marker set {self.preset.title}"
+            parts = ["project override", f"labels tried: {', '.join(tried)}"]
         else:
-            return (
-                f"missing landmark {landmark} (no marker set recognised and no "
-                "override for it)"
-            )
-        if not tried:
-            return f"missing landmark {landmark} ({source} has no label for it)"
-        parts = [source, f"labels tried: {', '.join(tried)}"]
+            if self.preset is None:
+                source = "no marker set recognised and no override for it"
+            elif not tried:
+                source = f"marker set {self.preset.title} has no label for it"
+            else:
+                source = f"marker set {self.preset.title}"
+            parts = [source]
+            if tried:
+                parts.append(f"labels tried: {', '.join(tried)}")
+            synonyms = _synonym_text(landmark, tried)
+            if synonyms:
+                parts.append(synonyms)
         parts.extend(
             f"{label!r} is ambiguous: it matches {' and '.join(map(repr, matches))} "
             "in this trial (rename one, or set an override)"
@@ -696,12 +979,94 @@ class MarkerMap:
         trajectories = np.stack([markers[label] for label in resolution.labels])
         return trajectories.mean(axis=0)
 
+    def find(self, label: str) -> str | None:
+        """This trial's label that ``label`` names (normalised), or None.
+
+        None also when several labels of the trial match (ambiguous).
+        """
+        found = self._index.find(label)
+        return found[0] if len(found) == 1 else None
+
+    def cluster_labels(self, segment: str) -> tuple[str, ...]:
+        """Technical markers of ``segment`` present in this trial.
+
+        The project's override for the segment if any, else the preset's
+        cluster labels followed by :data:`COMMON_CLUSTERS`; as this trial
+        spells them.
+
+        Raises
+        ------
+        ValueError
+            If ``segment`` is not a segment of
+            :data:`~gaitlab.core.cluster.SEGMENT_LANDMARKS`.
+        """
+        if segment not in SEGMENT_LANDMARKS:
+            raise _unknown_name_error("segment", [segment], list(SEGMENT_LANDMARKS))
+        if segment in self._clusters:
+            candidates = self._clusters[segment]
+        else:
+            own = self.preset.clusters.get(segment, ()) if self.preset else ()
+            candidates = (*own, *COMMON_CLUSTERS.get(segment, ()))
+        found = (self.find(label) for label in candidates)
+        return tuple(dict.fromkeys(label for label in found if label is not None))
+
+    def report(self) -> list[str]:
+        """What was matched: one line per resolved landmark, with how.
+
+        Examples
+        --------
+        >>> MarkerMap(["LHEEL", "RHEEL", "LP1MT", "C7"]).report()[:2]
+        ['c7 <- C7 (synonym c7)', 'l_heel <- LHEEL (synonym heel)']
+        """
+        return [
+            f"{landmark} <- {' + '.join(r.labels)} ({r.how})"
+            for landmark in LANDMARKS
+            if (r := self._resolutions.get(landmark)) is not None
+        ]
+
     def as_dict(self) -> dict[str, list[str]]:
         """Resolved landmarks -> the trial labels used, in :data:`LANDMARKS` order."""
         return {
-            landmark: list(resolution.labels)
-            for landmark, resolution in self._resolutions.items()
+            landmark: list(self._resolutions[landmark].labels)
+            for landmark in LANDMARKS
+            if landmark in self._resolutions
         }
+
+
+def _synonym_text(landmark: str, tried: Sequence[str] = ()) -> str:
+    """``"common names tried: LHEEL, LHEL, LCAL, ..."`` for messages.
+
+    Names equal (normalised) to a label in ``tried`` are not repeated.
+    """
+    seen = {normalize_label(label) for label in tried}
+    names = [
+        f"{side.upper()}{stem.upper()}"
+        for side, stem in _synonym_keys(landmark)
+        if side + stem not in seen
+    ]
+    if not names:
+        return ""
+    more = ", ..." if len(names) > 3 else ""
+    return f"common names tried: {', '.join(names[:3])}{more}"
+
+
+def _checked_clusters(
+    clusters: Mapping[str, Sequence[str]],
+) -> dict[str, tuple[str, ...]]:
+    """Cluster overrides as label tuples; raise ValueError for unknown segments."""
+    unknown = [segment for segment in clusters if segment not in SEGMENT_LANDMARKS]
+    if unknown:
+        raise _unknown_name_error("segment", unknown, list(SEGMENT_LANDMARKS))
+    checked = {}
+    for segment, labels in clusters.items():
+        values = (labels,) if isinstance(labels, str) else tuple(labels)
+        if not all(isinstance(label, str) and label for label in values):
+            raise ValueError(
+                f"cluster override for {segment} must be a list of labels, got "
+                f"{labels!r}"
+            )
+        checked[segment] = values
+    return checked
 
 
 def _checked_overrides(

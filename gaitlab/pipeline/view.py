@@ -4,11 +4,18 @@
 the project's marker mapping, the results of the plugins that ran before,
 and the subject's static (standing) trial. Its arrays are read-only: a
 plugin cannot change the trial it analyses.
+
+Landmarks that only the static trial carries (cluster protocols: CAST,
+6DOF sets) are rebuilt from the technical markers of their segment
+(:mod:`gaitlab.core.cluster`) and served like measured ones;
+:attr:`TrialView.reconstructed_landmarks` and
+:attr:`~gaitlab.core.body.BodyPoints.reconstructed` say which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.body import BodyPoints, body_points
+from gaitlab.core.cluster import TrialReconstruction, reconstruct_trial, segment_of
 from gaitlab.core.contacts import Contact, contacts_from_events
 from gaitlab.core.context import Skip
 from gaitlab.core.kinetics import (
@@ -41,6 +49,14 @@ __all__ = ["MissingInput", "TrialView"]
 FloatArray = npt.NDArray[np.float64]
 
 PELVIS_LANDMARKS = ("l_asis", "r_asis", "l_psis", "r_psis")
+
+_LENGTHS = (("thigh", "hjc", "kjc"), ("shank", "kjc", "ajc"))
+_JOINT_LANDMARKS = {"kjc": ("knee", "knee_medial"), "ajc": ("ankle", "ankle_medial")}
+
+SEGMENT_LENGTH_TOLERANCE_M = 0.02
+"""Largest difference (m) between a thigh or shank length (joint centre to joint
+centre, median over the trial) built with rebuilt landmarks and the same length
+in the static trial before the static trial is refused as another subject's."""
 
 
 class MissingInput(Skip):
@@ -132,26 +148,171 @@ class TrialView:
     # ---- landmarks
 
     def has_landmark(self, name: str) -> bool:
-        """True when the landmark resolves to markers of this trial."""
-        return self.marker_map.resolve(name) is not None
+        """True when the landmark resolves to markers of this trial or was rebuilt.
+
+        Rebuilt: carried by its segment's technical markers from the static
+        trial (see :attr:`reconstruction`).
+        """
+        return (
+            self.marker_map.resolve(name) is not None
+            or name in self.reconstructed_landmarks
+        )
 
     def landmark(self, name: str) -> FloatArray:
         """Trajectory of an anatomical landmark, shape (n_frames, 3), in m.
 
+        A marker of this trial when one maps to the landmark, else the
+        landmark rebuilt from the static trial (NaN in frames where its
+        segment's cluster could not be fitted).
+
         Raises
         ------
         MissingInput
-            When no marker of this trial maps to the landmark; the message
-            names the labels that were tried.
+            When neither is available; the message names the labels that were
+            tried and why the landmark could not be rebuilt.
         """
         position = self._landmarks.get(name)
         if position is None:
             position = self.marker_map.position(self._trial.markers, name)
+            if position is None and name in self.reconstructed_landmarks:
+                position = self.reconstruction.landmarks[name].copy()  # type: ignore[union-attr]
             if position is None:
-                raise MissingInput(self.marker_map.missing_message(name))
+                raise MissingInput(self.missing_message(name))
             position.flags.writeable = False
             self._landmarks[name] = position
         return position
+
+    def missing_message(self, name: str) -> str:
+        """Why a landmark is not available: labels tried, and why not rebuilt."""
+        message = self.marker_map.missing_message(name)
+        reconstruction = self.reconstruction
+        if reconstruction is not None:
+            problem = reconstruction.problem_for(name)
+            return f"{message}; not rebuilt: {problem}" if problem else message
+        segment = segment_of(name)
+        if segment is not None and len(self.marker_map.cluster_labels(segment)) >= 3:
+            return (
+                f"{message}; the {segment} cluster could carry it from a static "
+                "trial, but this trial has none"
+            )
+        return message
+
+    @cached_property
+    def reconstruction(self) -> TrialReconstruction | None:
+        """Landmarks rebuilt from the static trial's calibration, or None.
+
+        None without a static trial. Each landmark present in the static trial
+        but not in this one is carried by the technical markers of its segment
+        (rigid least-squares fit per frame); per segment, the fit residual (mm)
+        and the frames flagged above the marker map's
+        ``residual_threshold_mm``. A static trial of another subject is
+        refused, the reason in ``refused``: subject ids differ, or the thigh or
+        shank lengths built with the rebuilt landmarks differ from the static
+        trial's (see :meth:`_segment_length_mismatch`). A segment whose
+        clusters do not fit the static trial's is left out, the reason in
+        ``problems``.
+        """
+        static = self.static
+        if static is None:
+            return None
+        mine, theirs = self.subject, static.subject
+        if mine is not None and theirs is not None and mine.id != theirs.id:
+            return TrialReconstruction(
+                static.label,
+                refused=(
+                    f"the static trial {static.label} is of subject {theirs.id!r}, "
+                    f"this trial of {mine.id!r}: refused as calibration"
+                ),
+            )
+        rebuilt = reconstruct_trial(
+            static.markers,
+            static.marker_map,
+            self.markers,
+            self.marker_map,
+            static_label=static.label,
+            threshold_mm=self.marker_map.residual_threshold_mm,
+        )
+        if not rebuilt.segments:
+            return rebuilt
+        refused = self._segment_length_mismatch(static, rebuilt)
+        if refused:
+            return TrialReconstruction(static.label, refused=refused)
+        return rebuilt
+
+    def _body_with(self, landmarks: Mapping[str, FloatArray]) -> BodyPoints:
+        """Joint centres from this trial's markers plus the given rebuilt landmarks."""
+
+        def get(name: str) -> FloatArray | None:
+            direct = self.marker_map.position(self._trial.markers, name)
+            return direct if direct is not None else landmarks.get(name)
+
+        return body_points(get, **self._body_arguments())
+
+    def _segment_length_mismatch(
+        self, static: TrialView, rebuilt: TrialReconstruction
+    ) -> str:
+        """Why the static trial is not this subject's, from segment lengths, or "".
+
+        A rigid cluster has the same shape on any subject, so its fit cannot
+        tell a static trial of someone else. The thigh (HJC→KJC) and shank
+        (KJC→AJC) lengths can: with another subject's calibration the joint
+        centres land elsewhere on the segments, and the median length over
+        this trial differs from the static trial's by more than
+        :data:`SEGMENT_LENGTH_TOLERANCE_M`.
+        """
+        here = self._body_with(rebuilt.landmarks)
+        there = static.body
+        problems = []
+        for side in ("l", "r"):
+            for segment, top, bottom in _LENGTHS:
+                ends = [f"{side}_{top}", f"{side}_{bottom}"]
+                if not _uses_rebuilt(rebuilt, ends):
+                    continue
+                length_here = _median_distance(here, *ends)
+                length_there = _median_distance(there, *ends)
+                if (
+                    np.isfinite(length_here)
+                    and np.isfinite(length_there)
+                    and abs(length_here - length_there) > SEGMENT_LENGTH_TOLERANCE_M
+                ):
+                    problems.append(
+                        f"{side}_{segment} {top.upper()}→{bottom.upper()} "
+                        f"{length_here:.3f} m here, {length_there:.3f} m in the "
+                        "static trial"
+                    )
+        if not problems:
+            return ""
+        return (
+            f"the static trial {static.label} does not fit this trial: "
+            f"{'; '.join(problems)} (a static trial of another subject, or the "
+            "clusters were moved): refused as calibration"
+        )
+
+    def _body_arguments(self) -> dict[str, Any]:
+        subject = self.subject
+        legs = subject.leg_length_m if subject is not None else {}
+        lengths = [v for v in legs.values() if v]
+        extra = subject.extra if subject is not None else {}
+        return {
+            "leg_length_m": float(np.mean(lengths)) if lengths else None,
+            "height_m": subject.height_m if subject is not None else None,
+            "sex": subject.sex if subject is not None else None,
+            "extra": {
+                k: float(v) for k, v in extra.items() if isinstance(v, int | float)
+            },
+        }
+
+    @cached_property
+    def reconstructed_landmarks(self) -> frozenset[str]:
+        """Landmarks served from the static calibration rather than from markers."""
+        reconstruction = self.reconstruction
+        if reconstruction is None:
+            return frozenset()
+        return frozenset(
+            name
+            for name in reconstruction.landmarks
+            if self.marker_map.resolve(name) is None
+        )
 
     def landmark_or_none(self, name: str) -> FloatArray | None:
         """Trajectory of a landmark, or None when it is not available."""
@@ -162,20 +323,28 @@ class TrialView:
         """Joint centres and reference points of the body (gaitlab.core.body rules).
 
         Uses the subject's leg length, stature, sex and ``extra`` widths when
-        recorded; ``body.notes`` lists the approximations made and
-        ``body.missing`` what could not be computed and why.
+        recorded; ``body.notes`` lists the approximations made (including
+        which landmarks were rebuilt from the static trial, how well, or why
+        not), ``body.missing`` what could not be computed and why, and
+        ``body.reconstructed`` the rebuilt landmarks it used.
         """
-        subject = self.subject
-        legs = subject.leg_length_m if subject is not None else {}
-        lengths = [v for v in legs.values() if v]
-        extra = subject.extra if subject is not None else {}
-        return body_points(
-            self.landmark_or_none,
-            leg_length_m=float(np.mean(lengths)) if lengths else None,
-            height_m=subject.height_m if subject is not None else None,
-            sex=subject.sex if subject is not None else None,
-            extra={k: float(v) for k, v in extra.items() if isinstance(v, int | float)},
+        reconstruction = self.reconstruction
+        rebuilt = {}
+        if reconstruction is not None:
+            for segment in reconstruction.segments:
+                text = reconstruction.describe(segment)
+                for name in reconstruction.segments[segment].landmarks:
+                    if name in self.reconstructed_landmarks:
+                        rebuilt[name] = text
+        body = body_points(
+            self.landmark_or_none, reconstructed=rebuilt, **self._body_arguments()
         )
+        if reconstruction is None:
+            return body
+        problems = [reconstruction.refused] if reconstruction.refused else []
+        problems += [f"{k}: {v}" for k, v in reconstruction.problems.items()]
+        notes = [f"not rebuilt from the static trial: {text}" for text in problems]
+        return replace(body, notes=(*body.notes, *notes)) if notes else body
 
     # ---- force plates and progression
 
@@ -315,6 +484,27 @@ class TrialView:
         if self.subject is not None and self.subject.mass_kg:
             return float(self.subject.mass_kg)
         return None
+
+
+def _uses_rebuilt(rebuilt: TrialReconstruction, points: list[str]) -> bool:
+    """True when a rebuilt landmark enters one of the named joint centres."""
+    rebuilt_names = set(rebuilt.landmarks)
+    for point in points:
+        side, _, joint = point.partition("_")
+        names = _JOINT_LANDMARKS.get(joint, ())
+        if any(f"{side}_{name}" in rebuilt_names for name in names):
+            return True
+    return False
+
+
+def _median_distance(body: BodyPoints, first: str, second: str) -> float:
+    """Median over frames of the distance between two body points (m), or NaN."""
+    a, b = getattr(body, first), getattr(body, second)
+    if a is None or b is None:
+        return float("nan")
+    distance = np.linalg.norm(a - b, axis=1)
+    finite = np.isfinite(distance)
+    return float(np.median(distance[finite])) if finite.any() else float("nan")
 
 
 def _freeze(trial: Trial) -> None:

@@ -371,7 +371,8 @@ def test_overrides_work_without_a_preset():
     assert marker_map.resolve("l_asis") is None
     assert marker_map.tried("l_asis") == ()
     assert marker_map.missing_message("l_asis") == (
-        "missing landmark l_asis (no marker set recognised and no override for it)"
+        "missing landmark l_asis (no marker set recognised and no override for it; "
+        "common names tried: LASI, LASIS, LIAS, ...)"
     )
 
 
@@ -404,16 +405,17 @@ def test_unknown_landmark_in_queries_raises():
 def test_missing_message_names_the_set_and_the_labels_tried():
     marker_map = MarkerMap(GAIT_PIG)
     assert marker_map.missing_message("l_heel") == (
-        "missing landmark l_heel (marker set Vicon Plug-in Gait; labels tried: LHEE)"
+        "missing landmark l_heel (marker set Vicon Plug-in Gait; labels tried: LHEE; "
+        "common names tried: LHEEL, LHEL, LCAL, ...)"
     )
     fukuchi = MarkerMap(FUKUCHI_RUN)
     assert fukuchi.missing_message("c7") == (
         "missing landmark c7 (marker set Fukuchi et al. 2017 running set has no "
-        "label for it)"
+        "label for it; common names tried: C7, CV7, VC7)"
     )
     assert fukuchi.missing_message("l_ankle") == (
         "missing landmark l_ankle (marker set Fukuchi et al. 2017 running set; "
-        "labels tried: L.Ankle)"
+        "labels tried: L.Ankle; common names tried: LANK, LLMA, LLMAL, ...)"
     )
 
 
