@@ -3,16 +3,21 @@
 Three estimates (METHODS §3):
 
 * **Kinematic COM** (marker rate, §3.1-3.4): the most complete segmental model
-  the landmarks allow (``best_com``): 14-segment full body, else the reduced
-  "running" model (legs + lumped HAT), else the pelvis approximation
-  ``pelvis centroid + R_pelvis·d_static``, with ``d_static`` from the subject's
-  static trial when that trial allows a segmental COM (else d = 0, the pelvis
-  centroid). The COM trajectory is low-pass filtered (§7: 2nd-order
-  Butterworth, 2 passes, 12 Hz design cut-off) instead of every marker: the
-  COM is a fixed linear combination of the segment end points, so filtering
-  it equals filtering them, except for the small nonlinearity of the
-  pelvis-frame hip centres and offset (the pelvis rotates slowly) — a
-  departure made because it costs one filter instead of dozens.
+  the landmarks allow: 14-segment full body, else the reduced "running" model
+  (legs + lumped HAT on the trunk markers; both ``best_com``), else, for
+  pelvis + leg marker sets without trunk markers (cluster protocols such as
+  the Fukuchi CAST set), the legs segmental + the HAT carried by the pelvis
+  (``legs_pelvis_hat_com``: an approximation, trunk turning with the slow
+  pelvis orientation; see there for the placement and the expected error),
+  else the pelvis approximation ``pelvis centroid + R_pelvis·d_static``, with
+  ``d_static`` from the subject's static trial when that trial allows a
+  segmental COM (else d = 0, the pelvis centroid). The COM trajectory is
+  low-pass filtered (§7: 2nd-order Butterworth, 2 passes, 12 Hz design
+  cut-off) instead of every marker: the COM is a fixed linear combination of
+  the segment end points, so filtering it equals filtering them, except for
+  the small nonlinearity of the pelvis-frame hip centres and offsets (the
+  pelvis rotates slowly) — a departure made because it costs one filter
+  instead of dozens.
 * **Force-derived COM** (analog rate, §3.5): ``a = GRF/m + g_vec`` (all plates
   summed, unfiltered), trapezoidal double integration, segment by segment:
   on a treadmill one stride at a time (initial contact to the initial contact
@@ -62,6 +67,7 @@ import numpy.typing as npt
 
 from gaitlab.api import (
     GRAVITY,
+    BodyPoints,
     ComEstimate,
     Contact,
     MetricSpec,
@@ -73,15 +79,33 @@ from gaitlab.api import (
     TrialView,
     best_com,
     derivative,
+    full_body_com,
+    hat_parameters,
     lowpass,
     pelvis_offset_from_static,
     plugin,
     runs,
     sample_at,
+    segment_parameters,
+    unit,
 )
 
 FloatArray = npt.NDArray[np.float64]
 Segment = tuple[float, float]
+
+LEGS_PELVIS_HAT = "legs_pelvis_hat"
+"""Model name of `legs_pelvis_hat_com` (legs + HAT carried by the pelvis)."""
+
+LEG_SEGMENTS = (
+    ("thigh", "hjc", "kjc", "primary"),
+    ("shank", "kjc", "ajc", "alt_ajc"),
+    ("foot", "heel", "ttip", "primary"),
+)
+"""Leg segments of the running model (METHODS §3.3): de Leva segment, origin
+and other point (``BodyPoints`` names without side), de Leva row."""
+
+DE_LEVA_STATURE_M = {"F": 1.735, "M": 1.741}
+"""Statures of de Leva's (1996) reference subjects (METHODS §3.2), m."""
 
 FLIGHT_CENTRE_FRACTION = 0.6
 """Part of each flight phase, centred, used for the gravity test (METHODS §8.4)."""
@@ -244,11 +268,28 @@ def center_of_mass(
             doc="HAT COM position along MIDH→CERV in the running model (METHODS §3.3)",
         ),
     ] = 0.56,
+    hat_orientation_lowpass_hz: Annotated[
+        float,
+        Param(
+            min=0,
+            max=10,
+            unit="Hz",
+            doc="Legs + pelvis-HAT model (no trunk markers): the HAT turns with the "
+            "pelvis orientation low-pass filtered at this frequency, below the step "
+            "frequency (the trunk does not follow the pelvis's within-step "
+            "oscillations); 0 = HAT rigid with the pelvis",
+        ),
+    ] = 1.0,
 ) -> Result:
     """Centre of mass: kinematic, force-derived and fused, with quality indices."""
     result = Result()
     kinematic, kinematic_reason = _kinematic_com(
-        trial, result, hat_com_fraction, marker_lowpass_hz, cutoff_mode
+        trial,
+        result,
+        hat_com_fraction,
+        hat_orientation_lowpass_hz,
+        marker_lowpass_hz,
+        cutoff_mode,
     )
     contacts = trial.contacts()
     force, segments, force_reason = _force_com(trial, result, contacts, kinematic)
@@ -332,6 +373,7 @@ def _kinematic_com(
     trial: TrialView,
     result: Result,
     hat_com_fraction: float,
+    hat_orientation_lowpass_hz: float,
     cutoff_hz: float,
     cutoff_mode: str,
 ) -> tuple[FloatArray | None, str]:
@@ -344,11 +386,25 @@ def _kinematic_com(
     except ValueError as error:
         return None, str(error)
     if estimate.model == "pelvis":
-        d_static = _static_offset(trial, sex, hat_com_fraction, result)
-        if d_static is not None:
-            estimate = best_com(
-                trial.body, sex, hat_com_fraction=hat_com_fraction, d_static=d_static
-            )
+        legs = legs_pelvis_hat_com(
+            trial,
+            sex,
+            hat_com_fraction,
+            hat_orientation_lowpass_hz,
+            reasons=estimate.notes,
+        )
+        if isinstance(legs, ComEstimate):
+            estimate = legs
+        else:
+            result.note(f"{LEGS_PELVIS_HAT} model not possible: {legs}")
+            d_static = _static_offset(trial, sex, hat_com_fraction, result)
+            if d_static is not None:
+                estimate = best_com(
+                    trial.body,
+                    sex,
+                    hat_com_fraction=hat_com_fraction,
+                    d_static=d_static,
+                )
     _note_model(result, estimate, trial.body.notes)
     com = estimate.com
     if cutoff_hz > 0:
@@ -358,6 +414,281 @@ def _kinematic_com(
             f"({cutoff_mode} cut-off), applied to the COM trajectory"
         )
     return com, ""
+
+
+def legs_pelvis_hat_com(
+    trial: TrialView,
+    sex: str | None,
+    hat_com_fraction: float,
+    orientation_lowpass_hz: float,
+    *,
+    reasons: tuple[str, ...] = (),
+) -> ComEstimate | str:
+    """Legs segmental + HAT carried by the pelvis, for sets without trunk markers.
+
+    ``COM = (Σ_legs μ_i·COM_i + μ_HAT·(MIDH + LP{R_pelvis}·h)) / Σ μ``: the six
+    leg segments of the running model (METHODS §3.3: thigh HJC→KJC, shank
+    KJC→AJC ``alt_ajc`` row, foot HEEL→TTIP; de Leva 1996) and the lumped HAT
+    mass of `hat_parameters` (60.28 % M, 58.23 % F) at a point ``h`` given in
+    the ISB pelvis frame (x anterior, y superior, z right), from MIDH. The
+    HAT moves with MIDH; it turns with the pelvis orientation low-pass
+    filtered at ``orientation_lowpass_hz`` (each element of R_pelvis, 2nd-order
+    Butterworth, 2 passes, then the nearest rotation by SVD): the pelvis tilts,
+    rolls and rotates by several degrees within each step and the trunk does
+    not follow (thorax and pelvis counter-rotate in running), while the slow
+    part (mean lean, heading, turns) is kept. On RBDS001 this halves the AP
+    disagreement with the force-derived COM (see below). ``h`` is, in this
+    order (`_hat_offset`):
+
+    1. when the static trial allows the full-body model: its HAT COM
+       (``(Σμ·COM_full - Σ_legs μ_i·COM_i) / μ_HAT``, arms hanging), mean over
+       the static frames in its pelvis frame: the METHODS §3.4 idea (an
+       offset from the static trial, carried by the pelvis) applied to the
+       HAT alone, the legs staying segmental;
+    2. when it has only the trunk line: the running model's HAT point
+       (``hat_com_fraction`` of MIDH→CERV, or the MIDS equivalent) there;
+    3. when the static trial has no trunk markers: the lab vertical of the
+       static trial (mean over its frames, in the pelvis frame), at the height
+       ``hat_com_fraction·L_CERV→MIDH`` above MIDH. That the trunk line is
+       vertical when standing is the posture de Leva's CERV→MIDH lengths and
+       the lumped HAT fractions of METHODS §3.3 refer to. ``L`` is de Leva's
+       mean CERV→MIDH length (603.3 mm M, 614.8 mm F) scaled by stature /
+       de Leva reference stature (1741 / 1735 mm), or, stature unknown, by the
+       measured (thigh + shank) / de Leva mean (thigh + shank) length;
+    4. without a static trial: the same height along the pelvis superior axis
+       y. The ISB y axis leans forward by the pelvis's anterior tilt (the
+       ASIS-PSIS line, about 10-15° standing), which puts the HAT about
+       0.34 m·sin(12°) = 70 mm, the COM about 40 mm, too far forward.
+
+    Departure from METHODS §3.3 (approximation): trunk, head and arms are
+    not measured; they are taken as one body whose slow orientation is the
+    pelvis's. Expected error of the COM: each degree of trunk pitch
+    not shared by the filtered pelvis moves it 0.6·0.34 m·π/180 ≈ 3.5 mm,
+    arm swing is ignored (a few mm), and the HAT height carries the spread
+    of trunk proportions (about ±4 % of the trunk length with the sex
+    unknown: ±8 mm vertical, constant). Measured (tests/plugins/
+    test_com_legs_pelvis_hat.py, test_center_of_mass.py): on the synthetic
+    runner without trunk, head and arm markers (its trunk rigid with the
+    pelvis) the error against the true COM is 1.1 mm vertical, 0.1 mm AP RMS
+    about a mean of -4.8 / -2.2 mm (static trial without trunk markers),
+    against 17.3 / 13.3 mm about -46 / -74 mm for the pelvis centroid; on
+    RBDS001 (Fukuchi CAST set) the kinematic COM follows the force-derived
+    one within 3.1 / 5.2 mm (T25) and 3.6 / 5.5 mm (T45) RMS per stride,
+    against 4.2 / 11.3 and 4.4 / 13.2 mm for the pelvis centroid.
+
+    Parameters
+    ----------
+    trial : TrialView
+        The trial; its body needs MIDH, the pelvis frame and both legs' HJC,
+        KJC, AJC, HEEL and TTIP.
+    sex : str | None
+        ``"F"``, ``"M"``; None uses the mean of the female and male parameters.
+    hat_com_fraction : float
+        HAT COM as a fraction of MIDH → CERV from MIDH (METHODS §3.3).
+    orientation_lowpass_hz : float
+        Cut-off (Hz, design) of the low-pass on the pelvis orientation that
+        turns the HAT; 0: the HAT is rigid with the pelvis.
+    reasons : tuple of str
+        Why the better models were not possible (put first in the notes).
+
+    Returns
+    -------
+    estimate : ComEstimate or str
+        Model ``"legs_pelvis_hat"``; or, when the points are missing, a
+        sentence naming them.
+    """
+    points = trial.body
+    needed = ["midh", "pelvis_rotation"] + [
+        f"{side}_{point}"
+        for side in "lr"
+        for _, origin, other, _ in LEG_SEGMENTS
+        for point in (origin, other)
+    ]
+    absent = [name for name in dict.fromkeys(needed) if getattr(points, name) is None]
+    if absent:
+        return "needs " + "; ".join(
+            f"{name} (missing {', '.join(points.missing[name])})"
+            if points.missing.get(name)
+            else name
+            for name in absent
+        )
+    hat_mass, _ = hat_parameters(sex)
+    offset, source = _hat_offset(trial, sex, hat_com_fraction)
+    rotation = _slow_rotation(
+        points.pelvis_rotation, trial.markers.rate_hz, orientation_lowpass_hz
+    )
+    leg_mass, leg_moment, names = _legs(points, sex)
+    com = (leg_moment + hat_mass * (points.midh + rotation @ offset)) / (
+        leg_mass + hat_mass
+    )
+    sexes = {"F": "female", "M": "male"}
+    notes = (
+        *(n for n in reasons if " model not possible: " in n),
+        (
+            f"de Leva 1996 {sexes[sex]} parameters"
+            if sex in sexes
+            else "sex unknown: mean of the female and male de Leva 1996 parameters"
+        ),
+        "legs segmental (thigh HJC→KJC, shank KJC→AJC alt_ajc row, foot "
+        f"HEEL→TTIP) + HAT {100 * hat_mass:.2f} % of body mass carried by the "
+        "pelvis at MIDH + R·("
+        + ", ".join(f"{1000 * v:.0f}" for v in offset)
+        + f") mm in the pelvis frame (x anterior, y superior, z right): {source}",
+        "approximation (no trunk markers): head, arms and trunk turn with "
+        + (
+            f"R = the pelvis orientation low-passed at {orientation_lowpass_hz:g} Hz"
+            if orientation_lowpass_hz > 0
+            else "R = the pelvis orientation (rigid)"
+        )
+        + "; expected COM error about 3.5 mm per degree of trunk pitch not "
+        "shared by R, a few mm from the arm swing, and a constant offset of up "
+        "to about 8 mm vertical from the HAT height (about 40 mm forward "
+        "without a static trial)",
+    )
+    return ComEstimate(com, LEGS_PELVIS_HAT, ("hat", *names), notes)
+
+
+def _legs(points: BodyPoints, sex: str | None) -> tuple[float, FloatArray, list[str]]:
+    """Leg mass fraction Σμ_i, first moment Σμ_i·COM_i (m) and segment names."""
+    mass, moment, names = 0.0, 0.0, []
+    for side in "lr":
+        for name, origin, other, variant in LEG_SEGMENTS:
+            parameters = segment_parameters(name, sex, variant)
+            start = getattr(points, f"{side}_{origin}")
+            end = getattr(points, f"{side}_{other}")
+            mass += parameters.mass_fraction
+            moment = moment + parameters.mass_fraction * (
+                start + parameters.com_fraction * (end - start)
+            )
+            names.append(f"{side}_{name}")
+    return mass, moment, names
+
+
+def _hat_offset(
+    trial: TrialView, sex: str | None, hat_com_fraction: float
+) -> tuple[FloatArray, str]:
+    """HAT COM - MIDH in the pelvis frame (m) and how it was found.
+
+    See `legs_pelvis_hat_com` for the sources, tried in order. A static
+    trial refused as calibration (another subject's) is not used.
+    """
+    static = trial.static
+    refused = trial.reconstruction.refused if static is not None else ""
+    if refused:
+        static = None
+    points = static.body if static is not None else None
+    try:
+        full = full_body_com(points, sex) if points is not None else None
+    except ValueError:
+        full = None
+    if full is not None and points.pelvis_rotation is not None:
+        hat_mass, _ = hat_parameters(sex)
+        leg_mass, leg_moment, _ = _legs(points, sex)
+        hat = ((leg_mass + hat_mass) * full.com - leg_moment) / hat_mass
+        local = _in_pelvis_frame(points.pelvis_rotation, hat - points.midh)
+        if local is not None:
+            return local, (
+                "the HAT COM of the full-body model of the static trial "
+                f"{static.label} (standing, arms hanging)"
+            )
+    if points is not None and points.midh is not None:
+        rotation = points.pelvis_rotation
+        top, line = (
+            (points.cerv, "cerv") if points.cerv is not None else (points.mids, "mids")
+        )
+        if rotation is not None and top is not None:
+            _, fraction = hat_parameters(sex, com_fraction=hat_com_fraction, line=line)
+            local = _in_pelvis_frame(rotation, fraction * (top - points.midh))
+            if local is not None:
+                return local, (
+                    f"the running model's HAT point ({100 * fraction:.1f} % of "
+                    f"MIDH→{line.upper()}) in the static trial {static.label}"
+                )
+    height, scaling = _hat_height(trial, sex, hat_com_fraction)
+    if points is not None and points.pelvis_rotation is not None:
+        rotation = points.pelvis_rotation
+        up = np.broadcast_to(static.up, (len(rotation), 3))
+        direction = _in_pelvis_frame(rotation, up)
+        if direction is not None:
+            return height * unit(direction), (
+                f"{1000 * height:.0f} mm above MIDH along the vertical of the static "
+                f"trial {static.label} (no trunk markers there; standing trunk "
+                f"assumed vertical), {scaling}"
+            )
+    why = (
+        f"no pelvis in {static.label}"
+        if static is not None
+        else (refused or "no static trial")
+    )
+    return np.array([0.0, height, 0.0]), (
+        f"{1000 * height:.0f} mm along the pelvis superior axis ({why}: the "
+        f"pelvis's anterior tilt, about 10-15°, puts the HAT too far forward), "
+        f"{scaling}"
+    )
+
+
+def _hat_height(
+    trial: TrialView, sex: str | None, hat_com_fraction: float
+) -> tuple[float, str]:
+    """``hat_com_fraction·L_CERV→MIDH`` scaled to the subject (m), and how."""
+    trunk = segment_parameters("trunk", sex, "alt_cerv")
+    subject = trial.subject
+    if subject is not None and subject.height_m:
+        reference = DE_LEVA_STATURE_M.get(
+            sex, np.mean(list(DE_LEVA_STATURE_M.values()))
+        )
+        scale = subject.height_m / reference
+        how = (
+            f"de Leva CERV→MIDH length × stature {subject.height_m:.3f} m / "
+            f"{reference:.3f} m"
+        )
+    else:
+        points = trial.body
+        mean = sum(
+            segment_parameters(name, sex, variant).mean_length_m
+            for name, _, _, variant in LEG_SEGMENTS[:2]
+        )
+        lengths = [
+            np.linalg.norm(
+                getattr(points, f"{s}_{b}") - getattr(points, f"{s}_{a}"), axis=1
+            )
+            for s in "lr"
+            for _, a, b, _ in LEG_SEGMENTS[:2]
+        ]
+        measured = 0.5 * float(np.nanmedian(np.sum(lengths, axis=0)))
+        scale = measured / mean
+        how = (
+            "de Leva CERV→MIDH length × measured thigh + shank "
+            f"{1000 * measured:.0f} mm / de Leva {1000 * mean:.0f} mm (stature "
+            "unknown)"
+        )
+    return hat_com_fraction * trunk.mean_length_m * scale, how
+
+
+def _slow_rotation(
+    rotation: FloatArray, rate_hz: float, cutoff_hz: float
+) -> FloatArray:
+    """Rotations (n, 3, 3) low-pass filtered element-wise and re-orthonormalised.
+
+    Each frame's filtered matrix is replaced by the nearest rotation (SVD,
+    ``U·Vᵀ``); NaN frames stay NaN. ``cutoff_hz`` 0 returns ``rotation``.
+    """
+    if cutoff_hz <= 0:
+        return rotation
+    filtered = lowpass(rotation.reshape(len(rotation), 9), rate_hz, cutoff_hz)
+    filtered = filtered.reshape(rotation.shape)
+    out = np.full_like(filtered, np.nan)
+    valid = np.isfinite(filtered).all(axis=(1, 2))
+    u, _, vt = np.linalg.svd(filtered[valid])
+    out[valid] = u @ vt
+    return out
+
+
+def _in_pelvis_frame(rotation: FloatArray, vectors: FloatArray) -> FloatArray | None:
+    """Mean over the frames of ``R_pelvisᵀ·v`` (NaN frames left out), or None."""
+    local = np.einsum("nji,nj->ni", rotation, vectors)
+    valid = np.isfinite(local).all(axis=1)
+    return local[valid].mean(axis=0) if valid.any() else None
 
 
 def _static_offset(

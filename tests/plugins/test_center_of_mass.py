@@ -343,13 +343,25 @@ def treadmill_run(shared_data):
     return trial, results
 
 
-def test_rbds001_pelvis_model_and_acceptance(treadmill_run):
-    """§3.7 acceptance: fused vs force-derived within a stride ≤ 5 mm / ≤ 10 mm."""
+def test_rbds001_legs_pelvis_hat_model_and_acceptance(treadmill_run):
+    """§3.7 acceptance: fused vs force-derived within a stride ≤ 5 mm / ≤ 10 mm.
+
+    The CAST set has no trunk markers; with the knees and ankles rebuilt from
+    the static trial the legs are segmental and the HAT is carried by the
+    pelvis (``legs_pelvis_hat``). Kinematic vs force-derived COM (each
+    stride's mean removed), T25: 3.1 mm vertical, 5.2 mm AP, where the
+    pelvis centroid (the model chosen before, the static trial having no
+    segmental COM either) gave 4.2 mm and 11.3 mm; flight-phase gravity error
+    2.0 % of g (pelvis 6.7 %). T45 (not tested here): 3.6 / 5.5 mm against
+    4.4 / 13.2 mm.
+    """
     trial, results = treadmill_run
     result = results["center_of_mass"]
     assert result.status == "ok"
-    assert _model(result) == "pelvis"
-    assert any("static trial RBDS001static" in n for n in result.notes)
+    assert _model(result) == "legs_pelvis_hat"
+    assert any("vertical of the static trial RBDS001static" in n for n in result.notes)
+    assert result.metric_values("kinematic_vs_force_rms_vertical")[0] < 0.0035
+    assert result.metric_values("kinematic_vs_force_rms_ap")[0] < 0.006
     assert any("force-derived mass 60.3" in n for n in result.notes)
     com, force = result.series["com"], result.series["com_force"]
     force_at_frames = sample_at(force.values, force.rate_hz, force.t0_s, com.time)
