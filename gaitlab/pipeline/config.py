@@ -156,9 +156,11 @@ class PipelineConfig:
         enabled = {s.plugin: s for s in self.steps if s.enabled}
         for name in enabled:
             if name not in report.specs:
+                failed = "; ".join(f"{f.source}: {f.error}" for f in report.failures)
                 raise PluginError(
                     f"the pipeline uses plugin {name!r}, which is not installed; "
                     f"installed: {', '.join(report.specs) or '(none)'}"
+                    + (f"; load failures: {failed}" if failed else "")
                 )
         selected = set(enabled) if only is None else set(only)
         for name in selected:
