@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import os
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from gaitlab._builtin import builtin_folder
+from gaitlab.cli._common import help_text
 from gaitlab.pipeline.export import collect_tables
 from gaitlab.pipeline.runner import run_pipeline
 from gaitlab.store.project import Project, create_project, open_project
@@ -33,7 +34,7 @@ __all__ = [
     "display_available",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = builtin_folder("data")
 DEFAULT_PROJECT = Path(tempfile.gettempdir()) / "gaitlab-demo.gaitlab"
 MAIN_METRICS = (
     "contact_time",
@@ -57,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="analyse the bundled synthetic running trials and open the app on them",
-        description=__doc__.split("\n\n", 1)[1],
+        description=help_text(__doc__),
     )
     parser.add_argument(
         "--project",
@@ -124,18 +125,13 @@ def build_demo_project(
 
 def display_available() -> bool:
     """True when a window can be shown (a display and the GUI extra)."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
-    if platform in ("offscreen", "minimal"):
-        return False
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return False
-    return importlib.util.find_spec("PySide6") is not None
+    from gaitlab.cli.cmd_gui import display_problem
+
+    return display_problem() is None and importlib.util.find_spec("PySide6") is not None
 
 
 def _number(value: Any) -> float:
-    return value if isinstance(value, float) else math.nan
+    return float(value) if isinstance(value, float | int) else math.nan
 
 
 def _decimals(value: float) -> int:

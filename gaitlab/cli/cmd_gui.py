@@ -9,11 +9,17 @@ drawn in time (the reason on stderr), 2 for a project that cannot be opened.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_arguments", "add_parser", "parse_size", "run"]
+from gaitlab.cli._common import help_text, resolve_trial
+from gaitlab.core.errors import GaitlabError
+from gaitlab.store.project import open_project
+
+__all__ = ["add_arguments", "add_parser", "display_problem", "parse_size", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PROJECT",
         help="project folder to open (C3D files or folders after it: to import)",
     )
-    parser.add_argument("--trial", metavar="ID", help="trial to show first")
+    parser.add_argument(
+        "--trial", metavar="ID", help="trial to show first (id or name, any case)"
+    )
     parser.add_argument(
         "--time",
         type=float,
@@ -72,12 +80,36 @@ def parse_size(text: str) -> tuple[int, int]:
     return size
 
 
+def display_problem() -> str | None:
+    """Why no window can be shown here, or None when a display seems usable.
+
+    On Linux: neither ``DISPLAY`` nor ``WAYLAND_DISPLAY`` is set, or
+    ``DISPLAY=:N`` names a local X server whose socket does not exist. Also
+    ``QT_QPA_PLATFORM=offscreen``/``minimal``, which never shows a window.
+    Checked before Qt starts, as Qt aborts the process without a display.
+    """
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform in ("offscreen", "minimal"):
+        return f"QT_QPA_PLATFORM={platform} draws off screen"
+    if not sys.platform.startswith("linux") or platform not in ("", "xcb", "wayland"):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not display:
+        return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if local and not Path(f"/tmp/.X11-unix/X{local.group(1)}").exists():
+        return f"DISPLAY={display} names an X server that is not running"
+    return None
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "gui",
         help="open the desktop app (optionally on a project)",
-        description=__doc__.split("\n\n", 1)[1],
+        description=help_text(__doc__),
     )
     add_arguments(parser)
     parser.set_defaults(run=run)
@@ -90,6 +122,25 @@ def run(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as error:
         print(f"gaitlab gui: {error}", file=sys.stderr)
         return 2
+    problem = display_problem()
+    if problem is not None and args.screenshot is None:
+        print(
+            f"gaitlab gui: no display: {problem}, so the app cannot open a window "
+            "here. Run it on a desktop, or under a virtual display "
+            "(xvfb-run gaitlab gui ...), or save a picture of it without a "
+            "display: gaitlab gui PROJECT --screenshot app.png",
+            file=sys.stderr,
+        )
+        return 2
+    if problem is not None:  # a screenshot needs no display: draw off screen
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    project = next((p for p in args.paths if (p / "project.h5").is_file()), None)
+    if args.trial is not None and project is not None:
+        try:
+            args.trial = resolve_trial(open_project(project), args.trial)
+        except GaitlabError as error:
+            print(f"gaitlab gui: {error}", file=sys.stderr)
+            return 2
     try:
         from gaitlab.gui.app import run_gui
     except ImportError as error:

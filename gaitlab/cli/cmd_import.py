@@ -8,7 +8,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from gaitlab.store.project import ImportEvent, Project, create_project, open_project
+from gaitlab.cli._common import UsageError
+from gaitlab.io.c3d import not_c3d_reason
+from gaitlab.store.project import (
+    ImportEvent,
+    Project,
+    create_project,
+    find_c3d_files,
+    open_project,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,13 +28,16 @@ def add_parser(subparsers: Any) -> None:
             "Import C3D files into a project, in parallel isolated readers. "
             "Unreadable files are refused with their reason; unchanged files "
             "already in the project are skipped. Exit status 1 if any file "
-            "was refused."
+            "was refused or no C3D file was found; 2 (and nothing created) "
+            "for a path that does not exist."
         ),
     )
     parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument("paths", nargs="+", type=Path, help="C3D files or folders")
     parser.add_argument(
-        "--subject", help="subject id for every file (default: folder name)"
+        "--subject",
+        help="subject id for every file (default: the subject named in the file, "
+        "else the folder name)",
     )
     parser.add_argument("--session", default="", help="session label for every file")
     parser.add_argument(
@@ -47,9 +58,32 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, print a summary, return 1 if any file was refused."""
+    missing = [path for path in args.paths if not path.expanduser().exists()]
+    if missing:
+        raise UsageError(
+            "no such file or folder: "
+            + ", ".join(str(p) for p in missing)
+            + " (nothing imported)"
+        )
+    files = find_c3d_files(args.paths)
+    if not files:
+        print(
+            "gaitlab import: no C3D files (*.c3d) found in "
+            + ", ".join(str(p) for p in args.paths)
+            + "; nothing imported",
+            file=sys.stderr,
+        )
+        return 1
+    refused = [
+        ImportEvent("refused", str(p), message=why) for p, why in _not_c3d(files)
+    ]
+    files = [p for p in files if str(p) not in {e.path for e in refused}]
+    if not files:
+        _print_summary(refused, args.project)
+        return 1
     project = _open_or_create(args.project)
     events = project.import_files(
-        args.paths,
+        files,
         subject=args.subject,
         session=args.session,
         condition=args.condition,
@@ -57,7 +91,20 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
     )
     results = _consume(events, quiet=args.quiet)
-    return _print_summary(results, args.project)
+    return _print_summary(refused + results, args.project)
+
+
+def _not_c3d(files: list[Path]) -> list[tuple[Path, str]]:
+    """Files that are not C3D files at all (a text file, a picture), with the reason."""
+    refused = []
+    for path in files:
+        try:
+            reason = not_c3d_reason(path)
+        except OSError as error:
+            reason = f"cannot be read: {error.strerror or error}"
+        if reason is not None:
+            refused.append((path, reason))
+    return refused
 
 
 def _open_or_create(path: Path) -> Project:

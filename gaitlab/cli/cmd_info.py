@@ -10,11 +10,25 @@ from typing import Any
 from gaitlab.store.project import open_project
 from gaitlab.store.schema import FORMAT_VERSION
 
+SHOWN_WARNINGS = 3
+"""Warnings listed per trial unless ``--all-warnings``."""
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
-    parser = subparsers.add_parser("info", help="list a project's subjects and trials")
+    parser = subparsers.add_parser(
+        "info",
+        help="list a project's subjects and trials",
+        description="List the subjects and trials of a project, with the "
+        "problems found in each file at import (the first "
+        f"{SHOWN_WARNINGS} per trial; all with --all-warnings).",
+    )
     parser.add_argument("project", type=Path, help="project folder")
+    parser.add_argument(
+        "--all-warnings",
+        action="store_true",
+        help="show every warning of every trial",
+    )
     parser.set_defaults(run=run)
 
 
@@ -50,4 +64,16 @@ def run(args: argparse.Namespace) -> int:
         for record in group:
             flag = f"  [{len(record.warnings)} warning(s)]" if record.warnings else ""
             print(f"  {record.trial_id:40s} {record.source_path}{flag}")
+            shown = (
+                record.warnings
+                if args.all_warnings
+                else record.warnings[:SHOWN_WARNINGS]
+            )
+            for warning in shown:
+                print(f"      warning: {warning}")
+            if len(shown) < len(record.warnings):
+                print(
+                    f"      ... {len(record.warnings) - len(shown)} more "
+                    f"(gaitlab info {args.project} --all-warnings)"
+                )
     return 0

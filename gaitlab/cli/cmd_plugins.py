@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from gaitlab.pipeline.discovery import (
@@ -76,12 +78,90 @@ def describe(spec: Any) -> str:
         lines.append("series:")
         lines += [f"  {s.name} [{s.unit}]: {s.description}" for s in spec.series]
     if spec.metrics:
-        lines.append("metrics:")
-        lines += [
-            f"  {m.name} [{m.unit}] ({'per step' if m.per_step else 'per trial'}): "
-            f"{m.description}"
-            for m in spec.metrics
-        ]
+        lines += _metric_lines(spec.metrics)
     if spec.produces_events:
         lines.append("events:   Foot Strike / Foot Off")
     return "\n".join(lines)
+
+
+def _metric_lines(metrics: Sequence[Any]) -> list[str]:
+    """The metrics, grouped, each definition said once.
+
+    Variants of a metric (``NAME_ic``, ``NAME_to``, ``static_NAME`` ...: a
+    suffix several metrics take) are listed under it with only what their
+    definition says differently. Clauses (``"; "``-separated) that
+    definitions of three or more groups share are printed once as numbered
+    notes and referred to as ``[n]``.
+    """
+    names = [m.name for m in metrics]
+    groups: dict[str, list[Any]] = {}
+    for m in metrics:
+        groups.setdefault(_root(m.name, names), []).append(m)
+    counts: Counter[str] = Counter(
+        clause
+        for members in groups.values()
+        for clause in {c for m in members for c in m.description.split("; ")}
+    )
+    notes = {c: i for i, c in enumerate((c for c, n in counts.items() if n >= 3), 1)}
+
+    def text(m: Any) -> str:
+        parts = m.description.split("; ")
+        kept = "; ".join(p for p in parts if p not in notes)
+        refs = ",".join(str(notes[p]) for p in parts if p in notes)
+        return kept + (f" [{refs}]" if refs else "")
+
+    def head(m: Any) -> str:
+        return f"{m.name} [{m.unit}] ({'per step' if m.per_step else 'per trial'})"
+
+    lines = ["metrics:"]
+    for root, members in groups.items():
+        base = next((m for m in members if m.name == root), members[0])
+        lines.append(f"  {head(base)}: {text(base)}")
+        lines += [
+            f"    {head(m)}: as {base.name}, but {_difference(text(base), text(m))}"
+            for m in members
+            if m is not base
+        ]
+    if notes:
+        lines.append("notes:")
+        lines += [f"  [{i}] {clause}" for clause, i in notes.items()]
+    return lines
+
+
+def _root(name: str, names: Sequence[str]) -> str:
+    """The metric ``name`` is a variant of: ``trunk_lean`` for ``trunk_lean_ic``.
+
+    A variant adds a suffix (or the prefix ``static_``) that at least two
+    declared metrics take.
+    """
+    suffixes: Counter[str] = Counter(
+        other[len(base) + 1 :]
+        for base in names
+        for other in names
+        if other.startswith(base + "_")
+    )
+    stem = name.removeprefix("static_") if name.startswith("static_") else name
+    if stem != name and stem not in names:
+        stem = name
+    for base in sorted(names, key=len, reverse=True):
+        if stem.startswith(base + "_") and suffixes[stem[len(base) + 1 :]] >= 2:
+            return base
+    return stem
+
+
+def _difference(base: str, variant: str) -> str:
+    """What ``variant`` says in place of ``base``'s wording (whole words)."""
+    start = 0
+    while start < min(len(base), len(variant)) and base[start] == variant[start]:
+        start += 1
+    if 0 < start < len(variant) and variant[start - 1].isalnum():
+        start = variant.rfind(" ", 0, start) + 1  # not inside a word
+    end = 0
+    limit = min(len(base), len(variant)) - start
+    while end < limit and base[-1 - end] == variant[-1 - end]:
+        end += 1
+    stop = len(variant) - end
+    if end and stop < len(variant):
+        space = variant.find(" ", stop)
+        stop = len(variant) if space < 0 else space
+    return variant[start:stop].strip(" ,;:") or variant

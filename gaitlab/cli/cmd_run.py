@@ -9,7 +9,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from gaitlab.cli._common import resolve_trials
 from gaitlab.pipeline.discovery import discover
+from gaitlab.pipeline.isolation import (
+    DEFAULT_MEMORY_LIMIT_MB,
+    DEFAULT_TIME_LIMIT_S,
+    Limits,
+)
 from gaitlab.pipeline.runner import RunEvent, project_pipeline, run_pipeline
 from gaitlab.pipeline.spec import PluginError
 from gaitlab.store.project import open_project
@@ -32,7 +38,10 @@ def add_parser(subparsers: Any) -> None:
         "--plugins", nargs="+", metavar="NAME", help="run only these plugins"
     )
     parser.add_argument(
-        "--trials", nargs="+", metavar="ID", help="analyse only these trials"
+        "--trials",
+        nargs="+",
+        metavar="ID",
+        help="analyse only these trials (id or name, any case)",
     )
     parser.add_argument(
         "--only-stale",
@@ -54,6 +63,22 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="parallel processes (default: all CPUs)",
     )
+    parser.add_argument(
+        "--plugin-time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT_S,
+        metavar="SECONDS",
+        help="time one plugin may take on one trial before it is stopped and "
+        f"fails (default {DEFAULT_TIME_LIMIT_S:g})",
+    )
+    parser.add_argument(
+        "--plugin-memory-limit",
+        type=float,
+        default=DEFAULT_MEMORY_LIMIT_MB,
+        metavar="MB",
+        help="memory (MiB) the plugins may use per trial; beyond it allocations "
+        f"fail (default {DEFAULT_MEMORY_LIMIT_MB:g})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -62,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the pipeline, print what was skipped or failed, return 1 on failures."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: plugin children are forked (fast)
     project = open_project(args.project)
+    trial_ids = resolve_trials(project, args.trials)
     report = discover()
     config = project_pipeline(project, report)
     for setting in args.settings:
@@ -70,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
         config = config.with_params(plugin, params)
     events = run_pipeline(
         project,
-        args.trials,
+        trial_ids,
         plugins=args.plugins,
         only_stale=args.only_stale,
         workers=args.workers,
         config=config,
+        limits=_limits(args),
     )
     trials: list[RunEvent] = []
     bar = None
@@ -91,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
     if bar is not None:
         bar.close()
     return _print_summary(trials, report)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    try:
+        return Limits(args.plugin_time_limit, args.plugin_memory_limit)
+    except ValueError as error:
+        raise PluginError(str(error)) from None
 
 
 def _parse_setting(text: str, config: Any) -> tuple[str, dict[str, Any]]:

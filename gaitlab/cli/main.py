@@ -10,9 +10,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from gaitlab._version import __version__
+from gaitlab._version import version_text
 from gaitlab.cli import (
+    cmd_compare,
     cmd_demo,
     cmd_export,
     cmd_gui,
@@ -21,8 +23,11 @@ from gaitlab.cli import (
     cmd_inspect,
     cmd_markers,
     cmd_plugins,
+    cmd_repair,
+    cmd_report,
     cmd_run,
     cmd_static,
+    cmd_subject,
 )
 from gaitlab.core.errors import GaitlabError
 
@@ -32,14 +37,28 @@ _COMMANDS = (
     cmd_import,
     cmd_run,
     cmd_export,
+    cmd_compare,
+    cmd_report,
     cmd_plugins,
     cmd_static,
+    cmd_subject,
     cmd_markers,
     cmd_info,
     cmd_inspect,
+    cmd_repair,
     cmd_demo,
     cmd_gui,
 )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: asks for the commit only when used (git costs ~20 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        parser.exit(message=version_text() + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gaitlab",
         description="Force plates and motion capture for running biomechanics.",
     )
-    parser.add_argument("--version", action="version", version=f"gaitlab {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show the version and commit, exit"
+    )
     parser.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )

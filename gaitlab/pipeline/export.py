@@ -2,19 +2,35 @@
 
 * **Tidy** (one row per value): ``trial_id, subject_id, session, condition,
   plugin, metric, side, step, value, unit, status`` followed by
-  ``statistic, time_s, message``. ``statistic`` is ``value`` for a stored
-  value (per step, or per trial when ``step`` is empty) and ``mean``, ``sd``
-  or ``n`` for the trial aggregates of per-step metrics, per side
-  (``Left``/``Right``) and over both sides (``side`` empty). Skipped and
-  failed results appear as one row each, with an empty value and the reason
-  in ``message``; results that are out of date are exported with status
-  ``stale``.
+  ``statistic, category, time_s, toe_off_s, message``. ``statistic`` is
+  ``value`` for a stored value (per step, or per trial when ``step`` is
+  empty) and ``mean``, ``sd`` or ``n`` for the trial aggregates of per-step
+  metrics, per side (``Left``/``Right``) and over both sides (``side``
+  empty); ``n`` is an integer count of steps. ``time_s`` is the step's
+  initial contact and ``toe_off_s`` its toe-off (s, trial clock). Skipped
+  and failed results appear as one row each, with an empty value and the
+  reason in ``message``; results that are out of date are exported with
+  status ``stale``.
+* **Categorical metrics** (those whose declaration lists ``categories``, such
+  as the foot-strike class or the event source) carry the code in ``value``
+  and its label in ``category``; their aggregates are ``count`` rows, one per
+  category (``category`` = label, ``value`` = number of steps), instead of
+  mean and SD.
+* **Plausible range**: a value outside the range its declaration gives
+  (``plausible``), with status ``ok``, is exported with status ``warning``
+  and says so in ``message``.
 * **Steps** (wide): one row per step, one column per per-step metric
-  (``name [unit]``), plus ``flags`` listing values whose status is not ok.
+  (``name [unit]``; the label for a categorical metric), the toe-off time,
+  plus ``flags`` listing values whose status is not ok.
 * **Trials** (wide): one row per trial: mean, SD and count of every
-  per-step metric over both sides, and the trial-level metrics.
+  per-step metric over both sides (counts per category for categorical
+  ones), and the trial-level metrics.
+* **Events**: one row per gait event used by the analyses (trial, side, kind,
+  time, source), see :func:`export_events`.
 
-Every export writes a provenance sidecar ``<file>.provenance.json``: gaitlab
+Every export writes a provenance sidecar: ``<file>.provenance.json`` beside
+a single file, ``<stem>_provenance.json`` beside the wide
+``<stem>_steps.csv`` and ``<stem>_trials.csv``. It holds the gaitlab
 version, pipeline (plugins, versions, sources, parameters), the unit and
 definition of every metric, and per trial each result's inputs digest,
 status and freshness.
@@ -25,7 +41,8 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +51,8 @@ from typing import Any
 import numpy as np
 
 from gaitlab._version import __version__
+from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, contacts_from_events
+from gaitlab.core.results import Metric, MetricSpec, Result
 from gaitlab.pipeline.config import Plan
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import freshness, project_pipeline, trial_state
@@ -41,11 +60,18 @@ from gaitlab.store.project import Project
 from gaitlab.store.schema import FORMAT_VERSION
 
 __all__ = [
+    "EVENT_COLUMNS",
+    "EXPORT_FORMATS",
     "TIDY_COLUMNS",
     "MetricTables",
+    "collect_events",
     "collect_tables",
+    "export_events",
     "export_metrics",
 ]
+
+EXPORT_FORMATS = (".csv", ".xlsx")
+"""File suffixes :func:`export_metrics` writes."""
 
 TIDY_COLUMNS = (
     "trial_id",
@@ -60,10 +86,28 @@ TIDY_COLUMNS = (
     "unit",
     "status",
     "statistic",
+    "category",
     "time_s",
+    "toe_off_s",
     "message",
 )
+EVENT_COLUMNS = (
+    "trial_id",
+    "subject_id",
+    "session",
+    "condition",
+    "step",
+    "side",
+    "kind",
+    "time_s",
+    "source",
+    "status",
+)
+"""Columns of the events table (:func:`export_events`)."""
+
 _IDENTITY = ("trial_id", "subject_id", "session", "condition")
+_EVENTS_PLUGIN = "gait_events"
+_STALE_MESSAGE = "result out of date: run the pipeline again"
 _PROVENANCE_COLUMNS = [
     "trial_id",
     "plugin",
@@ -127,14 +171,10 @@ def collect_tables(
     ids = list(project.trial_ids if trial_ids is None else trial_ids)
     tidy: list[dict[str, Any]] = []
     per_trial_provenance = {}
+    categorical: set[str] = set()
     for trial_id in ids:
+        identity = _identity(project, trial_id)
         record = project.record(trial_id)
-        identity = {
-            "trial_id": trial_id,
-            "subject_id": record.subject_id,
-            "session": record.session,
-            "condition": record.condition,
-        }
         results = project.load_results(trial_id)
         fresh = (
             freshness(plan, trial_state(project, trial_id), results)
@@ -157,6 +197,7 @@ def collect_tables(
                 for name, result in results.items()
             },
         }
+        toe_offs = _toe_offs(results)
         for name, result in results.items():
             stale = fresh.get(name) == "stale"
             if result.status != "ok":
@@ -164,26 +205,16 @@ def collect_tables(
                     _row(identity, name, status=result.status, message=result.message)
                 )
                 continue
+            spec = report.specs.get(name)
+            declared = {m.name: m for m in spec.metrics} if spec is not None else {}
+            categorical |= {m for m, d in declared.items() if d.categories}
             values = [
-                _row(
-                    identity,
-                    name,
-                    metric=m.name,
-                    side=m.side,
-                    step=m.step,
-                    value=m.value,
-                    unit=m.unit,
-                    status="stale" if stale else m.status,
-                    time_s=m.time_s,
-                    message="result out of date: run the pipeline again"
-                    if stale
-                    else m.message,
-                )
+                _value_row(identity, name, m, declared.get(m.name), stale, toe_offs)
                 for m in result.metrics
             ]
             tidy += values
-            tidy += _aggregates(identity, name, values, stale)
-    steps_columns, steps = _steps_table(tidy)
+            tidy += _aggregates(identity, name, values, stale, declared)
+    steps_columns, steps = _steps_table(tidy, categorical)
     trials_columns, trials = _trials_table(tidy)
     provenance = {
         "gaitlab_version": __version__,
@@ -197,12 +228,7 @@ def collect_tables(
                 "version": spec.version,
                 "source": spec.source,
                 "metrics": {
-                    metric.name: {
-                        "unit": metric.unit,
-                        "per": "step" if metric.per_step else "trial",
-                        "definition": metric.description,
-                    }
-                    for metric in spec.metrics
+                    metric.name: _definition(metric) for metric in spec.metrics
                 },
             }
             for spec in (plan.specs if plan is not None else ())
@@ -211,7 +237,11 @@ def collect_tables(
         "columns": {
             "tidy": list(TIDY_COLUMNS),
             "statistic": "value = stored value; mean/sd/n = trial aggregate of a "
-            "per-step metric (side empty = both sides)",
+            "per-step metric (side empty = both sides; n = number of steps); "
+            "count = number of steps in the category of a categorical metric",
+            "category": "label of the code in value, for categorical metrics",
+            "time_s": "initial contact of the step (s, trial clock)",
+            "toe_off_s": "toe-off of the step (s, trial clock)",
         },
     }
     return MetricTables(tidy, steps_columns, steps, trials_columns, trials, provenance)
@@ -242,7 +272,13 @@ def export_metrics(
     Returns
     -------
     paths : list of Path
-        The files written (the sidecar last).
+        The files written (the sidecar last): ``<file>.provenance.json``
+        beside one file, ``<stem>_provenance.json`` beside the wide tables.
+
+    Raises
+    ------
+    ValueError
+        For a suffix other than those in :data:`EXPORT_FORMATS`.
 
     Examples
     --------
@@ -250,33 +286,202 @@ def export_metrics(
     [PosixPath('metrics.csv'), PosixPath('metrics.csv.provenance.json')]
     """
     target = Path(path)
-    tables = collect_tables(project, trial_ids)
     suffix = target.suffix.lower()
-    if suffix == ".xlsx":
-        _write_xlsx(target, tables)
-        written = [target]
-    elif suffix == ".csv":
-        if wide:
-            steps = target.with_name(f"{target.stem}_steps.csv")
-            trials = target.with_name(f"{target.stem}_trials.csv")
-            _write_csv(steps, tables.steps_columns, tables.steps)
-            _write_csv(trials, tables.trials_columns, tables.trials)
-            written = [steps, trials]
-        else:
-            _write_csv(target, list(TIDY_COLUMNS), tables.tidy)
-            written = [target]
-    else:
+    if suffix not in EXPORT_FORMATS:
         raise ValueError(
             f"{target}: export to .csv or .xlsx, not {suffix or 'no suffix'!r}"
         )
+    tables = collect_tables(project, trial_ids)
     sidecar = target.with_name(target.name + ".provenance.json")
+    if suffix == ".xlsx":
+        _write_xlsx(target, tables)
+        written = [target]
+    elif wide:
+        steps = target.with_name(f"{target.stem}_steps.csv")
+        trials = target.with_name(f"{target.stem}_trials.csv")
+        _write_csv(steps, tables.steps_columns, tables.steps)
+        _write_csv(trials, tables.trials_columns, tables.trials)
+        written = [steps, trials]
+        sidecar = target.with_name(f"{target.stem}_provenance.json")
+    else:
+        _write_csv(target, list(TIDY_COLUMNS), tables.tidy)
+        written = [target]
     sidecar.write_text(
         json.dumps(tables.provenance, indent=2, sort_keys=True, default=str)
     )
     return [*written, sidecar]
 
 
+def collect_events(
+    project: Project, trial_ids: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """The gait events the analyses used, one row per event (keys :data:`EVENT_COLUMNS`).
+
+    Where the ``gait_events`` plugin ran, its events (paired into steps
+    numbered like the per-step metrics), each with the label of its source:
+    the step's ``event_source`` for the initial contact and its
+    ``toe_off_source`` (if declared, else the same) for the toe-off
+    (``plate``, ``markers``, ``markers corrected``, ``edited``). Otherwise the trial's own Foot Strike
+    and Foot Off events, with source ``file`` (stored in the C3D file) or
+    ``edited`` (changed in gaitlab); ``step`` is empty for an event without
+    a partner.
+
+    Parameters
+    ----------
+    project : Project
+        The project.
+    trial_ids : iterable of str or None
+        Trials to include (None: every trial).
+
+    Returns
+    -------
+    rows : list of dict
+        In trial order, then time order. ``time_s`` in seconds (trial clock);
+        ``status`` is ``stale`` when the events result is out of date.
+    """
+    report = discover()
+    spec = report.specs.get(_EVENTS_PLUGIN)
+    labels: dict[float, str] = {}
+    if spec is not None:
+        declared = {m.name: m for m in spec.metrics}.get("event_source")
+        labels = dict(declared.categories) if declared is not None else {}
+    try:
+        plan: Plan | None = project_pipeline(project, report).plan(report)
+    except Exception:  # plugins missing on this machine: export what is stored
+        plan = None
+    rows: list[dict[str, Any]] = []
+    for trial_id in project.trial_ids if trial_ids is None else trial_ids:
+        identity = _identity(project, trial_id)
+        results = project.load_results(trial_id)
+        result = results.get(_EVENTS_PLUGIN)
+        if result is not None and result.status == "ok":
+            stale = (
+                plan is not None
+                and freshness(plan, trial_state(project, trial_id), results).get(
+                    _EVENTS_PLUGIN
+                )
+                == "stale"
+            )
+            sources = {
+                (m.name, _time_key(m.time_s)): m.value
+                for m in result.metrics
+                if m.name in ("event_source", "toe_off_source") and m.time_s is not None
+            }
+            for contact in contacts_from_events(result.events):
+                ic = _time_key(contact.ic_s)
+                ic_code = sources.get(("event_source", ic), math.nan)
+                to_code = sources.get(("toe_off_source", ic), ic_code)
+                for kind, time_s, code in (
+                    (FOOT_STRIKE, contact.ic_s, ic_code),
+                    (FOOT_OFF, contact.to_s, to_code),
+                ):
+                    rows.append(
+                        {
+                            **identity,
+                            "step": contact.step,
+                            "side": contact.side,
+                            "kind": kind,
+                            "time_s": time_s,
+                            "source": labels.get(
+                                code, "" if math.isnan(code) else f"{code:g}"
+                            ),
+                            "status": "stale" if stale else "ok",
+                        }
+                    )
+            continue
+        trial = project.load_trial(trial_id)
+        source = "file" if project.events_digest(trial_id) == "c3d" else "edited"
+        steps = {}
+        for contact in contacts_from_events(trial.events):
+            steps[(FOOT_STRIKE, _time_key(contact.ic_s))] = contact.step
+            steps[(FOOT_OFF, _time_key(contact.to_s))] = contact.step
+        for event in sorted(trial.events, key=lambda e: e.time_s):
+            if event.label not in (FOOT_STRIKE, FOOT_OFF):
+                continue
+            rows.append(
+                {
+                    **identity,
+                    "step": steps.get((event.label, _time_key(event.time_s)), ""),
+                    "side": event.context if event.context != "General" else "",
+                    "kind": event.label,
+                    "time_s": event.time_s,
+                    "source": source,
+                    "status": "ok",
+                }
+            )
+    return rows
+
+
+def export_events(
+    project: Project, path: str | Path, *, trial_ids: Iterable[str] | None = None
+) -> list[Path]:
+    """Write the gait events of a project as CSV (see :func:`collect_events`).
+
+    Parameters
+    ----------
+    project : Project
+        The project.
+    path : str or Path
+        A ``*.csv`` file.
+    trial_ids : iterable of str or None
+        Trials to include (None: every trial).
+
+    Returns
+    -------
+    paths : list of Path
+        The CSV file.
+
+    Raises
+    ------
+    ValueError
+        For a suffix other than ``.csv``.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".csv":
+        raise ValueError(
+            f"{target}: events export to .csv, not {target.suffix or 'no suffix'!r}"
+        )
+    _write_csv(target, EVENT_COLUMNS, collect_events(project, trial_ids))
+    return [target]
+
+
 # ---------------------------------------------------------------- helpers
+
+
+def _identity(project: Project, trial_id: str) -> dict[str, Any]:
+    record = project.record(trial_id)
+    return {
+        "trial_id": trial_id,
+        "subject_id": record.subject_id,
+        "session": record.session,
+        "condition": record.condition,
+    }
+
+
+def _time_key(time_s: float) -> float:
+    """Times of one instant stored by two plugins compare equal (µs)."""
+    return round(float(time_s), 6)
+
+
+def _toe_offs(results: Mapping[str, Result]) -> dict[float, float]:
+    """Toe-off time by initial-contact time of each step of the gait events."""
+    result = results.get(_EVENTS_PLUGIN)
+    if result is None or result.status != "ok":
+        return {}
+    return {_time_key(c.ic_s): c.to_s for c in contacts_from_events(result.events)}
+
+
+def _definition(metric: MetricSpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "unit": metric.unit,
+        "per": "step" if metric.per_step else "trial",
+        "definition": metric.description,
+    }
+    if metric.categories:
+        entry["categories"] = {f"{code:g}": label for code, label in metric.categories}
+    if metric.plausible is not None:
+        entry["plausible"] = list(metric.plausible)
+    return entry
 
 
 def _row(identity: dict[str, Any], plugin: str, **values: Any) -> dict[str, Any]:
@@ -289,18 +494,67 @@ def _row(identity: dict[str, Any], plugin: str, **values: Any) -> dict[str, Any]
     return row
 
 
-def _aggregates(
-    identity: dict[str, Any], plugin: str, rows: Sequence[dict[str, Any]], stale: bool
-) -> list[dict[str, Any]]:
-    """Mean, SD (ddof 1) and count of each per-step metric, per side and overall.
+def _value_row(
+    identity: dict[str, Any],
+    plugin: str,
+    metric: Metric,
+    spec: MetricSpec | None,
+    stale: bool,
+    toe_offs: Mapping[float, float],
+) -> dict[str, Any]:
+    """The tidy row of one stored value: label, plausibility, toe-off."""
+    status, message = metric.status, metric.message
+    finite = math.isfinite(metric.value)
+    if spec is not None and spec.plausible is not None and status == "ok" and finite:
+        low, high = spec.plausible
+        if not low <= metric.value <= high:
+            status = "warning"
+            message = (
+                f"implausible: {metric.value:.4g} {metric.unit} is outside "
+                f"{low:g}–{high:g} {metric.unit}"
+            )
+    category = ""
+    if spec is not None and spec.categories and finite:
+        category = dict(spec.categories).get(metric.value, f"{metric.value:g}")
+    toe_off = None
+    if metric.step is not None and metric.time_s is not None:
+        toe_off = toe_offs.get(_time_key(metric.time_s))
+    return _row(
+        identity,
+        plugin,
+        metric=metric.name,
+        side=metric.side,
+        step=metric.step,
+        value=metric.value,
+        unit=metric.unit,
+        status="stale" if stale else status,
+        category=category,
+        time_s=metric.time_s,
+        toe_off_s=toe_off,
+        message=_STALE_MESSAGE if stale else message,
+    )
 
-    Values whose status is ``invalid`` (NaN) are left out; ``unclean`` values
-    are left out of the aggregates too, as their forces are not the foot's.
+
+def _aggregates(
+    identity: dict[str, Any],
+    plugin: str,
+    rows: Sequence[dict[str, Any]],
+    stale: bool,
+    declared: Mapping[str, MetricSpec],
+) -> list[dict[str, Any]]:
+    """Trial aggregates of each per-step metric, per side and over both sides.
+
+    Quantities: mean, SD (ddof 1) and count ``n``. Categorical metrics: the
+    number of steps in each declared category (``count``, the label in
+    ``category``; codes not declared are counted under their own number),
+    and ``n``. Values whose status is ``invalid`` (NaN) are left out;
+    ``unclean`` values are left out too, as their forces are not the foot's.
     """
     out = []
     names = dict.fromkeys(r["metric"] for r in rows if r["step"] != "")
     for name in names:
         mine = [r for r in rows if r["metric"] == name and r["step"] != ""]
+        spec = declared.get(name)
         for side in ("", "Left", "Right"):
             chosen = [
                 r
@@ -311,13 +565,30 @@ def _aggregates(
             ]
             if side and not chosen:
                 continue
-            values = np.array([r["value"] for r in chosen], dtype=float)
-            stats = {
-                "mean": float(values.mean()) if values.size else math.nan,
-                "sd": float(values.std(ddof=1)) if values.size > 1 else math.nan,
-                "n": float(values.size),
-            }
-            for statistic, value in stats.items():
+            status = "stale" if stale else ("ok" if chosen else "invalid")
+            message = "" if chosen else "no valid step values"
+            if spec is not None and spec.categories:
+                counts = Counter(r["category"] for r in chosen)
+                labels = [label for _, label in spec.categories]
+                stats = [
+                    ("count", label, counts[label])
+                    for label in dict.fromkeys([*labels, *counts])
+                ]
+                stats.append(("n", "", len(chosen)))
+                unit = ""
+            else:
+                values = np.array([r["value"] for r in chosen], dtype=float)
+                stats = [
+                    ("mean", "", float(values.mean()) if values.size else math.nan),
+                    (
+                        "sd",
+                        "",
+                        float(values.std(ddof=1)) if values.size > 1 else math.nan,
+                    ),
+                    ("n", "", int(values.size)),
+                ]
+                unit = mine[0]["unit"]
+            for statistic, category, value in stats:
                 out.append(
                     _row(
                         identity,
@@ -325,12 +596,11 @@ def _aggregates(
                         metric=name,
                         side=side,
                         value=value,
-                        unit="" if statistic == "n" else mine[0]["unit"],
-                        status="stale"
-                        if stale
-                        else ("ok" if values.size else "invalid"),
+                        unit=unit if statistic in ("mean", "sd") else "",
+                        status=status,
                         statistic=statistic,
-                        message="" if values.size else "no valid step values",
+                        category=category,
+                        message=message,
                     )
                 )
     return out
@@ -340,9 +610,16 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['metric']} [{row['unit']}]" if row["unit"] else row["metric"]
 
 
-def _steps_table(tidy: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+def _steps_table(
+    tidy: list[dict[str, Any]], categorical: set[str]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per step; categorical metrics (by name) show their labels."""
     stepped = [r for r in tidy if r["statistic"] == "value" and r["step"] != ""]
-    columns = list(dict.fromkeys(_label(r) for r in stepped))
+
+    def column(r: dict[str, Any]) -> str:
+        return r["metric"] if r["metric"] in categorical else _label(r)
+
+    columns = list(dict.fromkeys(column(r) for r in stepped))
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     for r in stepped:
         key = (r["trial_id"], r["step"])
@@ -353,14 +630,17 @@ def _steps_table(tidy: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, 
                 "step": r["step"],
                 "side": r["side"],
                 "time_s": r["time_s"],
+                "toe_off_s": "",
                 "flags": "",
             },
         )
-        row[_label(r)] = r["value"]
+        if r["toe_off_s"] != "":
+            row["toe_off_s"] = r["toe_off_s"]
+        row[column(r)] = r["category"] if r["metric"] in categorical else r["value"]
         if r["status"] != "ok":
             flag = f"{r['metric']}:{r['status']}"
             row["flags"] = f"{row['flags']} {flag}".strip()
-    header = [*_IDENTITY, "step", "side", "time_s", *columns, "flags"]
+    header = [*_IDENTITY, "step", "side", "time_s", "toe_off_s", *columns, "flags"]
     ordered = sorted(rows.values(), key=lambda row: (row["trial_id"], row["step"]))
     return header, ordered
 
@@ -374,12 +654,16 @@ def _trials_table(tidy: list[dict[str, Any]]) -> tuple[list[str], list[dict[str,
             note = f"{r['plugin']}: {r['status']} ({r['message']})"
             row["problems"] = f"{row.get('problems', '')}; {note}".strip("; ")
             continue
+        if r["side"] != "":
+            continue
         if r["statistic"] == "value" and r["step"] == "":
             column = _label(r)
-        elif r["statistic"] in ("mean", "sd") and r["side"] == "":
+        elif r["statistic"] in ("mean", "sd"):
             unit = f" [{r['unit']}]" if r["unit"] else ""
             column = f"{r['metric']} {r['statistic']}{unit}"
-        elif r["statistic"] == "n" and r["side"] == "":
+        elif r["statistic"] == "count":
+            column = f"{r['metric']} {r['category']} n"
+        elif r["statistic"] == "n":
             column = f"{r['metric']} n"
         else:
             continue
