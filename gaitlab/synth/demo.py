@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gaitlab.synth.drill import make_drill_trial
 from gaitlab.synth.running import make_running_trial, make_static_trial
 
-__all__ = ["DEMO_STATIC", "DEMO_TRIALS", "write_demo_files"]
+__all__ = ["DEMO_DRILLS", "DEMO_STATIC", "DEMO_TRIALS", "write_demo_files"]
 
 #: running trials: name -> keyword arguments of make_running_trial
 DEMO_TRIALS: dict[str, dict[str, Any]] = {
@@ -58,6 +59,17 @@ DEMO_STATIC: dict[str, dict[str, Any]] = {
     "demo_static.c3d": {"up": "z", "forward": "+x", "duration_s": 1.0},
 }
 
+#: the lean-and-fall drill of the same runner (straight line from the ankles,
+#: standing on a plate): name -> keyword arguments of make_drill_trial
+DEMO_DRILLS: dict[str, dict[str, Any]] = {
+    "demo_drill.c3d": {
+        "up": "z",
+        "forward": "+x",
+        "subject_name": "SLIP01",
+        "force_plate": True,
+    },
+}
+
 
 def write_demo_files(folder: Path) -> list[Path]:
     """Write the demo C3D files into ``folder``; return their paths."""
@@ -69,6 +81,10 @@ def write_demo_files(folder: Path) -> list[Path]:
     paths += [
         make_static_trial(folder / name, **kwargs).path
         for name, kwargs in DEMO_STATIC.items()
+    ]
+    paths += [
+        make_drill_trial(folder / name, **kwargs).path
+        for name, kwargs in DEMO_DRILLS.items()
     ]
     return paths
 
