@@ -17,6 +17,7 @@ from gaitlab.cli import (
     cmd_compare,
     cmd_demo,
     cmd_export,
+    cmd_export_trial,
     cmd_gui,
     cmd_import,
     cmd_info,
@@ -37,6 +38,7 @@ _COMMANDS = (
     cmd_import,
     cmd_run,
     cmd_export,
+    cmd_export_trial,
     cmd_compare,
     cmd_report,
     cmd_plugins,
@@ -58,7 +60,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        parser.exit(message=version_text() + "\n")
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:

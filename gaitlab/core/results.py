@@ -73,12 +73,22 @@ class MetricSpec:
     per_step : bool
         True when the plugin reports one value per step (foot contact),
         False for one value per trial.
+    categories : tuple of (float, str)
+        For a categorical metric, its codes and their labels, e.g.
+        ``((1, "rearfoot"), (2, "midfoot"), (3, "forefoot"))``: exports show
+        the labels, and counts per category instead of mean and SD. Empty
+        for a quantity.
+    plausible : tuple of (float, float) or None
+        Range of values a correct measurement can take (inclusive, in
+        ``unit``); exports flag a value outside it as ``warning``.
     """
 
     name: str
     unit: str
     description: str = ""
     per_step: bool = True
+    categories: tuple[tuple[float, str], ...] = ()
+    plausible: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,20 @@ reported as a duplicate):
 A module that fails to import, or a plugin that is declared wrongly, is
 recorded as a :class:`PluginFailure` with its source and never stops the
 others.
+
+The built-in plugins are part of gaitlab (shipped and tested with it) and
+are imported in this process. Every other plugin module is third-party code
+that may crash, end the process or hang when imported, so gaitlab never
+imports it itself: a contained child process
+(:mod:`gaitlab.pipeline.isolation`, time limit :data:`IMPORT_TIME_LIMIT_S`
+per module) imports it and sends back its declarations as JSON. The spec's
+``func`` then imports the module only when the plugin is called, which the
+runner does in a contained child too. What the probe found is cached in the
+user cache folder by module content (file digest, or distribution version),
+gaitlab and Python version, so only new or edited plugins are probed again,
+and modules whose import raised an exception (a missing package may have
+been installed since); a crash or a hang is not retried until the file
+changes.
 """
 
 from __future__ import annotations
@@ -20,8 +34,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -29,7 +45,10 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+from gaitlab._builtin import builtin_folder
+from gaitlab._version import __version__
 from gaitlab.pipeline.spec import PluginError, PluginSpec
 
 __all__ = [
@@ -45,6 +64,8 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "gaitlab.plugins"
 PLUGIN_PATH_VARIABLE = "GAITLAB_PLUGIN_PATH"
+#: Time importing one third-party plugin module may take, in seconds.
+IMPORT_TIME_LIMIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -95,13 +116,8 @@ class DiscoveryReport:
 
 
 def builtin_plugin_folder() -> Path:
-    """The built-in plugins: frozen app, installed wheel, or source checkout."""
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "plugins"
-    package = Path(__file__).resolve().parents[1]
-    wheel = package / "_builtin_plugins"
-    return wheel if wheel.is_dir() else package.parent / "plugins"
+    """The built-in plugins: installed wheel or frozen app, or source checkout."""
+    return builtin_folder("plugins")
 
 
 def user_plugin_folder() -> Path:
@@ -128,19 +144,46 @@ def discover() -> DiscoveryReport:
                 )
             )
             continue
-        for spec in _specs_in(module, source):
-            if spec.name in report.specs:
-                report.failures.append(
-                    PluginFailure(
-                        source,
-                        f"duplicate plugin name {spec.name!r}: already loaded from "
-                        f"{report.specs[spec.name].source}; this one is ignored",
-                        builtin=builtin,
-                    )
+        _add(report, _specs_in(module, source), source, builtin)
+    for module, outcome in _probed(_third_party_modules()):
+        if isinstance(outcome, PluginFailure):
+            report.failures.append(outcome)
+            continue
+        try:
+            specs = [
+                PluginSpec.from_json(
+                    {**data, "source": module.source},
+                    _LazyPlugin(
+                        module.kind, module.location, data["name"], module.source
+                    ),
                 )
-                continue
-            report.specs[spec.name] = spec
+                for data in outcome
+            ]
+        except (KeyError, TypeError, ValueError, PluginError) as error:
+            report.failures.append(
+                PluginFailure(module.source, f"declaration unreadable: {error}")
+            )
+            continue
+        _add(report, specs, module.source, False)
     return report
+
+
+def _add(
+    report: DiscoveryReport, specs: list[PluginSpec], source: str, builtin: bool
+) -> None:
+    """Add a module's plugins; a name already taken is reported as a duplicate."""
+    for spec in specs:
+        if spec.name in report.specs:
+            report.failures.append(
+                PluginFailure(
+                    source,
+                    f"duplicate plugin name {spec.name!r}: already loaded from "
+                    f"{report.specs[spec.name].source}; this one is ignored",
+                    builtin=builtin,
+                )
+            )
+            continue
+        report.specs[spec.name] = spec
 
 
 def refresh() -> DiscoveryReport:
@@ -152,26 +195,238 @@ def refresh() -> DiscoveryReport:
 
 
 def _sources() -> Iterator[tuple[str, object, bool]]:
-    """(source label, loader, builtin) for every plugin module, in order."""
+    """(source label, loader, builtin) for the built-in plugin modules, in order."""
     builtin = builtin_plugin_folder()
+    if not _plugin_files(builtin):
+        yield f"builtin:{builtin}", lambda: _no_builtins(builtin), True
     for path in _plugin_files(builtin):
         yield (
             f"builtin:{path.name}",
             lambda path=path: _load_file(path, "builtin"),
             True,
         )
-    for entry in _iter_entry_points():
-        yield (
-            f"dist:{_dist_label(entry)}",
-            lambda entry=entry: (
-                importlib.import_module(entry.value.split(":")[0]),
-                f"dist:{_dist_label(entry)}",
-            ),
-            False,
-        )
+
+
+@dataclass(frozen=True)
+class _Module:
+    """A third-party plugin module: an entry point's module or a user file.
+
+    Attributes
+    ----------
+    kind : str
+        ``"dist"`` or ``"file"``.
+    location : str
+        The module name (dist) or the file or package folder (file).
+    source : str
+        Its source label (``dist:pkg==1.0``, ``file:/path@sha256:...``).
+    """
+
+    kind: str
+    location: str
+    source: str
+
+    @property
+    def cache_key(self) -> str:
+        """What the probe's answer depends on."""
+        return f"{self.source}|{self.location}|gaitlab {__version__}|{sys.version}"
+
+
+def _third_party_modules() -> list[_Module]:
+    """Entry-point modules, then user plugin files, in discovery order."""
+    modules = [
+        _Module("dist", entry.value.split(":")[0], f"dist:{_dist_label(entry)}")
+        for entry in _iter_entry_points()
+    ]
     for folder in _user_folders():
         for path in _plugin_files(folder):
-            yield f"file:{path}", lambda path=path: _load_file(path, "file"), False
+            try:
+                digest = _file_digest(path)
+            except OSError as error:
+                digest = f"unreadable ({error})"
+            modules.append(_Module("file", str(path), f"file:{path}@sha256:{digest}"))
+    return modules
+
+
+@dataclass(frozen=True)
+class _LazyPlugin:
+    """A third-party plugin function, imported when first called.
+
+    Discovery never imports third-party plugins into gaitlab's own process;
+    this imports the module in the process that calls the plugin (the
+    runner's contained child) and checks it is still the one discovered.
+    """
+
+    kind: str
+    location: str
+    name: str
+    source: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+    def load(self) -> Any:
+        """The plugin function (imports its module once per process)."""
+        module, source = _import_module(self.kind, self.location)
+        if self.kind == "file" and source != self.source:
+            raise PluginError(
+                f"{self.location} changed since gaitlab found it; run again to use "
+                "the new version"
+            )
+        for spec in _specs_in(module, ""):
+            if spec.name == self.name:
+                return spec.func
+        raise PluginError(f"{self.location}: no longer declares plugin {self.name!r}")
+
+
+def _import_module(kind: str, location: str) -> tuple[ModuleType, str]:
+    if kind == "file":
+        return _load_file(Path(location), "file")
+    return importlib.import_module(location), ""
+
+
+def _probed(modules: list[_Module]) -> list[tuple[_Module, Any]]:
+    """Each module with its plugin declarations (JSON) or its PluginFailure.
+
+    Answers come from the cache, else from contained probe processes.
+    """
+    cache = _read_cache()
+    unknown = [
+        m
+        for m in modules
+        if m.cache_key not in cache or cache[m.cache_key].get("retry")
+    ]
+    if unknown:
+        for module, answer in _probe(unknown):
+            cache[module.cache_key] = answer
+        _write_cache({m.cache_key: cache[m.cache_key] for m in modules})
+    outcomes = []
+    for module in modules:
+        answer = cache[module.cache_key]
+        if "specs" in answer:
+            outcomes.append((module, answer["specs"]))
+        else:
+            outcomes.append(
+                (
+                    module,
+                    PluginFailure(module.source, answer["error"], answer["details"]),
+                )
+            )
+    return outcomes
+
+
+def _probe(modules: list[_Module]) -> Iterator[tuple[_Module, dict[str, Any]]]:
+    """Import modules in contained children; a crash or hang fails that module."""
+    from multiprocessing.connection import wait
+
+    from gaitlab.pipeline.isolation import Child, Limits
+
+    limits = Limits(time_s=IMPORT_TIME_LIMIT_S)
+    left = list(modules)
+    while left:
+        child = Child(_probe_child, ([(m.kind, m.location) for m in left],), limits)
+        current: int | None = None
+        deadline = time.monotonic() + limits.time_s
+        try:
+            while left:
+                wait(
+                    [child.connection, child.sentinel],
+                    max(0.0, deadline - time.monotonic()),
+                )
+                try:
+                    while child.connection.poll():
+                        message = child.receive()
+                        if message[0] == "start":
+                            current = int(message[1])
+                            deadline = time.monotonic() + limits.time_s
+                        else:
+                            index, answer = int(message[1]), json.loads(message[2])
+                            yield left[index], answer
+                            left[index] = None  # type: ignore[call-overload]
+                            current = None
+                except (EOFError, OSError):
+                    pass
+                if all(m is None for m in left):
+                    return
+                if child.process.is_alive() and time.monotonic() < deadline:
+                    continue
+                what = (
+                    f"did not finish within {limits.time_s:g} s and was stopped"
+                    if child.process.is_alive()
+                    else f"ended the process ({child.exit_reason()})"
+                )
+                failed = (
+                    current
+                    if current is not None
+                    else next(i for i, m in enumerate(left) if m is not None)
+                )
+                yield (
+                    left[failed],
+                    {
+                        "error": f"import failed: importing the module {what}",
+                        "details": "",
+                    },
+                )
+                left[failed] = None  # type: ignore[call-overload]
+                break
+        finally:
+            child.kill()
+        left = [m for m in left if m is not None]
+
+
+def _probe_child(connection: Any, modules: list[tuple[str, str]]) -> None:
+    """Probe side: import each module, send its declarations or its error."""
+    from gaitlab.pipeline.isolation import send
+
+    for index, (kind, location) in enumerate(modules):
+        send(connection, ("start", index))
+        try:
+            module, _ = _import_module(kind, location)
+            answer: dict[str, Any] = {
+                "specs": [spec.to_json() for spec in _specs_in(module, "")]
+            }
+        except BaseException as error:  # a plugin's import must never stop discovery
+            answer = {
+                "error": f"import failed: {type(error).__name__}: {error}",
+                "details": traceback.format_exc(),
+                "retry": True,  # e.g. a package installed later: probe again
+            }
+        send(connection, ("answer", index, json.dumps(answer)))
+
+
+def _cache_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gaitlab", appauthor=False)) / (
+        "plugin-probes.json"
+    )
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        cache = json.loads(_cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def _write_cache(cache: dict[str, Any]) -> None:
+    """Save the probe answers (best effort: a read-only home only costs time)."""
+    path = _cache_path()
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(cache))
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _no_builtins(folder: Path) -> tuple[ModuleType, str]:
+    """Raise: the built-in plugins are missing (an incomplete installation)."""
+    raise PluginError(
+        f"no built-in plugins: {folder} is missing or empty; this gaitlab "
+        "installation is incomplete (reinstall it)"
+    )
 
 
 def _iter_entry_points() -> list[object]:

@@ -9,36 +9,58 @@ stored with its :class:`~gaitlab.core.results.Provenance`, whose
 ``inputs_digest`` covers everything the result depends on, so a result is
 *stale* as soon as the trial's events, subject data, static trial, marker
 mapping, the plugin's parameters, version or code, or any upstream result
-change. Trials run in parallel worker processes.
+change.
+
+Plugin code never runs in the process that holds the project: each trial is
+analysed in a contained child process (:mod:`gaitlab.pipeline.isolation`)
+that loads the trial, runs the plugins and sends each result back; the
+parent, which holds the project's writer lock, checks and stores them. A
+plugin that crashes, ends its process, runs out of time (``Limits.time_s``
+per plugin and trial) or of memory fails on that trial with the reason; the
+plugins that need it are skipped, and the other plugins and trials go on.
+Trials run in parallel children.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
+from multiprocessing.connection import Connection, wait
 from typing import Any
+
+import numpy as np
 
 from gaitlab._version import __version__
 from gaitlab.core.context import Cancelled, RunContext, Skip
+from gaitlab.core.errors import GaitlabError
 from gaitlab.core.landmarks import MarkerMap
-from gaitlab.core.results import Metric, Provenance, Result
+from gaitlab.core.results import (
+    METRIC_STATUSES,
+    STATUSES,
+    Metric,
+    Provenance,
+    Result,
+    Series,
+)
 from gaitlab.core.trial import Trial
 from gaitlab.pipeline.config import PipelineConfig, Plan
 from gaitlab.pipeline.discovery import DiscoveryReport, discover
-from gaitlab.pipeline.spec import PluginSpec
+from gaitlab.pipeline.isolation import Child, Limits, child_context, send
+from gaitlab.pipeline.spec import PluginError, PluginSpec
 from gaitlab.pipeline.view import TrialView
-from gaitlab.store._resultfile import write_results_file
 from gaitlab.store.project import Project
 
 __all__ = [
+    "Limits",
     "RunEvent",
     "TrialState",
     "analyse_trial",
@@ -124,6 +146,8 @@ def marker_map_for(project: Project, labels: Iterable[str]) -> MarkerMap:
         tuple(labels),
         preset=settings.get("preset") or None,
         overrides=settings.get("overrides") or None,
+        clusters=settings.get("clusters") or None,
+        residual_threshold_mm=settings.get("cluster_residual_threshold_mm"),
     )
 
 
@@ -195,8 +219,11 @@ def call_plugin(
 ) -> Result:
     """Check the needs, call the plugin, and validate what it returned.
 
-    Never raises for a plugin's own error (status ``failed``) or a missing
-    input (status ``skipped``); only :class:`Cancelled` propagates.
+    Never raises for a plugin's own error (status ``failed``, also when it
+    calls ``sys.exit``) or a missing input (status ``skipped``); only
+    :class:`Cancelled` propagates. Metric values that are not finite get
+    status ``invalid`` and infinite series samples are stored as NaN, with a
+    note saying so (:func:`mark_non_finite`).
     """
     ctx = ctx or RunContext(spec.name)
     missing = missing_inputs(spec, view)
@@ -211,10 +238,47 @@ def call_plugin(
     except Exception as error:  # isolation boundary: one plugin, one trial
         ctx.log.exception("plugin %s failed on trial %s", spec.name, view.id)
         return Result(status="failed", message=f"{type(error).__name__}: {error}")
+    except SystemExit as error:  # sys.exit() in a plugin ends the plugin only
+        return Result(
+            status="failed",
+            message=f"the plugin tried to end the program (sys.exit({error.code!r}))",
+        )
     problem = _check_outputs(spec, result)
     if problem:
         return Result(status="failed", message=f"plugin output invalid: {problem}")
-    return _with_units(spec, result)
+    return mark_non_finite(_with_units(spec, result))
+
+
+def mark_non_finite(result: Result) -> Result:
+    """Give non-finite values a status that says so (in place; returns ``result``).
+
+    A metric whose value is NaN or infinite gets status ``invalid`` and value
+    NaN; its message says what the plugin returned unless the plugin gave a
+    reason. Series may hold NaN where a signal is undefined, but not
+    infinity: infinite samples are stored as NaN and the result's notes and
+    message count them, as they do a series without a single finite value.
+    """
+    added = []
+    metrics = []
+    for m in result.metrics:
+        if not math.isfinite(m.value):
+            reason = m.message or f"the plugin returned {m.value!r}, not a number"
+            m = replace(m, value=math.nan, status="invalid", message=reason)
+        metrics.append(m)
+    result.metrics = metrics
+    for name, series in list(result.series.items()):
+        infinite = np.isinf(series.values)
+        if infinite.any():
+            values = np.where(infinite, np.nan, series.values)
+            result.series[name] = replace(series, values=values)
+            added.append(
+                f"series {name!r}: {int(infinite.sum())} infinite values stored as NaN"
+            )
+        if series.values.size and not np.isfinite(series.values).any():
+            added.append(f"series {name!r} has no finite value")
+    result.notes = [*result.notes, *added]
+    result.message = "; ".join(t for t in (result.message, *added) if t)
+    return result
 
 
 def missing_inputs(spec: PluginSpec, view: TrialView) -> list[str]:
@@ -241,8 +305,12 @@ def analyse_trial(
     only_stale: bool = False,
     is_cancelled: Callable[[], bool] | None = None,
     write: bool = True,
+    limits: Limits | None = None,
 ) -> tuple[dict[str, Result], list[str]]:
-    """Run the plan on one trial and store the results.
+    """Run the plan on one trial in a contained child process; store the results.
+
+    The child loads the trial and runs the plugins; this process checks what
+    it sends back and writes it under the project's writer lock.
 
     Parameters
     ----------
@@ -258,43 +326,34 @@ def analyse_trial(
     only_stale : bool
         Run only plugins whose result is stale or missing.
     is_cancelled : callable or None
-        Checked between plugins.
+        Checked while the plugins run (Cancelled is raised).
     write : bool
         Store the results in the project.
+    limits : Limits or None
+        Time per plugin and memory for the child (None: the defaults).
 
     Returns
     -------
     results, ran : dict of str to Result, list of str
         All results of the trial (stored ones kept for plugins not run) and
         the names of the plugins that ran.
+
+    Raises
+    ------
+    GaitlabError
+        When the trial itself could not be analysed (unreadable file ...).
     """
-    stored = project.load_results(trial_id)
-    state = trial_state(project, trial_id)
-    status = freshness(plan, state, stored)
-    digests = expected_digests(plan, state)
-    chosen = set(plan.names if rerun is None else rerun)
-    to_run = [
-        name
-        for name in plan.names
-        if status[name] != "fresh" or (name in chosen and not only_stale)
-    ]
-    if not to_run:
-        return stored, []
-    trial = project.load_trial(trial_id)
-    trial.label = project.record(trial_id).label
-    view = TrialView(
-        trial,
-        marker_map=marker_map_for(project, trial.markers.labels),
-        results=stored,
-        static=_static_view(project, state),
-    )
-    results = dict(stored)
-    results.update(
-        run_plugins(view, plan, to_run, digests=digests, is_cancelled=is_cancelled)
-    )
+    job = _TrialJob(project, trial_id, plan, rerun, only_stale, limits or Limits())
+    for _ in _drive([job], 1, is_cancelled):
+        pass
+    if job.error:
+        raise GaitlabError(f"trial {trial_id}: {job.error}")
+    if not job.ran:
+        return project.load_results(trial_id), []
+    results = _merged(project, job)
     if write:
-        write_results_file(project.results_path(trial_id), trial_id, results)
-    return results, to_run
+        project.write_results(trial_id, results)
+    return results, job.ran
 
 
 def run_plugins(
@@ -304,10 +363,15 @@ def run_plugins(
     *,
     digests: Mapping[str, str] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[str, Result], None] | None = None,
 ) -> dict[str, Result]:
     """Call planned plugins in order on one view; each result gets its provenance.
 
-    Each result is added to the view as it is made, so later plugins see it.
+    Each result is added to the view as it is made, so later plugins see it,
+    as a read-only copy (:func:`read_only`): a plugin cannot change another
+    plugin's result. This runs in the calling process; projects run plugins
+    in a contained child (:func:`analyse_trial`).
 
     Parameters
     ----------
@@ -321,6 +385,8 @@ def run_plugins(
         Inputs digest per plugin (None: the results are not from a project).
     is_cancelled : callable or None
         Checked between plugins.
+    on_start, on_result : callable or None
+        Told the name of each plugin before it is called, and its result.
 
     Returns
     -------
@@ -336,6 +402,8 @@ def run_plugins(
             raise Cancelled("cancelled by the user")
         spec = plan.spec(name)
         params = plan.params[name]
+        if on_start is not None:
+            on_start(name)
         start = time.perf_counter()
         result = call_plugin(
             spec, view, params, RunContext(name, is_cancelled=is_cancelled)
@@ -352,8 +420,29 @@ def run_plugins(
             duration_s=time.perf_counter() - start,
         )
         results[name] = result
-        view.add_result(name, result)
+        if on_result is not None:
+            on_result(name, result)
+        view.add_result(name, read_only(result))
     return results
+
+
+def read_only(result: Result) -> Result:
+    """A copy of ``result`` whose arrays cannot be changed in place.
+
+    The copy has its own containers (series, metrics, events, notes), so a
+    plugin editing what it received changes neither the stored result nor
+    what the next plugin sees; the arrays are shared but made read-only, so
+    ``com -= com.mean(0)`` raises ``ValueError: output array is read-only``.
+    """
+    for series in result.series.values():
+        series.values.flags.writeable = False
+    return replace(
+        result,
+        series=dict(result.series),
+        metrics=list(result.metrics),
+        events=list(result.events),
+        notes=list(result.notes),
+    )
 
 
 def run_pipeline(
@@ -364,14 +453,16 @@ def run_pipeline(
     only_stale: bool = False,
     workers: int | None = None,
     config: PipelineConfig | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[RunEvent]:
     """Run the project's pipeline on trials, yielding one event per trial.
 
     The pipeline (``config``, else the project's saved one, else every
     built-in plugin) is saved in the project before running, so the numbers
-    can be reproduced. Trials run in ``workers`` parallel processes (default:
-    one per CPU; a single trial runs in this process). Closing the generator
-    cancels the trials not yet started.
+    can be reproduced. Trials are analysed in ``workers`` parallel contained
+    child processes (default: one per CPU); this process holds the writer
+    lock and is the only one that writes. Closing the generator stops the
+    running children and cancels the trials not yet started.
 
     Parameters
     ----------
@@ -389,6 +480,8 @@ def run_pipeline(
         Parallel processes.
     config : PipelineConfig or None
         Pipeline to use and save; None uses the project's.
+    limits : Limits or None
+        Time per plugin and trial, and memory per child (None: defaults).
 
     Yields
     ------
@@ -400,7 +493,7 @@ def run_pipeline(
     for name in plugins or ():
         if config.step(name) is None and name in report.specs:
             config = config.with_params(name, {})
-    config.plan(report, only=plugins)  # refuses unknown plugins and cycles first
+    plan = config.plan(report, only=plugins)  # refuses unknown plugins, cycles
     if trial_ids is None:
         ids = [t for t in project.trial_ids if not project.is_static(t)]
     else:
@@ -408,80 +501,387 @@ def run_pipeline(
         for trial_id in ids:
             project.record(trial_id)
     total = len(ids)
+    limits = limits or Limits()
     with project._writer_lock():
         if project.settings.get("pipeline") != config.to_json():
             project.set_setting("pipeline", config.to_json())
         yield RunEvent("started", total=total)
-        n_workers = min(workers or os.cpu_count() or 1, total)
-        job = (str(project.path), config.to_json(), plugins, only_stale)
-        done = 0
-        if n_workers <= 1:
-            for trial_id in ids:
-                done += 1
-                yield _trial_event(_analyse_job(trial_id, *job), done, total)
-        else:
-            yield from _run_parallel(ids, job, n_workers, total)
-            done = total
+        n_workers = max(1, min(workers or os.cpu_count() or 1, total))
+        jobs = (
+            _TrialJob(project, trial_id, plan, plugins, only_stale, limits)
+            for trial_id in ids
+        )
+        for done, job in enumerate(_drive(jobs, n_workers), start=1):
+            if job.ran and not job.error:
+                _store(project, job)
+            ran = [] if job.error else job.ran
+            yield RunEvent(
+                "trial",
+                job.trial_id,
+                done,
+                total,
+                {name: job.results[name].status for name in ran},
+                {
+                    name: job.results[name].message
+                    for name in ran
+                    if job.results[name].message
+                },
+                job.error,
+            )
         yield RunEvent("finished", done=total, total=total)
 
 
-def _run_parallel(
-    ids: list[str], job: tuple[Any, ...], n_workers: int, total: int
-) -> Iterator[RunEvent]:
-    from gaitlab.io._isolation import _context
-
-    executor = ProcessPoolExecutor(max_workers=n_workers, mp_context=_context())
-    pending: set[Future[dict[str, Any]]] = set()
-    queue = list(reversed(ids))
-    done = 0
+def _store(project: Project, job: _TrialJob) -> None:
+    """Write a trial's new results over its stored ones (writer lock held)."""
     try:
-        while queue or pending:
-            while queue and len(pending) < 2 * n_workers:
-                pending.add(executor.submit(_analyse_job, queue.pop(), *job))
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done += 1
-                yield _trial_event(future.result(), done, total)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        project.write_results(job.trial_id, _merged(project, job))
+    except Exception as error:  # the trial's results could not be stored
+        log.exception("results of trial %s could not be stored", job.trial_id)
+        job.error = f"results not stored: {type(error).__name__}: {error}"
 
 
-def _analyse_job(
-    trial_id: str,
-    project_path: str,
-    config_json: dict[str, Any],
-    plugins: list[str] | None,
-    only_stale: bool,
-) -> dict[str, Any]:
-    """Analyse one trial (in a worker or in-process); return a picklable summary."""
-    try:
-        project = Project(Path(project_path))
-        plan = PipelineConfig.from_json(config_json).plan(discover(), only=plugins)
-        results, ran = analyse_trial(
-            project, trial_id, plan, rerun=plugins, only_stale=only_stale
+def _merged(project: Project, job: _TrialJob) -> dict[str, Result]:
+    """The trial's stored results with the new ones in their place."""
+    if job.stored <= set(job.results):  # every stored result was made again
+        return dict(job.results)
+    return {**project.load_results(job.trial_id), **job.results}
+
+
+# ------------------------------------------------------------ contained runs
+
+
+class _TrialJob:
+    """One trial analysed in contained children, seen from the parent.
+
+    The child announces the plugins it will run and the stored results it
+    found (``("plan", names, stored)``), then
+    for each plugin ``("start", name)`` and ``("result", name, result)``, and
+    ``("done",)``; or ``("error", text)`` when the trial cannot be analysed.
+    Each message restarts the time limit. When the child dies or runs out of
+    time in a plugin, that plugin fails with the reason and a fresh child
+    runs the plugins left (those needing the failed one are then skipped).
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        trial_id: str,
+        plan: Plan,
+        rerun: Iterable[str] | None,
+        only_stale: bool,
+        limits: Limits,
+    ) -> None:
+        self.project = project
+        self.trial_id = trial_id
+        self.plan = plan
+        self.rerun = None if rerun is None else list(rerun)
+        self.only_stale = only_stale
+        self.limits = limits
+        self.ran: list[str] = []
+        self.stored: set[str] = set()
+        self.results: dict[str, Result] = {}
+        self.error = ""
+        self.finished = False
+        self.running: str | None = None
+        self.child: Child | None = None
+        self.deadline = math.inf
+
+    def start(self, names: list[str] | None = None) -> None:
+        """Start a child for the plugins ``names`` (None: the child decides)."""
+        self.running = None
+        self.child = Child(
+            _trial_child,
+            self._child_args(names),
+            self.limits,
+            protect=(self.project.path,),
         )
+        self.deadline = time.monotonic() + self.limits.time_s
+
+    def waitables(self) -> list[Any]:
+        assert self.child is not None
+        return [self.child.connection, self.child.sentinel]
+
+    def step(self) -> None:
+        """Take the child's messages; handle its end or its time-out."""
+        child = self.child
+        assert child is not None
+        try:
+            while not self.finished and child.connection.poll():
+                self._handle(child.receive())
+        except EOFError:
+            pass  # the child is gone: see below
+        except OSError as error:  # a message longer than the memory limit
+            self._abnormal(f"sent a message that could not be read ({error})")
+            return
+        except Exception as error:  # a child that sends anything but results
+            self._abnormal(
+                f"sent data that is not a result ({type(error).__name__}: {error})"
+            )
+            return
+        if self.finished:
+            child.kill()
+        elif not child.process.is_alive():
+            self._abnormal(f"ended its process ({child.exit_reason()})")
+        elif time.monotonic() >= self.deadline:
+            self._abnormal(
+                f"did not finish within its time limit of {self.limits.time_s:g} s "
+                "and was stopped"
+            )
+
+    def stop(self) -> None:
+        """Kill the child (cancelled, or the run was abandoned)."""
+        if self.child is not None:
+            self.child.kill()
+
+    def _handle(self, message: Any) -> None:
+        kind = message[0]
+        self.deadline = time.monotonic() + self.limits.time_s
+        if kind == "plan":
+            if not self.ran:  # a child started again goes on with the first plan
+                self.ran = [n for n in message[1] if n in self.plan.names]
+                self.stored = {str(n) for n in message[2]}
+        elif kind == "start" and message[1] in self.ran:
+            self.running = message[1]
+        elif kind == "result" and message[1] in self.ran:
+            self.results[message[1]] = _checked_result(message[2])
+            self.running = None
+        elif kind == "done":
+            self.finished = True
+        elif kind == "error":
+            self.error = str(message[1])
+            self.finished = True
+        else:
+            raise ValueError(f"unexpected message {kind!r}")
+
+    def _abnormal(self, what: str) -> None:
+        """The child ended or hung: fail the running plugin, go on without it."""
+        assert self.child is not None
+        self.child.kill()
+        name = self.running
+        if name is None and not self.results:
+            self.error = f"the analysis process {what} while loading the trial"
+            self.finished = True
+            return
+        if name is None:  # between plugins: none to blame, run no more of them
+            for left in self.ran:
+                if left not in self.results:
+                    failed = Result(
+                        status="failed",
+                        message=f"not run: the analysis process {what} after "
+                        f"{list(self.results)[-1]} finished",
+                    )
+                    self.results[left] = self._with_provenance(left, failed)
+            self.finished = True
+            return
+        log.info("plugin %s on trial %s %s", name, self.trial_id, what)
+        failed = Result(status="failed", message=f"the plugin {what}")
+        self.results[name] = self._with_provenance(name, failed)
+        remaining = [n for n in self.ran if n not in self.results]
+        if remaining:
+            self.start(remaining)
+        else:
+            self.finished = True
+
+    def _with_provenance(self, name: str, result: Result) -> Result:
+        spec = self.plan.spec(name)
+        digests = expected_digests(self.plan, trial_state(self.project, self.trial_id))
+        result.provenance = Provenance(
+            plugin=name,
+            plugin_version=spec.version,
+            plugin_source=spec.source,
+            parameters=dict(self.plan.params[name]),
+            inputs_digest=digests[name],
+            upstream={u: digests[u] for u in spec.upstream if u in digests},
+            gaitlab_version=__version__,
+            created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+            duration_s=0.0,
+        )
+        return result
+
+    def _child_args(self, names: list[str] | None) -> tuple[Any, ...]:
+        if child_context().get_start_method() == "fork":  # inherited, not pickled
+            _preload()
+            plan: Any = self.plan
+        else:  # specs are found again by the child
+            plan = (
+                [(spec.name, spec.source) for spec in self.plan.specs],
+                self.plan.params,
+            )
+        return (
+            self.project,
+            self.trial_id,
+            plan,
+            self.rerun,
+            self.only_stale,
+            names,
+            self.results,
+        )
+
+
+@functools.cache
+def _preload() -> None:
+    """Import, once, the libraries gaitlab's analyses import on first use.
+
+    Forked children inherit them; otherwise every trial's child would pay
+    for importing ``scipy.signal`` (about 1 s) again.
+    """
+    for name in _PRELOAD:
+        importlib.import_module(name)
+
+
+_PRELOAD = ("scipy.signal", "scipy.ndimage", "scipy.interpolate")
+
+
+def _drive(
+    jobs: Iterable[_TrialJob],
+    n_workers: int,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> Iterator[_TrialJob]:
+    """Run trial jobs, ``n_workers`` at a time; yield each when it is finished."""
+    waiting = iter(jobs)
+    active: list[_TrialJob] = []
+    try:
+        while True:
+            while len(active) < n_workers:
+                job = next(waiting, None)
+                if job is None:
+                    break
+                job.start()
+                active.append(job)
+            if not active:
+                return
+            now = time.monotonic()
+            timeout = max(0.0, min(j.deadline for j in active) - now)
+            if is_cancelled is not None:
+                timeout = min(timeout, 0.2)
+            wait([w for j in active for w in j.waitables()], timeout=timeout)
+            if is_cancelled is not None and is_cancelled():
+                raise Cancelled("cancelled by the user")
+            for job in list(active):
+                job.step()
+                if job.finished:
+                    active.remove(job)
+                    yield job
+    finally:
+        for job in active:
+            job.stop()
+
+
+def _checked_result(value: Any) -> Result:
+    """A result rebuilt from what a child sent, every field of its proper type."""
+    if not isinstance(value, Result):
+        raise TypeError(f"expected a Result, got {type(value).__name__}")
+    series = {
+        str(name): Series(
+            np.array(s.values, dtype=float),
+            float(s.rate_hz),
+            float(s.t0_s),
+            str(s.unit),
+            str(s.description),
+        )
+        for name, s in value.series.items()
+    }
+    metrics = [
+        Metric(
+            str(m.name),
+            float(m.value),
+            str(m.unit),
+            str(m.side),
+            None if m.step is None else int(m.step),
+            None if m.time_s is None else float(m.time_s),
+            str(m.status),
+            str(m.message),
+        )
+        for m in value.metrics
+    ]
+    events = [
+        replace(e, time_s=float(e.time_s), label=str(e.label), context=str(e.context))
+        for e in value.events
+    ]
+    provenance = value.provenance
+    if provenance is not None:
+        provenance = Provenance(
+            **json.loads(json.dumps(provenance.__dict__, default=str))
+        )
+    return Result(
+        status=str(value.status) if value.status in STATUSES else "failed",
+        message=str(value.message),
+        series=series,
+        metrics=metrics,
+        events=events,
+        notes=[str(n) for n in value.notes],
+        provenance=provenance,
+    )
+
+
+def _trial_child(
+    connection: Connection,
+    project: Project,
+    trial_id: str,
+    plan: Plan | tuple[Any, ...],
+    rerun: list[str] | None,
+    only_stale: bool,
+    names: list[str] | None,
+    given: dict[str, Result],
+) -> None:
+    """Child side of :class:`_TrialJob`: analyse one trial, send each result."""
+    try:
+        if not isinstance(plan, Plan):
+            plan = _plan_from_payload(*plan)
+        stored = project.load_results(trial_id)
+        state = trial_state(project, trial_id)
+        digests = expected_digests(plan, state)
+        if names is None:
+            status = freshness(plan, state, stored)
+            chosen = set(plan.names if rerun is None else rerun)
+            names = [
+                name
+                for name in plan.names
+                if status[name] != "fresh" or (name in chosen and not only_stale)
+            ]
+        send(connection, ("plan", names, list(stored)))
+        if names:
+            trial = project.load_trial(trial_id)
+            trial.label = project.record(trial_id).label
+            known = {**stored, **given}
+            view = TrialView(
+                trial,
+                marker_map=marker_map_for(project, trial.markers.labels),
+                results={n: read_only(r) for n, r in known.items()},
+                static=_static_view(project, state),
+            )
+            run_plugins(
+                view,
+                plan,
+                names,
+                digests=digests,
+                on_start=lambda name: send(connection, ("start", name)),
+                on_result=lambda name, result: send(
+                    connection, ("result", name, result)
+                ),
+            )
     except Exception as error:  # the trial as a whole could not be analysed
         log.exception("trial %s could not be analysed", trial_id)
-        return {"trial_id": trial_id, "error": f"{type(error).__name__}: {error}"}
-    return {
-        "trial_id": trial_id,
-        "statuses": {name: results[name].status for name in ran},
-        "messages": {
-            name: results[name].message for name in ran if results[name].message
-        },
-    }
+        send(connection, ("error", f"{type(error).__name__}: {error}"))
+        return
+    send(connection, ("done",))
 
 
-def _trial_event(summary: dict[str, Any], done: int, total: int) -> RunEvent:
-    return RunEvent(
-        "trial",
-        summary["trial_id"],
-        done,
-        total,
-        summary.get("statuses", {}),
-        summary.get("messages", {}),
-        summary.get("error", ""),
-    )
+def _plan_from_payload(
+    sources: list[tuple[str, str]], params: dict[str, dict[str, Any]]
+) -> Plan:
+    """The parent's plan, in a child that was not forked from it."""
+    report = discover()
+    specs = []
+    for name, source in sources:
+        spec = report.specs.get(name)
+        if spec is None or spec.source != source:
+            raise PluginError(
+                f"plugin {name!r} ({source}) is no longer installed as it was when "
+                "the run started"
+            )
+        specs.append(spec)
+    return Plan(tuple(specs), params)
 
 
 def _static_view(project: Project, state: TrialState) -> TrialView | None:
@@ -508,9 +908,7 @@ def _subject_dict(subject: Any) -> dict[str, Any]:
 def _unmet(kind: str, name: str, view: TrialView) -> str | None:
     """None when the input is present, else why not (in words)."""
     if kind == "landmark":
-        return (
-            None if view.has_landmark(name) else view.marker_map.missing_message(name)
-        )
+        return None if view.has_landmark(name) else view.missing_message(name)
     if kind == "forceplates":
         return None if view.forceplates else "no force plates with samples"
     if kind == "markers":
@@ -544,6 +942,11 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
     if extra:
         return f"undeclared series {', '.join(extra)}"
     for metric in result.metrics:
+        if not isinstance(metric, Metric):
+            return f"metrics must be Metric, got {type(metric).__name__}"
+        problem = _metric_problem(metric)
+        if problem:
+            return f"metric {metric.name!r}: {problem}"
         declared = declared_metrics.get(metric.name)
         if declared is None:
             return f"undeclared metric {metric.name!r}"
@@ -558,10 +961,46 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
         unit = declared_series[name].unit
         if series.unit and series.unit != unit:
             return f"series {name!r} in {series.unit!r}, declared {unit!r}"
-        if not series.rate_hz > 0:
+        if not (isinstance(series, Series) and isinstance(series.values, np.ndarray)):
+            return f"series {name!r} is not a Series of an array"
+        if series.values.dtype.kind not in "fiub" or series.values.ndim == 0:
+            return f"series {name!r} is not a time-first array of numbers"
+        if not (_is_number(series.rate_hz) and series.rate_hz > 0):
             return f"series {name!r} has no sampling rate"
+        if not (math.isfinite(series.rate_hz) and _is_number(series.t0_s)):
+            return f"series {name!r}: rate_hz and t0_s must be finite numbers"
+        if not math.isfinite(series.t0_s):
+            return f"series {name!r}: t0_s must be finite"
+    for event in result.events:
+        if not (_is_number(event.time_s) and math.isfinite(event.time_s)):
+            return f"event {event.label!r} at time {event.time_s!r}: not a finite time"
     if result.events and not spec.produces_events:
         return "returned events but does not declare produces_events=True"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool
+    )
+
+
+def _metric_problem(metric: Metric) -> str | None:
+    """Why a metric cannot be stored as it is (None when it can)."""
+    if not _is_number(metric.value):
+        return f"value {metric.value!r} is not a number"
+    if metric.status not in METRIC_STATUSES:
+        return f"status {metric.status!r} is not one of {', '.join(METRIC_STATUSES)}"
+    if metric.side not in ("", "Left", "Right"):
+        return f"side {metric.side!r} is not 'Left', 'Right' or ''"
+    if metric.step is not None and not isinstance(metric.step, int | np.integer):
+        return f"step {metric.step!r} is not a whole number"
+    if metric.time_s is not None and not (
+        _is_number(metric.time_s) and math.isfinite(metric.time_s)
+    ):
+        return f"time_s {metric.time_s!r} is not a finite time"
+    if not isinstance(metric.message, str):
+        return "message is not text"
     return None
 
 

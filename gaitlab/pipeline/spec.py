@@ -21,6 +21,7 @@ Alternatives are separated by ``|``: ``"forceplates|landmark:l_heel"``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import typing
@@ -230,6 +231,65 @@ class PluginSpec:
             if spec.name == name:
                 return spec
         raise KeyError(f"plugin {self.name!r} declares no metric {name!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The declaration as JSON-compatible data (everything but ``func``).
+
+        Discovery reads user plugins in a separate process and rebuilds their
+        specs with :meth:`from_json`, so gaitlab itself never runs their code.
+        """
+        return {
+            "name": self.name,
+            "version": self.version,
+            "title": self.title,
+            "category": self.category,
+            "description": self.description,
+            "params": [
+                {**dataclasses.asdict(p), "type": p.type.__name__} for p in self.params
+            ],
+            "needs": [n.text for n in self.needs],
+            "optional": list(self.optional),
+            "series": [dataclasses.asdict(s) for s in self.series],
+            "metrics": [dataclasses.asdict(m) for m in self.metrics],
+            "produces_events": self.produces_events,
+            "source": self.source,
+            "module_file": self.module_file,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], func: Callable[..., Any]) -> PluginSpec:
+        """Rebuild a spec written by :meth:`to_json`, calling ``func``."""
+        types = {t.__name__: t for t in _SCALAR_TYPES}
+        return cls(
+            name=_check_name("plugin name", data["name"]),
+            version=_check_version(data["name"], data["version"]),
+            title=str(data["title"]),
+            category=str(data["category"]),
+            description=str(data["description"]),
+            func=func,
+            params=tuple(
+                ParamSpec(**{**_tuples(p), "type": types[p["type"]]})
+                for p in data["params"]
+            ),
+            needs=tuple(Need.parse(text) for text in data["needs"]),
+            optional=tuple(str(n) for n in data["optional"]),
+            series=tuple(SeriesSpec(**_tuples(s)) for s in data["series"]),
+            metrics=tuple(MetricSpec(**_tuples(m)) for m in data["metrics"]),
+            produces_events=bool(data["produces_events"]),
+            source=str(data["source"]),
+            module_file=str(data["module_file"]),
+        )
+
+
+def _tuples(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples the declarations hold."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(convert(v) for v in value)
+        return value
+
+    return {key: convert(value) for key, value in data.items()}
 
 
 def resolve_parameters(spec: PluginSpec, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,8 @@ def test_failures_and_missing_inputs_are_isolated(
         == "ZeroDivisionError: division by zero in my analysis"
     )
     assert event.messages["mylab_needs_hallux"] == (
-        "missing landmark l_hallux (marker set Vicon Plug-in Gait has no label for it)"
+        "missing landmark l_hallux (marker set Vicon Plug-in Gait has no label for "
+        "it; common names tried: LHAL, LHALLUX, LBIGTOE, ...)"
     )
     assert "undeclared metric 'surprise'" in event.messages["mylab_undeclared"]
 
