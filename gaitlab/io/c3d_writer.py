@@ -120,6 +120,7 @@ def write_c3d(
     processing: Mapping[str, float | str] | None = None,
     extra_parameters: Mapping[str, Mapping[str, npt.ArrayLike | list[str]]]
     | None = None,
+    first_frame: int = 0,
 ) -> Path:
     """Write a C3D file.
 
@@ -175,6 +176,9 @@ def write_c3d(
         given (names are not checked, so a vendor's odd names, such as
         Qualisys' ``Uncropped Measurement Length``, can be reproduced):
         lists of str as CHAR, integer arrays as INT, other arrays as FLOAT.
+    first_frame : int
+        Zero-based index of the first frame in the capture (header), so a
+        reader's first-frame time is ``first_frame / point_rate_hz`` s.
 
     Returns
     -------
@@ -198,6 +202,7 @@ def write_c3d(
         raise ValueError("at least one marker is required")
 
     c3d = ezc3d.c3d()
+    c3d["header"]["points"]["first_frame"] = int(first_frame)
     _set_points(c3d, markers, marker_labels, point_rate_hz, point_units, residuals)
     n_channels = 0
     if analogs is not None:
