@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -64,3 +65,22 @@ def demo_files() -> list[Path]:
     files = sorted(DEMO_DATA.glob("*.c3d"))
     assert files, f"no demo trials in {DEMO_DATA}"
     return files
+
+
+@pytest.fixture
+def markers_file() -> Callable[[Path, list[str], str | None], Path]:
+    """Write a 1 s marker-only C3D file (100 Hz) with given labels and subject name."""
+    from gaitlab.io.c3d_writer import write_c3d
+
+    def write(path: Path, labels: list[str], subject: str | None) -> Path:
+        rng = np.random.default_rng(0)
+        markers = 0.5 + 0.01 * rng.standard_normal((100, len(labels), 3))
+        return write_c3d(
+            path,
+            markers=markers,
+            marker_labels=labels,
+            point_rate_hz=100.0,
+            subject_name=subject,
+        )
+
+    return write
