@@ -13,8 +13,8 @@ data). Measured in one run, against a baseline measured in the same run:
    loop is run until every plot's viewport received its paint event).
    Baseline: bare pyqtgraph ``PlotWidget``s drawing the same curves (same
    arrays, same peak downsampling and clip-to-view), until painted.
-   Long trials open on their first 20 s; zooming out to the whole trial is
-   timed separately.
+   Trials open on four strides around the cursor; zooming out to the whole
+   trial is timed separately.
 2. Redrawing after a cursor move: ``session.set_cursor(t)`` until every plot
    and the body view have repainted; median of 50 moves: random jumps with
    the whole trial in view and with 10 s in view, and one-frame steps (arrow

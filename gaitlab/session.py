@@ -3,7 +3,8 @@
 The desktop app, scripts and tests drive gaitlab through one :class:`Session`.
 It holds the open :class:`~gaitlab.store.project.Project`, the selected trial
 with its results (:class:`LoadedTrial`), the time cursor, and the undo
-history of event edits, and announces changes through psygnal signals.
+history of event and subject edits, and announces changes through psygnal
+signals.
 
 Threading rule: long work (:meth:`Session.import_files`,
 :meth:`Session.run`, :meth:`Session.load`) is a generator or a plain
@@ -14,30 +15,70 @@ listeners (the GUI thread), which updates the state and emits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, Contact, contacts_from_events
-from gaitlab.core.results import Result
-from gaitlab.core.trial import Event, Trial
+from gaitlab.core.landmarks import MarkerMap
+from gaitlab.core.results import USABLE_STATUSES, Result
+from gaitlab.core.trial import Event, Subject, Trial
 from gaitlab.pipeline.config import PipelineConfig
 from gaitlab.pipeline.discovery import DiscoveryReport, discover
 from gaitlab.pipeline.runner import (
     RunEvent,
     freshness,
+    marker_map_for,
     project_pipeline,
     run_pipeline,
     trial_state,
 )
+from gaitlab.pipeline.view import TrialView
 from gaitlab.store.project import ImportEvent, Project, create_project, open_project
 
-__all__ = ["EventEdit", "LoadedTrial", "Session", "trial_status"]
+__all__ = [
+    "SUBJECT_LENGTHS",
+    "EventEdit",
+    "LoadedTrial",
+    "Session",
+    "SubjectEdit",
+    "static_view",
+    "subject_length",
+    "trial_status",
+    "with_subject_length",
+]
+
+log = logging.getLogger(__name__)
 
 GAIT_LABELS = (FOOT_STRIKE, FOOT_OFF)
+
+SUBJECT_LENGTHS = ("foot_length_m", "shoe_length_m")
+"""Subject lengths in m kept as fields of :class:`Subject` when it has them,
+else in its ``extra`` (where ``gaitlab subject`` stores them)."""
+
+
+def subject_length(subject: Subject, name: str) -> float | None:
+    """Foot or shoe length of a subject in m (None: not set); see :data:`SUBJECT_LENGTHS`."""
+    if hasattr(subject, name):
+        value = getattr(subject, name)
+    else:
+        value = subject.extra.get(name)
+    return None if value is None else float(value)
+
+
+def with_subject_length(subject: Subject, name: str, value: float | None) -> Subject:
+    """The subject with a foot or shoe length set (None: removed), in m."""
+    if hasattr(subject, name):
+        return replace(subject, **{name: value})
+    extra = {k: v for k, v in subject.extra.items() if k != name}
+    if value is not None:
+        extra[name] = float(value)
+    return replace(subject, extra=extra)
 
 
 @dataclass
@@ -56,6 +97,16 @@ class LoadedTrial:
         ``fresh``/``stale``/``missing`` per planned plugin.
     static_id : str or None
         The static trial used as reference.
+    marker_map_for : callable or None
+        Labels -> landmark resolution with the project's marker settings
+        (:func:`~gaitlab.pipeline.runner.marker_map_for` bound to the
+        project); None: built from the labels, preset detected.
+    static : TrialView or None
+        The static trial as the analysis sees it (see :func:`static_view`);
+        landmarks only it carries are rebuilt in :meth:`view`.
+    static_problem : str
+        Why the static trial named by ``static_id`` could not be read ("" if
+        it was, or there is none): the trial is shown without it.
     """
 
     trial_id: str
@@ -63,6 +114,24 @@ class LoadedTrial:
     results: dict[str, Result]
     freshness: dict[str, str]
     static_id: str | None = None
+    marker_map_for: Callable[[Sequence[str]], MarkerMap] | None = None
+    static: TrialView | None = None
+    static_problem: str = ""
+
+    def view(self) -> TrialView:
+        """The trial as the analysis plugins see it, without their results.
+
+        Same marker map and static trial as in a run, so the body points
+        (:attr:`TrialView.body`) include the landmarks rebuilt from the static
+        trial (cluster protocols). Each call builds a new view (its body
+        points are computed on first use).
+        """
+        labels = self.trial.markers.labels
+        return TrialView(
+            self.trial,
+            marker_map=self.marker_map_for(labels) if self.marker_map_for else None,
+            static=self.static,
+        )
 
     @property
     def gait_events(self) -> list[Event]:
@@ -75,7 +144,7 @@ class LoadedTrial:
         if edited:
             return [e for e in edited if e.label in GAIT_LABELS]
         result = self.results.get("gait_events")
-        if result is not None and result.status == "ok":
+        if result is not None and result.status in USABLE_STATUSES:
             return list(result.events)
         return [e for e in self.trial.events if e.label in GAIT_LABELS]
 
@@ -83,6 +152,21 @@ class LoadedTrial:
     def contacts(self) -> list[Contact]:
         """Stance phases from :attr:`gait_events`, numbered as the metrics' steps."""
         return contacts_from_events(self.gait_events)
+
+
+def static_view(project: Project, trial_id: str) -> TrialView | None:
+    """The static trial of a trial as a view, as the runner hands it to the plugins.
+
+    The trial ``project.static_trial_for(trial_id)`` names, with the project's
+    marker settings (:func:`~gaitlab.pipeline.runner.marker_map_for`); None
+    when the trial has none (a static trial itself has none).
+    """
+    static_id = project.static_trial_for(trial_id)
+    if static_id is None:
+        return None
+    trial = project.load_trial(static_id)
+    trial.label = project.record(static_id).label
+    return TrialView(trial, marker_map=marker_map_for(project, trial.markers.labels))
 
 
 @dataclass(frozen=True)
@@ -106,6 +190,26 @@ class EventEdit:
     after: tuple[Event, ...]
 
 
+@dataclass(frozen=True)
+class SubjectEdit:
+    """One undoable change of a subject's record.
+
+    Attributes
+    ----------
+    subject_id : str
+        The subject.
+    description : str
+        What the user did ("edit subject s01: mass").
+    before, after : Subject
+        The record before and after.
+    """
+
+    subject_id: str
+    description: str
+    before: Subject
+    after: Subject
+
+
 def trial_status(results: dict[str, Result], fresh: dict[str, str]) -> str:
     """One word for a trial's analysis state.
 
@@ -126,8 +230,8 @@ def trial_status(results: dict[str, Result], fresh: dict[str, str]) -> str:
 
 @dataclass
 class _History:
-    done: list[EventEdit] = field(default_factory=list)
-    undone: list[EventEdit] = field(default_factory=list)
+    done: list[EventEdit | SubjectEdit] = field(default_factory=list)
+    undone: list[EventEdit | SubjectEdit] = field(default_factory=list)
 
 
 class Session:
@@ -146,6 +250,7 @@ class Session:
     trial_loaded = Signal(object)
     cursor_moved = Signal(float)
     events_changed = Signal(str)
+    subjects_changed = Signal(str)
     results_changed = Signal(str)
     history_changed = Signal()
     busy_changed = Signal(bool)
@@ -197,18 +302,32 @@ class Session:
     # ---- trial and cursor
 
     def load(self, trial_id: str) -> LoadedTrial:
-        """Read a trial and its results (slow for long trials: run it off the GUI thread)."""
+        """Read a trial, its results and its static trial (slow for long trials: run
+        it off the GUI thread)."""
         self._require_project()
         assert self.project is not None
         trial = self.project.load_trial(trial_id)
         trial.label = self.project.record(trial_id).label
         results = self.project.load_results(trial_id)
+        static_id = self.project.static_trial_for(trial_id)
+        static, problem = None, ""
+        try:
+            static = static_view(self.project, trial_id)
+        except Exception as error:  # a damaged static trial must not hide this one
+            problem = (
+                f"the static trial {static_id} could not be read "
+                f"({type(error).__name__}: {error})"
+            )
+            log.warning("trial %s: %s", trial_id, problem)
         return LoadedTrial(
             trial_id,
             trial,
             results,
             self._freshness(trial_id, results),
-            self.project.static_trial_for(trial_id),
+            static_id,
+            partial(marker_map_for, self.project),
+            static,
+            problem,
         )
 
     def show(self, loaded: LoadedTrial) -> None:
@@ -272,20 +391,61 @@ class Session:
         self._write_events(trial_id, after)
 
     def undo(self) -> None:
-        """Undo the last event edit."""
+        """Undo the last edit (of events or of a subject)."""
         if not self._history.done:
             return
         edit = self._history.done.pop()
         self._history.undone.append(edit)
-        self._write_events(edit.trial_id, edit.before)
+        if isinstance(edit, SubjectEdit):
+            self._write_subject(edit.before)
+        else:
+            self._write_events(edit.trial_id, edit.before)
 
     def redo(self) -> None:
-        """Redo the last undone event edit."""
+        """Redo the last undone edit."""
         if not self._history.undone:
             return
         edit = self._history.undone.pop()
         self._history.done.append(edit)
-        self._write_events(edit.trial_id, edit.after)
+        if isinstance(edit, SubjectEdit):
+            self._write_subject(edit.after)
+        else:
+            self._write_events(edit.trial_id, edit.after)
+
+    # ---- subjects
+
+    def subject(self, subject_id: str) -> Subject:
+        """A subject's record (an empty one when the project has none for it)."""
+        self._require_project()
+        assert self.project is not None
+        return self.project.subjects.get(subject_id) or Subject(
+            id=subject_id, label=subject_id
+        )
+
+    def subject_trials(self, subject_id: str) -> list[str]:
+        """The trials of a subject."""
+        self._require_project()
+        assert self.project is not None
+        return [r.trial_id for r in self.project.trials if r.subject_id == subject_id]
+
+    def edit_subject(self, subject: Subject, description: str = "") -> bool:
+        """Replace a subject's record (mass, height, sex, lengths), saved and undoable.
+
+        The stored results of the subject's trials that depend on these values
+        turn stale until run again. Returns False when nothing changed.
+        (:class:`Subject` itself refuses impossible values, e.g. a mass ≤ 0.)
+        """
+        before = self.subject(subject.id)
+        if subject == before:
+            return False
+        self._history.done.append(
+            SubjectEdit(
+                subject.id, description or f"edit subject {subject.id}", before, subject
+            )
+        )
+        self._history.undone.clear()
+        self._write_subject(subject)
+        return True
 
     @property
     def undo_text(self) -> str:
@@ -385,6 +545,19 @@ class Session:
             self._refresh_results()
         self.events_changed.emit(trial_id)
         self.results_changed.emit(trial_id)
+        self.history_changed.emit()
+
+    def _write_subject(self, subject: Subject) -> None:
+        assert self.project is not None
+        self.project.set_subject(subject)
+        trials = self.subject_trials(subject.id)
+        current = self.current
+        if current is not None and current.trial_id in trials:
+            current.trial.subject = subject
+            self._refresh_results()
+        self.subjects_changed.emit(subject.id)
+        for trial_id in trials:
+            self.results_changed.emit(trial_id)
         self.history_changed.emit()
 
     def _refresh_results(self) -> None:

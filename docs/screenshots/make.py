@@ -7,8 +7,8 @@ Run on a display, or on a virtual one::
 It builds the demo project (``gaitlab demo``'s, in the temp folder), then
 saves ``main_window.png`` (the trial bending at the waist, cursor in a
 stance), ``pipeline_panel.png`` (the same window with the pipeline panel in
-front) and ``import_dialog.png`` (two demo trials and two broken files
-imported into a new project) next to this script.
+front), ``import_dialog.png`` (two demo trials and two broken files
+imported into a new project) and ``subject_editor.png`` next to this script.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from gaitlab.cli.cmd_demo import build_demo_project, demo_files
 from gaitlab.gui.app import ScreenshotTaker, application
 from gaitlab.gui.main_window import MainWindow
 from gaitlab.gui.settings import UserSettings
+from gaitlab.gui.tasks import wait_for_workers
 from gaitlab.session import Session
 
 HERE = Path(__file__).resolve().parent
@@ -86,11 +87,35 @@ def import_dialog_shot(out: Path) -> None:
     print(f"saved the import dialog to {out}")
 
 
+def subject_editor_shot(project: Path, out: Path) -> None:
+    """The subject editor on the demo runner."""
+    app = application()
+    window = MainWindow(Session(), UserSettings(), persist_settings=False)
+    window.show()
+    if not window.open_project(project):
+        raise SystemExit(f"could not open {project}")
+    dialog = window.show_subject_editor("slip01")
+
+    def save() -> None:
+        if not window.idle:  # trial states still being read
+            QTimer.singleShot(50, save)
+            return
+        dialog.grab().save(str(out))
+        app.quit()
+
+    QTimer.singleShot(200, save)
+    app.exec()
+    window.close()
+    print(f"saved the subject editor to {out}")
+
+
 def main() -> None:
     project = build_demo_project(verbose=True)
     window_shot(project, HERE / "main_window.png")
     window_shot(project, HERE / "pipeline_panel.png", dock="pipeline_dock")
     import_dialog_shot(HERE / "import_dialog.png")
+    subject_editor_shot(project, HERE / "subject_editor.png")
+    wait_for_workers()  # no HDF5 read left running while Python exits
 
 
 if __name__ == "__main__":

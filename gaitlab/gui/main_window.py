@@ -44,11 +44,12 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QScrollArea,
+    QStyle,
     QToolButton,
     QWidget,
 )
 
-from gaitlab._version import __version__
+from gaitlab._version import version_text
 from gaitlab.gui.settings import UserSettings, load_settings, save_settings
 from gaitlab.gui.tasks import (
     GeneratorTask,
@@ -60,8 +61,13 @@ from gaitlab.gui.views.body_view import BodyView
 from gaitlab.gui.views.import_dialog import ImportDialog
 from gaitlab.gui.views.metrics_view import MetricsView
 from gaitlab.gui.views.pipeline_panel import PipelinePanel
-from gaitlab.gui.views.plugins_dialog import PluginsDialog, open_plugin_guide
+from gaitlab.gui.views.plugins_dialog import (
+    PluginsDialog,
+    builtin_failure_text,
+    open_plugin_guide,
+)
 from gaitlab.gui.views.signal_plots import SignalPlotsView
+from gaitlab.gui.views.subject_editor import SubjectEditor
 from gaitlab.gui.views.trial_browser import TrialBrowser
 from gaitlab.session import LoadedTrial, Session
 
@@ -365,7 +371,8 @@ class MainWindow(QMainWindow):
         return task
 
     def show_trial(self, trial_id: str, cursor_s: float | None = None) -> None:
-        """Show a trial (loaded in the background), the cursor at ``cursor_s``."""
+        """Show a trial (loaded in the background), the cursor at ``cursor_s``
+        in the middle of the plots."""
         current = self.session.current
         if (
             current is not None
@@ -374,6 +381,7 @@ class MainWindow(QMainWindow):
         ):
             if cursor_s is not None:
                 self.session.set_cursor(cursor_s)
+                self.plots.centre_on(self.session.cursor_s)
             return
         self._pending_cursor = (trial_id, cursor_s) if cursor_s is not None else None
         self.browser.select_trial(trial_id)
@@ -500,6 +508,15 @@ class MainWindow(QMainWindow):
         redo.setShortcuts(shortcuts)
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(
+            self._action(
+                "subjects",
+                "&Subjects…",
+                self.show_subject_editor,
+                tip="Body mass, stature, sex, leg, foot and shoe length of the subjects",
+            )
+        )
 
         analysis = bar.addMenu("&Analysis")
         analysis.addAction(
@@ -539,6 +556,9 @@ class MainWindow(QMainWindow):
         )
 
         view = bar.addMenu("&View")
+        view.addAction(self.plots.strides_action)
+        view.addAction(self.plots.whole_action)
+        view.addSeparator()
         for dock in self.docks:
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
@@ -575,11 +595,36 @@ class MainWindow(QMainWindow):
         self.task_cancel = QToolButton(text="Cancel")
         self.task_cancel.setToolTip("Stop after the current file or trial")
         self.task_cancel.clicked.connect(self.cancel_task)
+        # built-in plugins that failed to load: shown until they load again
+        self.plugin_warning = QToolButton()
+        self.plugin_warning.setAutoRaise(True)
+        self.plugin_warning.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        self.plugin_warning.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        )
+        self.plugin_warning.setStyleSheet("QToolButton { color: #8A5300; }")
+        self.plugin_warning.clicked.connect(self.show_plugins_dialog)
+        bar.addPermanentWidget(self.plugin_warning)
+        self._update_plugin_warning()
         for widget in (self.task_label, self.task_progress, self.task_cancel):
             bar.addPermanentWidget(widget)
             widget.hide()
         for widget in (self.project_label, self.trial_label, self.cursor_label):
             bar.addPermanentWidget(widget)
+
+    def _update_plugin_warning(self) -> None:
+        """Show (and log) the built-in plugins that failed to load, or hide the warning."""
+        report = self.session.plugins
+        text = builtin_failure_text(report)
+        self.plugin_warning.setText(text)
+        self.plugin_warning.setToolTip(
+            "\n".join(f"{f.source}: {f.error}" for f in report.failures if f.builtin)
+        )
+        self.plugin_warning.setVisible(bool(text))
+        if text:
+            log.warning("%s", text)
 
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -662,12 +707,31 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def show_subject_editor(self, subject_id: str | None = None) -> SubjectEditor:
+        """Show the subject editor (not modal), on a subject (default: the subject
+        of the trial shown or of the first selected trial)."""
+        project = self.session.project
+        if subject_id is None and project is not None:
+            current = self.session.current
+            chosen = (
+                [current.trial_id]
+                if current is not None
+                else self.browser.selected_trial_ids()
+            )
+            if chosen:
+                subject_id = project.record(chosen[0]).subject_id
+        dialog = SubjectEditor(self.session, subject_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._keep(dialog)
+        dialog.show()
+        return dialog
+
     def _about(self) -> None:
         box = QMessageBox(self)
         box.setWindowTitle("About gaitlab")
         box.setIcon(QMessageBox.Icon.Information)
         box.setText(
-            f"<b>gaitlab {__version__}</b><br>Force plates and motion capture for "
+            f"<b>{version_text()}</b><br>Force plates and motion capture for "
             "running "
             "biomechanics: C3D import, HDF5 projects, analysis plugins, desktop app."
         )
@@ -723,7 +787,7 @@ class MainWindow(QMainWindow):
         for key in ("new", "open", "import_files", "import_folder"):
             self.actions_[key].setEnabled(not busy)
         self.recent_menu.setEnabled(not busy)
-        for key in ("export", "run_project", "run_stale"):
+        for key in ("export", "run_project", "run_stale", "subjects"):
             self.actions_[key].setEnabled(has_project and not busy)
         self.actions_["run_selected"].setEnabled(
             has_project and not busy and bool(self.browser.selected_trial_ids())
@@ -783,6 +847,7 @@ class MainWindow(QMainWindow):
         pending, self._pending_cursor = self._pending_cursor, None
         if pending is not None and pending[0] == loaded.trial_id:
             self.session.set_cursor(pending[1])
+            self.plots.centre_on(self.session.cursor_s)
         self._on_cursor_moved(self.session.cursor_s)
 
     def _on_load_failed(self, trial_id: str, message: str, details: str) -> None:
@@ -819,6 +884,7 @@ class MainWindow(QMainWindow):
     def _on_plugins_reloaded(self) -> None:
         self.pipeline_panel.rebuild()
         self.browser.refresh_statuses()
+        self._update_plugin_warning()
 
     # ---- layout and settings
 

@@ -35,6 +35,19 @@ the GUI thread collects on a timer (pyqtgraph's ``GarbageCollector`` idea,
 limited to the time workers run); :func:`start_thread` starts every worker,
 and keeps the Qt objects a worker uses alive until the GUI thread sees it
 finished, so none is ever destroyed in a worker thread.
+
+Lifetimes of Qt objects held by Python: pyqtgraph gives every plot Python-owned
+Qt objects without a Qt parent (the plot's and its view box's context menus
+with their control panels, the spin boxes' delay timers, the parameter
+tree's event filters). When a window is deleted, Qt deletes the plots but not
+these: they stay in Python reference cycles with the plots' dead wrappers,
+and the cyclic collector destroys them later, at any moment and in whichever
+thread happens to allocate (hundreds of widgets per window; a QWidget
+destroyed outside the GUI thread can crash the process). So
+:func:`adopt_plot_menus` puts a plot's menus under its widget (Qt deletes
+them with it), and :func:`connect_while_alive`, which every view uses, makes
+the GUI thread collect right after a view is destroyed, so that what is left
+is freed there and then.
 """
 
 from __future__ import annotations
@@ -56,6 +69,7 @@ __all__ = [
     "BackgroundCall",
     "GeneratorTask",
     "TrialLoader",
+    "adopt_plot_menus",
     "connect_while_alive",
     "event_text",
     "show_error",
@@ -81,6 +95,7 @@ class _GuiThreadCollector:
         self.workers: list[tuple[threading.Thread, tuple[object, ...]]] = []
         self.timer: QTimer | None = None
         self.restore = True
+        self.collect_pending = False
 
     @property
     def threads(self) -> list[threading.Thread]:
@@ -98,6 +113,19 @@ class _GuiThreadCollector:
             self.timer.start()
         self.workers.append((thread, keep))
         thread.start()
+
+    def collect_soon(self) -> None:
+        """Collect garbage on the GUI thread once the event loop is back (a view was
+        destroyed: free the Qt objects left in cycles with its wrappers now, here)."""
+        app = QCoreApplication.instance()
+        if app is None or self.collect_pending:
+            return
+        self.collect_pending = True
+        QTimer.singleShot(0, app, self._collect)
+
+    def _collect(self) -> None:
+        self.collect_pending = False
+        gc.collect()
 
     def tick(self) -> None:
         threshold, counts = gc.get_threshold(), gc.get_count()
@@ -176,8 +204,22 @@ def connect_while_alive(
     def disconnect(*_: object) -> None:
         for signal, slot in pairs:
             signal.disconnect(slot, missing_ok=True)
+        _COLLECTOR.collect_soon()
 
     owner.destroyed.connect(disconnect)
+
+
+def adopt_plot_menus(widget: QWidget) -> None:
+    """Give a pyqtgraph plot's context menus a Qt parent: its widget.
+
+    pyqtgraph creates them without a parent (``PlotItem.ctrlMenu``, the view
+    box's ``menu``), so Qt would not delete them with the plot; see the module
+    notes. Popup flags are kept.
+    """
+    plot = widget.getPlotItem()  # type: ignore[attr-defined]
+    for menu in (getattr(plot, "ctrlMenu", None), plot.getViewBox().menu):
+        if menu is not None and menu.parent() is None:
+            menu.setParent(widget, menu.windowFlags())
 
 
 def event_text(event: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,42 +11,80 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtWidgets import QWidget
 
 import gaitlab.gui  # noqa: F401  (selects the Qt binding first)
 from gaitlab.session import Session
 
-_RETIRED: list[QWidget] = []
-"""Widgets of finished tests: closed, and kept until the test session ends.
-
-The app never deletes its main window or views while it runs; deleting them
-between tests (``deleteLater``) while Python's collector frees the wrappers
-of their items is a lifecycle the app never has, and with PySide6 it is a
-source of rare crashes in the collector. So tests close their widgets and
-keep them, like the app.
-"""
+GC_THRESHOLD_ENV = "GAITLAB_TEST_GC_THRESHOLD"
+"""Set to an integer (e.g. 50) to run the tests with Python's cyclic collector
+running that often (``gc.set_threshold``): a stress test of the lifetimes of
+Qt objects and their Python wrappers."""
 
 
-def retire(widget: QWidget) -> None:
-    """Close a test's widget and keep it alive until the session ends."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Apply the collector stress setting (see :data:`GC_THRESHOLD_ENV`)."""
+    threshold = os.environ.get(GC_THRESHOLD_ENV)
+    if threshold:
+        gc.set_threshold(int(threshold))
+
+
+def dispose(widget: QWidget) -> None:
+    """Close a test's widget and delete it now.
+
+    The deletion is not left to a later event loop (``deleteLater`` alone would
+    delete it in the middle of a following test): deferred deletions are run
+    at once. What Python still holds of it is freed by the app's own means
+    (:func:`gaitlab.gui.tasks.connect_while_alive` collects on the GUI thread
+    after a view is destroyed), not by the test.
+    """
+    if not shiboken6.isValid(widget):
+        return
     widget.close()
-    _RETIRED.append(widget)
+    widget.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test() -> Iterator[None]:
+    """Every window a test opens is deleted by the end of the test.
+
+    Windows kept for the whole session were all destroyed at the interpreter's
+    exit, one QGraphicsObject at a time, holding the process ~40 s after
+    pytest's summary (issue 17 item 17).
+    """
+    app = QtWidgets.QApplication.instance()
+    before = {id(w) for w in app.topLevelWidgets()} if app is not None else set()
+    yield
+    app = QtWidgets.QApplication.instance()
+    if app is None:  # a test without Qt
+        return
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    left = [
+        w
+        for w in app.topLevelWidgets()
+        if id(w) not in before and w.parent() is None  # others go with their parent
+    ]
+    names = [f"{type(w).__name__} {w.windowTitle()!r}" for w in left]
+    for widget in left:  # not left for the next tests either
+        dispose(widget)
+    assert not names, f"windows left alive by the test: {', '.join(names)}"
 
 
 @pytest.fixture
-def keep_widgets() -> Iterator[Callable[[QWidget], QWidget]]:
-    """Register widgets to retire at the end of the test (instead of
-    ``qtbot.addWidget``, which deletes them)."""
+def delete_widgets() -> Iterator[Callable[[QWidget], QWidget]]:
+    """Register widgets to close and delete at the end of the test."""
     widgets: list[QWidget] = []
 
-    def keep(widget: QWidget) -> QWidget:
+    def register(widget: QWidget) -> QWidget:
         widgets.append(widget)
         return widget
 
-    yield keep
+    yield register
     for widget in widgets:
-        retire(widget)
+        dispose(widget)
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +137,7 @@ def window(qtbot, session: Session):
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)
     yield win
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)  # no worker left behind
-    retire(win)
+    dispose(win)
 
 
 @pytest.fixture
@@ -173,14 +213,74 @@ def mouse() -> PlotMouse:
 
 
 @pytest.fixture
-def plots(keep_widgets, qtbot, session: Session, monkeypatch):
+def plots(delete_widgets, qtbot, session: Session, monkeypatch):
     """A shown SignalPlotsView on ``session``, no trial yet."""
     from gaitlab.gui.views.signal_plots import SignalPlotsView
 
     # pyqtgraph drops mouse moves closer than 10 ms apart; synthetic drags are faster
     monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", -1)
-    view = keep_widgets(SignalPlotsView(session))
+    view = delete_widgets(SignalPlotsView(session))
     view.resize(1100, 1000)
     view.show()
     qtbot.waitExposed(view)
     return view
+
+
+@pytest.fixture(scope="session")
+def running_30s_project(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> Path:
+    """A project of a real 30 s treadmill running trial (RBDS001, 2.5 m/s) and
+    its static trial, analysed (built once; skipped without the shared data)."""
+    from gaitlab.pipeline.runner import run_pipeline
+    from gaitlab.store.project import create_project
+
+    folder = shared_data / "pfjrf-methods" / "data" / "RBDS001"
+    files = [folder / "RBDS001runT25.c3d", folder / "RBDS001static.c3d"]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        pytest.skip(f"recordings not found: {', '.join(missing)}")
+    project_folder = tmp_path_factory.mktemp("gui-real") / "rbds.gaitlab"
+    project = create_project(project_folder)
+    list(project.import_files(files, workers=1))
+    list(run_pipeline(project, workers=1))
+    return project_folder
+
+
+def write_trial(path: Path, trial) -> Path:
+    """Write a trial's markers and events as a C3D file (for a project import)."""
+    from gaitlab.io.c3d_writer import write_c3d
+
+    markers = trial.markers
+    return write_c3d(
+        path,
+        markers=markers.data,
+        marker_labels=markers.labels,
+        point_rate_hz=markers.rate_hz,
+        events=[(e.label, e.context, e.time_s - markers.t0_s) for e in trial.events],
+    )
+
+
+@pytest.fixture(scope="session")
+def cluster_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """A project of a synthetic cluster protocol (gaitlab.synth.cluster), not analysed:
+    a running trial without the anatomical leg markers (``cluster_run``) and its
+    static trial with them (``cluster_static``); and the protocol with the truth.
+    """
+    from gaitlab import read_c3d
+    from gaitlab.store.project import create_project
+    from gaitlab.synth.cluster import cluster_protocol
+    from gaitlab.synth.running import make_running_trial, make_static_trial
+
+    folder = tmp_path_factory.mktemp("cluster")
+    run = make_running_trial(folder / "synth_run.c3d", n_steps=4)
+    static = make_static_trial(folder / "synth_static.c3d", force_plate=False)
+    case = cluster_protocol(run, read_c3d(run.path), static, read_c3d(static.path))
+    files = [
+        write_trial(folder / "cluster_run.c3d", case.dynamic),
+        write_trial(folder / "cluster_static.c3d", case.static),
+    ]
+    path = folder / "cluster.gaitlab"
+    project = create_project(path)
+    list(project.import_files(files, subject="c01"))
+    return path, case

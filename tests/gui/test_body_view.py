@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gaitlab.core.contacts import Contact
+from gaitlab.core.errors import DamagedFileError
 from gaitlab.core.geometry import GRAVITY
 from gaitlab.gui.views.body_view import (
     ANGLES,
     GRF_SCALE_M_PER_BW,
+    REBUILT_COLOUR,
+    REBUILT_LEGEND,
     BodyView,
+    _rebuilt_3d,
+    body_caption,
     stance_side,
 )
 from gaitlab.session import LoadedTrial, Session
@@ -23,9 +30,9 @@ SAGITTAL = [0, 2]  # (AP, vertical) = lab (X, Z)
 
 
 @pytest.fixture
-def body(keep_widgets, qtbot, session: Session) -> BodyView:
+def body(delete_widgets, qtbot, session: Session) -> BodyView:
     view = BodyView(session)
-    keep_widgets(view)
+    delete_widgets(view)
     view.resize(1000, 700)
     view.show()
     qtbot.waitExposed(view)
@@ -186,3 +193,194 @@ def test_stance_side_is_the_latest_contact():
         "Left",
         "",
     ]
+
+
+# ---- what is drawn, the legend and the caption (issue 17 items 14, 15)
+
+PELVIS_AND_FEET = ("LASI", "RASI", "LPSI", "RPSI", "LHEE", "RHEE", "LTOE", "RTOE")
+
+
+def _with_markers(loaded: LoadedTrial, labels: tuple[str, ...]) -> LoadedTrial:
+    """The trial with only these markers (a smaller marker set)."""
+    markers = loaded.trial.markers
+    keep = [markers.labels.index(label) for label in labels]
+    subset = replace(
+        markers,
+        data=markers.data[:, keep, :],
+        labels=labels,
+        prefixes=tuple(markers.prefixes[i] for i in keep),
+    )
+    return replace(loaded, trial=replace(loaded.trial, markers=subset))
+
+
+def test_a_pelvis_and_feet_marker_set_lists_only_the_lines_drawn(qtbot, body, session):
+    full = session.load("demo_treadmill_run")
+    del full.results["lean"]
+    loaded = _with_markers(full, PELVIS_AND_FEET)
+    show(qtbot, body, session, loaded)
+    assert body.legend_names() == ["COP→COM", "GRF at COP (1 BW = 0.5 m)"]
+    drawn: set[str] = set()
+    for contact in loaded.contacts[:4]:
+        session.set_cursor(0.5 * (contact.ic_s + contact.to_s))
+        drawn |= set(body.figure_item.figure.lines)
+    assert drawn == {"cop_com", "grf"}  # every line drawn is in the legend
+    points = body.figure_data()
+    assert {"l_heel", "r_ttip", "midh"} <= set(points)
+    assert not {"mids", "l_ajc", "l_kjc", "head_com"} & set(points)
+    angles = body.angles()
+    assert angles["trunk_lean"][1] == "not available"
+    assert body.table.value(ANGLES[0][1]) == "n/a"
+    assert body.source_label.text() == (
+        "Angles from the vertical, + forward: COP→COM computed from the markers "
+        "(no lean result); trunk, ankle→COM, leg line, bend index, body line not "
+        "available. COM: center_of_mass result (com). Not drawn: trunk (no shoulder "
+        "markers); leg (no ankle and hip joint centres); ankle→COM (no ankle "
+        "joint centres). Not in this marker set: knees, ankles, trunk, head, arms."
+    )
+
+
+def test_captions_say_where_angles_come_from(qtbot, body, session):
+    loaded = session.load("demo_treadmill_run")
+    show(qtbot, body, session, loaded)
+    assert body.source_label.text() == (
+        "Angles from the vertical, + forward, from the lean result. "
+        "COM: center_of_mass result (com)."
+    )
+    assert body.legend_names() == [
+        "trunk MIDH→MIDS",
+        "leg AJC→HJC",
+        "ankle→COM",
+        "COP→COM",
+        "GRF at COP (1 BW = 0.5 m)",
+    ]
+    without_lean = session.load("demo_treadmill_run")
+    del without_lean.results["lean"]
+    show(qtbot, body, session, without_lean)
+    assert body.source_label.text() == (
+        "Angles from the vertical, + forward, computed from the markers "
+        "(no lean result). COM: center_of_mass result (com)."
+    )
+    mixed = session.load("demo_treadmill_run")
+    lean = mixed.results["lean"]
+    series = {k: v for k, v in lean.series.items() if k != "trunk_lean"}
+    mixed.results["lean"] = replace(lean, series=series)
+    show(qtbot, body, session, mixed)
+    assert body.source_label.text() == (
+        "Angles from the vertical, + forward: COP→COM, ankle→COM, leg line, "
+        "bend index, body line from the lean result; trunk computed from the "
+        "markers. COM: center_of_mass result (com)."
+    )
+
+
+REBUILT_POINTS = {
+    f"{side}_{point}" for side in "lr" for point in ("kjc", "ajc", "heel", "ttip")
+}
+
+
+def rebuilt_pixels(view: BodyView) -> int:
+    """Pixels of the sagittal plot painted in the rebuilt points' colour."""
+    image = view.sagittal.grab().toImage().convertToFormat(QtGui.QImage.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine() // 4, 4
+    )[:, : image.width(), :3]
+    target = QtGui.QColor(REBUILT_COLOUR)
+    bgr = np.array([target.blue(), target.green(), target.red()])
+    return int(np.sum(np.all(np.abs(pixels.astype(int) - bgr) <= 12, axis=-1)))
+
+
+def test_landmarks_rebuilt_from_the_static_trial_are_drawn_and_named(
+    qtbot, delete_widgets, cluster_project
+):
+    """Issue 16 item 3: a cluster protocol's knees, ankles and feet come from the
+    static trial; before, the body view had none of them and no leg line."""
+    path, case = cluster_project
+    session = Session()
+    session.open(path)
+    view = BodyView(session)
+    delete_widgets(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    loaded = session.load("cluster_run")
+    assert loaded.static_id == "cluster_static"
+    show(qtbot, view, session, loaded)
+    frame = 150
+    session.set_cursor(frame / MARKER_RATE)
+    drawn = view.figure_data()
+    for name in ("l_kjc", "r_kjc", "l_ajc", "r_ajc"):  # within 2 mm of the truth
+        truth = getattr(case.points, name)[frame][SAGITTAL]
+        np.testing.assert_allclose(drawn[name], truth, atol=0.002)
+    assert view.figure_item.figure.rebuilt == REBUILT_POINTS
+    assert set(drawn) >= REBUILT_POINTS
+    assert "leg AJC→HJC" in view.legend_names()
+    assert view.legend_names()[-1] == REBUILT_LEGEND
+    assert (
+        "Knees, ankles, feet rebuilt from the static trial cluster_static "
+        "(cluster markers): hollow diamonds, magenta points in 3D."
+        in view.source_label.text()
+    )
+    assert rebuilt_pixels(view) > 20
+    # the 3D view's rebuilt landmarks: the static-only markers, carried along
+    prepared = BodyView.prepare(loaded)
+    assert set(prepared.rebuilt_labels) == set(case.truth)
+    points_3d = _rebuilt_3d(prepared, frame)
+    truth_3d = np.array([case.truth[n][frame] for n in prepared.rebuilt_labels])
+    np.testing.assert_allclose(points_3d, truth_3d @ prepared.display_axes, atol=0.002)
+
+
+def test_a_trial_without_rebuilt_landmarks_draws_no_diamonds(qtbot, body, treadmill):
+    assert not body.figure_item.figure.rebuilt
+    assert REBUILT_LEGEND not in body.legend_names()
+    assert "static trial" not in body.source_label.text()
+    assert rebuilt_pixels(body) == 0
+    assert _rebuilt_3d(BodyView.prepare(treadmill), 10).shape == (0, 3)
+
+
+def test_the_caption_says_why_a_segment_was_not_rebuilt(cluster_project):
+    """A shank cluster with 2 of its 4 markers cannot carry the malleoli: the left
+    ankle is not drawn and the caption says why, the other points still are."""
+    path, _case = cluster_project
+    session = Session()
+    session.open(path)
+    full = session.load("cluster_run")
+    labels = tuple(
+        label for label in full.trial.markers.labels if label not in ("LSK1", "LSK2")
+    )
+    prepared = BodyView.prepare(_with_markers(full, labels))
+    assert "l_ajc" not in prepared.points
+    assert {"r_ajc", "l_kjc", "r_kjc"} <= prepared.rebuilt
+    caption = body_caption(prepared)
+    assert (
+        "Knees, ankles, feet rebuilt from the static trial cluster_static "
+        "(cluster markers): hollow diamonds, magenta points in 3D; not rebuilt: "
+        "l_shank: " in caption
+    )
+
+
+def test_an_unreadable_static_trial_does_not_hide_the_trial(
+    cluster_project, monkeypatch
+):
+    path, _case = cluster_project
+    session = Session()
+    session.open(path)
+    project = session.project
+    load_trial = project.load_trial
+
+    def damaged(trial_id: str):
+        if trial_id == "cluster_static":
+            raise DamagedFileError(path / "cluster_static.h5", "truncated file")
+        return load_trial(trial_id)
+
+    monkeypatch.setattr(project, "load_trial", damaged)
+    loaded = session.load("cluster_run")
+    assert loaded.static is None
+    assert loaded.static_id == "cluster_static"
+    prepared = BodyView.prepare(loaded)
+    assert not prepared.rebuilt
+    assert "l_kjc" not in prepared.points
+    assert (
+        "Nothing rebuilt from the static trial: the static trial cluster_static "
+        "could not be read (DamagedFileError: " in body_caption(prepared)
+    )
+    assert "cluster_static.h5" in body_caption(prepared)
+    assert "truncated file" in body_caption(prepared)

@@ -180,3 +180,38 @@ def test_running_the_pipeline_after_an_edit_redraws_fresh_results(
     np.testing.assert_allclose(leg_after, expected, atol=1e-5, equal_nan=True)
     assert not np.allclose(leg_after, leg_before, equal_nan=True)
     assert lean.isVisible()
+
+
+def test_event_labels_of_two_feet_at_one_instant_do_not_overlap(plots):
+    """Issue 17 item 13: the labels of two sides' events at one instant overlapped."""
+    from gaitlab.core.trial import Event
+
+    plots.event_track.set_events(
+        [
+            Event(1.0, FOOT_OFF, "Left"),  # one foot leaves as the other lands
+            Event(1.0, FOOT_STRIKE, "Right"),
+            Event(2.0, FOOT_STRIKE, "Left"),  # both feet land at once
+            Event(2.0, FOOT_STRIKE, "Right"),
+            Event(2.6, FOOT_OFF, "Left"),
+            Event(2.6, FOOT_OFF, "Right"),
+        ]
+    )
+    ruler = plots.ruler
+    view = ruler.plot.getViewBox()
+    left, right = view.viewRange()[0]
+    scale = view.width() / (right - left)
+    rects = ruler.events.label_rects(scale, -left * scale, 0.0, view.height())
+    assert len(rects) == 6  # every label shown
+    for i, (_a, first) in enumerate(rects):
+        assert first.top() >= 0
+        assert first.bottom() <= view.height() + 1
+        for _b, second in rects[i + 1 :]:
+            assert not first.intersects(second)
+    # a Foot Strike's label is right of its line, a Foot Off's left of it
+    events = plots.event_track.events
+    for index, rect in rects:
+        x = (events[index].time_s - left) * scale
+        if events[index].label == FOOT_STRIKE:
+            assert rect.left() > x
+        else:
+            assert rect.right() < x

@@ -80,7 +80,8 @@ def test_import_runs_in_the_background_and_reports_every_file(
     assert window.actions_["import_files"].isEnabled()
     records = {r.trial_id: r for r in session.project.trials}
     assert set(records) == {"demo_treadmill_run", "demo_overground_run"}
-    assert {r.subject_id for r in records.values()} == {"runner07"}  # the folder name
+    # the subject the files name (SUBJECTS:NAMES), not the folder "runner07"
+    assert {r.subject_id for r in records.values()} == {"slip01"}
     assert {r.condition for r in records.values()} == {"shod"}
     assert sorted(window.browser.trial_ids()) == sorted(records)
     dialog.close()
@@ -143,12 +144,12 @@ def test_cancelling_an_import_keeps_the_files_done(
 
 
 def test_import_without_a_project_asks_for_a_new_one(
-    qtbot, keep_widgets, tmp_path, monkeypatch, capture_folder
+    qtbot, delete_widgets, tmp_path, monkeypatch, capture_folder
 ):
     from gaitlab.gui.main_window import MainWindow
 
     session = Session()
-    win = keep_widgets(MainWindow(session, UserSettings(), persist_settings=False))
+    win = delete_widgets(MainWindow(session, UserSettings(), persist_settings=False))
     target = tmp_path / "new_study"
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), "")

@@ -20,6 +20,7 @@ from gaitlab.gui.settings import (
     save_settings,
     settings_path,
 )
+from gaitlab.gui.views.plugins_dialog import PluginsDialog
 from gaitlab.session import Session
 
 TREADMILL = "demo_treadmill_run"
@@ -47,7 +48,7 @@ def test_menus_hold_the_workflows(window):
         "Export metrics…",
         "Quit",
     ]
-    assert menus["Edit"] == ["Undo", "Redo"]
+    assert menus["Edit"] == ["Undo", "Redo", "Subjects…"]
     assert "Plugins…" in menus["Analysis"]
     assert {"Run pipeline on selected trials", "Run pipeline on the project"} <= set(
         menus["Analysis"]
@@ -112,6 +113,22 @@ def test_trial_browser_shows_groups_and_states(qtbot, window, session):
         assert browser._items[trial_id].text(1) == shown
 
 
+def test_status_summary_counts_a_static_trial_as_static(qtbot, window, session):
+    """Issue 17 item 16: the static trial was counted as "not run"."""
+    browser = window.browser
+    qtbot.waitUntil(lambda: not browser.updating, timeout=10_000)
+    static = [t for t in session.project.trial_ids if session.project.is_static(t)]
+    assert len(static) == 1
+    assert session.status(static[0]) == "not run"
+    assert browser.shown_status(static[0]) == "static"
+    summary = browser.summary.text()
+    assert "not run" not in summary
+    ids = session.project.trial_ids
+    fresh = sum(session.status(t) == "fresh" for t in ids)
+    assert fresh == len(ids) - 1
+    assert summary == f"{len(ids)} trials · {fresh} fresh · 1 static"
+
+
 def test_undo_redo_menu_actions_follow_the_session(qtbot, window, session, show_trial):
     show_trial(TREADMILL)
     undo, redo = window.actions_["undo"], window.actions_["redo"]
@@ -168,13 +185,13 @@ def test_run_and_import_actions_are_disabled_while_busy(window, session):
 
 
 def test_recent_projects_are_kept_in_the_user_settings(
-    keep_widgets, qtbot, project_copy, tmp_path
+    delete_widgets, qtbot, project_copy, tmp_path
 ):
     from gaitlab.gui.main_window import MainWindow
 
     session = Session()
     first = MainWindow(session)  # reads and writes the (redirected) user settings
-    keep_widgets(first)
+    delete_widgets(first)
     assert first.open_project(project_copy)
     stored = json.loads(settings_path().read_text())
     assert stored["settings_version"] == SETTINGS_VERSION
@@ -182,7 +199,7 @@ def test_recent_projects_are_kept_in_the_user_settings(
     first.close()
 
     second = MainWindow(Session())
-    keep_widgets(second)
+    delete_widgets(second)
     recent = [a for a in second.recent_menu.actions() if a.isEnabled()]
     assert recent[0].text() == project_copy.name
     recent[0].trigger()
@@ -323,3 +340,242 @@ def test_import_warnings_and_static_trials_are_marked(qtbot, window, session):
     assert static.font(0).italic()
     qtbot.waitUntil(lambda: not window.browser.updating, timeout=10_000)
     assert static.text(1) == "static"
+
+
+def test_plots_keep_readable_heights_and_whole_labels_at_1600_by_1000(
+    qtbot, window, show_trial
+):
+    """Issue 17 item 13: at 1600×1000 the lean plot was ~50 px tall, its axis label
+    and legend cut, the time label clipped, the GRF plot's top tick cut."""
+    from gaitlab.gui.views.signal_plots import MIN_ROW_HEIGHT_PX
+
+    window.resize(1600, 1000)
+    show_trial("demo_overground_run")
+    plots = window.plots
+    qtbot.waitUntil(lambda: plots.height() >= plots.minimumSizeHint().height())
+    rows = plots.rows()
+    assert len(rows) == 7
+    for row in rows:
+        view = row.plot.getViewBox()
+        left = row.plot.getAxis("left")
+        assert view.height() >= MIN_ROW_HEIGHT_PX - 1, row.key
+        # the vertical axis label fits along its plot
+        assert left.label.boundingRect().width() <= view.height(), row.key
+        # every line's name in the title bar (the legend) is inside the bar
+        for curve in row.spec.curves:
+            rect = row.title.curve_rect(curve.name)
+            assert rect.right() <= row.title.width(), (row.key, curve.name)
+            assert rect.bottom() <= row.title.height(), (row.key, curve.name)
+        # the top tick label is inside the plot's widget
+        low, high = view.viewRange()[1]
+        values = [
+            v for _s, ticks in left.tickValues(low, high, view.height()) for v in ticks
+        ]
+        top_tick = max(v for v in values if v <= high)
+        y = view.mapViewToScene(QPointF(0.0, top_tick)).y()
+        half_text = left.style["tickFont"].pointSizeF() * 96 / 72 / 2
+        assert y - half_text >= 0, row.key
+    lean = plots.row("lean")
+    assert lean.title.n_lines >= 1
+    # the time axis under the last plot, label included, is inside its widget
+    last = rows[-1]
+    label = last.plot.getAxis("bottom").label
+    assert label.isVisible()
+    assert label.sceneBoundingRect().bottom() <= last.widget.viewport().height()
+    # the plots do not fit at this size: the central area scrolls to them
+    area = window.plots_area
+    assert plots.height() > area.viewport().height()
+    assert area.verticalScrollBar().maximum() > 0
+
+
+def test_a_30_s_running_trial_opens_on_strides_centred_on_the_time_asked(
+    qtbot, delete_widgets, running_30s_project
+):
+    """Issue 17 item 12: a 30 s real running trial opened whole (solid bands);
+    ``--time`` did not bring the cursor into view."""
+    from gaitlab.gui.main_window import MainWindow
+
+    session = Session()
+    session.open(running_30s_project)
+    window = delete_widgets(MainWindow(session, UserSettings(), persist_settings=False))
+    window.show()
+    trial = "rbds001runt25"
+    with qtbot.waitSignals(
+        [window.plots.sig_drawn, window.body.sig_drawn], timeout=30_000
+    ):
+        window.show_trial(trial, 15.0)
+    qtbot.waitUntil(lambda: window.idle, timeout=10_000)
+    view = window.plots.row("grf_vertical").plot.getViewBox()
+    start, stop = view.viewRange()[0]
+    assert session.cursor_s == pytest.approx(15.0)
+    assert 0.5 * (start + stop) == pytest.approx(15.0, abs=1e-6)
+    contacts = session.current.contacts
+    steps = [c for c in contacts if start <= c.ic_s <= stop]
+    assert 6 <= len(steps) <= 10  # about four strides, not 77 steps
+    assert session.time_range()[1] - session.time_range()[0] == pytest.approx(
+        30.0, abs=0.1
+    )
+    window.plots.whole_action.trigger()
+    assert view.viewRange()[0] == pytest.approx(session.time_range(), abs=1e-6)
+    # a step chosen elsewhere (metrics) is brought to the middle
+    window.plots.show_strides()
+    window.show_trial(trial, 25.0)
+    start, stop = view.viewRange()[0]
+    assert 0.5 * (start + stop) == pytest.approx(25.0, abs=1e-6)
+
+
+def test_the_subject_editor_saves_with_units_and_turns_results_stale(
+    qtbot, window, session, show_trial
+):
+    """Issue 9 item 7: a subject editor in the app; an edit turns the subject's
+    results stale in the trial browser, and Edit ▸ Undo takes it back."""
+    from gaitlab.gui.views.subject_editor import NOT_SET
+    from gaitlab.session import subject_length
+
+    show_trial(TREADMILL)
+    browser = window.browser
+    qtbot.waitUntil(lambda: browser.status_of(TREADMILL) == "fresh", timeout=10_000)
+    window.actions_["subjects"].trigger()
+    editor = window._dialogs[-1]
+    assert editor.subject_id == "slip01"  # the shown trial's subject
+    assert editor.spins["mass_kg"].suffix() == " kg"
+    assert editor.spins["foot_length_m"].suffix() == " m"
+    assert editor.spins["shoe_length_m"].text() == NOT_SET
+    before = session.subject("slip01")
+    editor.set_value("mass_kg", 64.5)
+    editor.set_value("foot_length_m", 0.262)
+    editor.sex_combo.setCurrentIndex(1)  # F
+    assert editor.apply()
+    stored = session.project.subjects["slip01"]
+    assert stored.mass_kg == 64.5
+    assert stored.sex == "F"
+    assert subject_length(stored, "foot_length_m") == pytest.approx(0.262)
+    assert subject_length(stored, "shoe_length_m") is None
+    assert stored.height_m == before.height_m
+    assert stored.leg_length_m == before.leg_length_m
+    moving = [
+        t for t in session.subject_trials("slip01") if not session.project.is_static(t)
+    ]
+    qtbot.waitUntil(
+        lambda: all(browser.status_of(t) == "stale" for t in moving), timeout=10_000
+    )
+    assert window.actions_["undo"].text() == (
+        "&Undo edit subject slip01: mass, sex, foot length"
+    )
+    window.actions_["undo"].trigger()
+    assert session.project.subjects["slip01"] == before
+    assert editor.value("mass_kg") == before.mass_kg  # the form follows
+    qtbot.waitUntil(
+        lambda: all(browser.status_of(t) == "fresh" for t in moving), timeout=10_000
+    )
+    assert not editor.apply()  # nothing changed
+
+
+def _qt_wrappers() -> list[object]:
+    import gc
+
+    import shiboken6
+
+    return [o for o in gc.get_objects() if isinstance(o, shiboken6.Shiboken.Object)]
+
+
+def _show_and_delete_a_window(qtbot, project_copy: Path) -> None:
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from gaitlab.gui.main_window import MainWindow
+
+    session = Session()
+    session.open(project_copy)
+    window = MainWindow(session, UserSettings(), persist_settings=False)
+    window.show()
+    with qtbot.waitSignals(
+        [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
+    ):
+        window.show_trial(TREADMILL)
+    qtbot.waitUntil(lambda: window.idle, timeout=10_000)
+    window.pipeline_dock.raise_()  # its parameter forms are shown too
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_deleted_window_leaves_no_qt_objects_to_the_collector(qtbot, project_copy):
+    """Issue 18 item 17: pyqtgraph's parentless menus, control panels and timers of
+    every plot outlived the deleted window in Python reference cycles, to be
+    destroyed by the cyclic collector at any later time, in any thread."""
+    import gc
+
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    gc.collect()
+    before = {id(o) for o in _qt_wrappers()}
+    _show_and_delete_a_window(qtbot, project_copy)
+    app = QApplication.instance()
+
+    def leftovers() -> list[str]:
+        """Wrappers of the window's Qt objects still in memory: dead ones, and live
+        QObjects (not the application's own, e.g. its style)."""
+        return [
+            type(o).__name__
+            for o in _qt_wrappers()
+            if id(o) not in before
+            and (
+                not shiboken6.isValid(o)
+                or (
+                    isinstance(o, QObject)
+                    and o.parent() is not app
+                    and type(o).__name__ != "QCommonStyle"
+                )
+            )
+        ]
+
+    # freed on the GUI thread as soon as the event loop runs, not left to the
+    # collector's next run
+    qtbot.waitUntil(lambda: not leftovers(), timeout=3000)
+
+
+def test_built_in_plugins_that_failed_to_load_are_a_warning_at_start(
+    qtbot, session, delete_widgets, monkeypatch, caplog
+):
+    """A built-in plugin that does not load: the status bar says so from the start
+    (and the log), and clicking it opens the plugins dialog; user-plugin failures
+    alone (the user's own code, shown in the dialog) give no warning."""
+    from gaitlab.gui.main_window import MainWindow
+    from gaitlab.pipeline.discovery import DiscoveryReport, PluginFailure, discover
+
+    real = discover()
+    user = PluginFailure("file:/lab/mine.py", "NameError: x", builtin=False)
+    monkeypatch.setattr(
+        "gaitlab.session.discover",
+        lambda: DiscoveryReport(dict(real.specs), [user]),
+    )
+    quiet = delete_widgets(MainWindow(session, UserSettings(), persist_settings=False))
+    assert quiet.plugin_warning.isHidden()
+
+    broken = PluginFailure(
+        "builtin:lean.py@sha256:ab12", "SyntaxError: invalid syntax", builtin=True
+    )
+    report = DiscoveryReport(dict(real.specs), [user, broken])
+    monkeypatch.setattr("gaitlab.session.discover", lambda: report)
+    with caplog.at_level(logging.WARNING, logger="gaitlab.gui.main_window"):
+        window = delete_widgets(
+            MainWindow(session, UserSettings(), persist_settings=False)
+        )
+    window.show()
+    qtbot.waitUntil(lambda: window.idle, timeout=10_000)
+    assert window.plugin_warning.isVisible()
+    assert window.plugin_warning.text() == (
+        "1 built-in plugin failed to load (lean.py): its analyses are missing; "
+        "see Analysis ▸ Plugins…"
+    )
+    assert "SyntaxError: invalid syntax" in window.plugin_warning.toolTip()
+    assert "mine.py" not in window.plugin_warning.toolTip()
+    assert "built-in plugin failed to load (lean.py)" in caplog.text
+    window.statusBar().showMessage("a passing message", 1000)  # does not hide it
+    assert window.plugin_warning.isVisible()
+    window.plugin_warning.click()
+    assert any(isinstance(d, PluginsDialog) for d in window._dialogs)
+    for dialog in list(window._dialogs):
+        dialog.close()
+    qtbot.waitUntil(lambda: window.idle, timeout=10_000)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+
+from gaitlab.gui.views.metrics_view import (
+    MetricsModel,
+    steps_model_data,
+    trials_model_data,
+)
+from gaitlab.pipeline.export import TIDY_COLUMNS, MetricTables
 
 TREADMILL = "demo_treadmill_run"
 OVERGROUND = "demo_overground_run"
@@ -229,7 +237,7 @@ def test_export_csv_and_xlsx_from_the_window(
     assert [p.name for p in exported.args[0]] == [
         "all_steps.csv",
         "all_trials.csv",
-        "all.csv.provenance.json",
+        "all_provenance.json",
     ]
     with (tmp_path / "out" / "all_trials.csv").open(encoding="utf-8") as handle:
         trial_rows = list(csv.DictReader(handle))
@@ -251,3 +259,95 @@ def test_export_csv_and_xlsx_from_the_window(
     steps = list(book["steps"].iter_rows(min_row=2, values_only=True))
     assert len(steps) == len(stored)
     book.close()
+
+
+def test_categorical_metrics_show_labels_and_counts_per_category(
+    qtbot, window, session, show_trial
+):
+    """Before: the steps table had empty foot-strike class cells and the trials
+    table "–" (the export's per-category ``count`` rows were not read)."""
+    show_trial(OVERGROUND)
+    categories = (
+        session.plugins.specs["foot_strike"].metric("foot_strike_class_fsa").categories
+    )
+    labels = dict(categories)
+    stored = stored_values(session, OVERGROUND, "foot_strike", "foot_strike_class_fsa")
+    assert stored
+    steps = window.metrics.steps_model
+    i = column(steps, "foot_strike_class_fsa")
+    assert steps.headerData(i, Qt.Orientation.Horizontal) == "foot_strike_class_fsa"
+    for r in range(steps.rowCount()):
+        code = stored[steps.row(r)["step"]]
+        expected = labels[code] if np.isfinite(code) else ""
+        assert steps.data(steps.index(r, i)) == expected
+    trials = window.metrics.trials_model
+    j = column(trials, "foot_strike_class_fsa")
+    counts = Counter(labels[v] for v in stored.values() if np.isfinite(v))
+    expected = " · ".join(
+        f"{label} {counts[label]}" for _code, label in categories if counts[label]
+    )
+    assert trials.data(trials.index(0, j)) == expected
+    assert f"n = {sum(counts.values())} steps" in trials.data(
+        trials.index(0, j), Qt.ItemDataRole.ToolTipRole
+    )
+
+
+def tidy_row(**values):
+    row = dict.fromkeys(TIDY_COLUMNS, "")
+    row.update({"trial_id": "t1", "plugin": "foot_strike", "statistic": "value"})
+    row.update(values)
+    return row
+
+
+def test_counts_per_category_in_declaration_order():
+    codes = [1, 2, 2, 1, 2, 1, 2, 2]  # rearfoot 3, midfoot 5, forefoot 0
+    labels = {1: "rearfoot", 2: "midfoot", 3: "forefoot"}
+    tidy = [
+        tidy_row(
+            metric="fsc",
+            step=k + 1,
+            side="Left",
+            value=float(code),
+            unit="1",
+            status="ok",
+            category=labels[code],
+        )
+        for k, code in enumerate(codes)
+    ]
+    tidy += [
+        tidy_row(
+            metric="fsc",
+            side="",
+            value=n,
+            statistic="count",
+            category=label,
+            status="ok",
+        )
+        for label, n in (("rearfoot", 3), ("midfoot", 5), ("forefoot", 0))
+    ]
+    tidy.append(tidy_row(metric="fsc", side="", value=8, statistic="n", status="ok"))
+    steps = [
+        {
+            "trial_id": "t1",
+            "step": k + 1,
+            "side": "Left",
+            "time_s": 0.5 * k,
+            "fsc": labels[code],
+            "flags": "",
+        }
+        for k, code in enumerate(codes)
+    ]
+    tables = MetricTables(tidy, [], steps, [], [], {})
+    trials = MetricsModel()
+    trials.set_data(trials_model_data(tables))
+    j = column(trials, "fsc")
+    assert trials.data(trials.index(0, j)) == "rearfoot 3 · midfoot 5"
+    assert trials.data(trials.index(0, j), Qt.ItemDataRole.ToolTipRole) == (
+        "rearfoot 3, midfoot 5, forefoot 0 of n = 8 steps"
+    )
+    model = MetricsModel()
+    model.set_data(steps_model_data(tables, with_identity=False))
+    i = column(model, "fsc")
+    assert [model.data(model.index(r, i)) for r in range(8)] == [
+        labels[c] for c in codes
+    ]

@@ -65,7 +65,7 @@ def test_screenshot_fails_with_a_message_for_an_unknown_trial(project_copy, tmp_
         "--trial", "no_such_trial", "--screenshot", str(out), "--timeout", "60",
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1
+    assert done.returncode == 2  # an unknown trial is a usage error (issue 17)
     assert "no trial 'no_such_trial'" in done.stderr
     assert not out.exists()
 

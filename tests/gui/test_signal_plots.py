@@ -16,6 +16,7 @@ from gaitlab.session import LoadedTrial, Session
 # 1000 Hz, markers at 200 Hz, 10 steps.
 UP, FORWARD = 2, 0
 MARKER_RATE, ANALOG_RATE = 200.0, 1000.0
+STRIDE_S = 0.69126  # the demo runner's true stride (about 10 steps in 3.455 s)
 
 
 def seconds_per_pixel(row) -> float:
@@ -274,8 +275,11 @@ def test_a_two_minute_trial_with_many_plates_shows(qtbot, plots, treadmill, sess
     assert len(summed.values) == repeats * 3455
     assert grf.events.n_lines == 20 * repeats
     assert grf.stance.n_regions == 10 * repeats
-    # a long trial opens on its first 20 s; the whole trial is one click away
-    assert grf.plot.getViewBox().viewRange()[0] == pytest.approx([0.0, 20.0])
+    # a long trial opens on four strides at the cursor; the whole trial is one
+    # click away
+    assert grf.plot.getViewBox().viewRange()[0] == pytest.approx(
+        [0.0, 4 * STRIDE_S], abs=1e-3
+    )
     with qtbot.waitSignal(grf.plot.getViewBox().sigXRangeChanged):
         plots.show_whole_trial()
     # a few points per pixel column are drawn, not the ~120 samples per column
@@ -315,3 +319,47 @@ def test_a_two_minute_trial_with_many_plates_shows(qtbot, plots, treadmill, sess
     span = max(highs) - min(lows)
     expected = [min(lows) - 0.06 * span, max(highs) + 0.06 * span]
     assert grf.plot.getViewBox().viewRange()[1] == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_30_s_trial_opens_on_a_few_strides_around_the_cursor(
+    qtbot, plots, treadmill, session
+):
+    """Issue 17 item 12: 30 s of running opened whole, as solid bands."""
+    loaded = _long_trial(treadmill, 9, n_plates=1)  # 31 s, 90 steps
+    with qtbot.waitSignal(plots.sig_drawn, timeout=10_000):
+        session.show(loaded)
+    grf = plots.row("grf_vertical")
+    view = grf.plot.getViewBox()
+    start, stop = view.viewRange()[0]
+    assert (start, stop) == pytest.approx((0.0, 4 * STRIDE_S), abs=1e-3)
+    # readable: each stance phase is tens of pixels wide, its events labelled
+    stance_px = 0.23 * view.width() / (stop - start)
+    assert stance_px > 40
+    # the whole trial: a button, a shortcut, a menu action away; and back
+    plots.whole_action.trigger()
+    assert view.viewRange()[0] == pytest.approx([0.0, 9 * 3.455], abs=1e-3)
+    session.set_cursor(20.0)
+    plots.strides_action.trigger()
+    assert view.viewRange()[0] == pytest.approx(
+        [20.0 - 2 * STRIDE_S, 20.0 + 2 * STRIDE_S], abs=1e-3
+    )
+    assert plots.whole_action.shortcut().toString() == "Ctrl+0"
+    assert plots.strides_action.shortcut().toString() == "Ctrl+1"
+    grf.widget.setFocus()
+    qtbot.keyClick(
+        grf.widget, QtCore.Qt.Key.Key_0, QtCore.Qt.KeyboardModifier.ControlModifier
+    )
+    assert view.viewRange()[0] == pytest.approx([0.0, 9 * 3.455], abs=1e-3)
+    plots.show_strides(5.0)
+    # the window follows a cursor that leaves it (keys, play, a chosen step)
+    session.set_cursor(12.0)
+    start, stop = view.viewRange()[0]
+    assert 0.5 * (start + stop) == pytest.approx(12.0, abs=1e-6)
+    assert stop - start == pytest.approx(4 * STRIDE_S, abs=1e-3)
+    plots.centre_on(0.3)  # clamped to the trial's start
+    assert view.viewRange()[0] == pytest.approx([0.0, 4 * STRIDE_S], abs=1e-3)
+
+
+def test_a_short_trial_opens_whole(plots, treadmill):
+    view = plots.row("grf_vertical").plot.getViewBox()
+    assert view.viewRange()[0] == pytest.approx([0.0, 3.455], abs=1e-3)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from gaitlab import read_c3d
 from gaitlab.core.trial import Event
-from gaitlab.session import Session
+from gaitlab.io.c3d_writer import write_c3d
+from gaitlab.session import Session, static_view
+from gaitlab.synth.cluster import ClusterProtocol, cluster_protocol
+from gaitlab.synth.running import make_running_trial, make_static_trial
 
 
 @pytest.fixture
@@ -87,3 +92,86 @@ def test_event_edits_are_saved_undoable_and_make_results_stale(
     assert session.status(trial_id) == "fresh"
     result = session.current.results["gait_events"]
     assert result.events[0].time_s == pytest.approx(detected[0].time_s + 0.01)
+
+
+def test_subject_edits_are_saved_undoable_and_make_results_stale(
+    session: Session,
+) -> None:
+    """Issue 9 item 7: an edit of the subject makes the dependent results stale."""
+    from dataclasses import replace
+
+    from gaitlab.session import subject_length, with_subject_length
+
+    trial_id = session.project.trial_ids[0]
+    session.show(session.load(trial_id))
+    assert session.subject_trials("s01") == [trial_id]
+    before = session.subject("s01")
+    changed: list[str] = []
+    session.results_changed.connect(changed.append)
+    edited = with_subject_length(replace(before, mass_kg=62.5), "foot_length_m", 0.26)
+    assert session.edit_subject(edited, "edit subject s01: mass, foot length")
+    assert not session.edit_subject(edited)  # no change: no edit
+    assert session.project.subjects["s01"].mass_kg == 62.5
+    assert subject_length(session.project.subjects["s01"], "foot_length_m") == 0.26
+    assert session.current.trial.subject.mass_kg == 62.5
+    assert changed == [trial_id]
+    assert session.status(trial_id) == "stale"
+    assert "stale" in session.current.freshness.values()
+    assert session.undo_text == "edit subject s01: mass, foot length"
+    session.undo()
+    assert session.project.subjects["s01"] == before
+    assert session.status(trial_id) == "fresh"
+    session.redo()
+    assert session.project.subjects["s01"].mass_kg == 62.5
+    with pytest.raises(ValueError, match="mass"):
+        replace(before, mass_kg=-1.0)
+
+
+@pytest.fixture
+def cluster_session(tmp_path: Path) -> tuple[Session, ClusterProtocol]:
+    """A session on a synthetic cluster protocol: running trial and static trial."""
+    run = make_running_trial(tmp_path / "synth_run.c3d", n_steps=3)
+    static = make_static_trial(tmp_path / "synth_static.c3d", force_plate=False)
+    case = cluster_protocol(run, read_c3d(run.path), static, read_c3d(static.path))
+    files = []
+    for name, trial in (("cluster_run", case.dynamic), ("cluster_static", case.static)):
+        markers = trial.markers
+        files.append(
+            write_c3d(
+                tmp_path / f"{name}.c3d",
+                markers=markers.data,
+                marker_labels=markers.labels,
+                point_rate_hz=markers.rate_hz,
+            )
+        )
+    session = Session()
+    session.create(tmp_path / "cluster.gaitlab")
+    for event in session.import_files(files, subject="c01"):
+        session.apply(event)
+    return session, case
+
+
+def test_a_loaded_trial_sees_its_static_trial_and_the_marker_settings(
+    cluster_session: tuple[Session, ClusterProtocol],
+) -> None:
+    """Issue 16 item 3: the app's view of a trial is the analysis's, with the landmarks
+    only the static trial carries rebuilt (before: a view without static trial)."""
+    session, case = cluster_session
+    session.project.set_setting("markers", {"cluster_residual_threshold_mm": 4.0})
+    loaded = session.load("cluster_run")
+    assert loaded.static_id == "cluster_static"
+    assert loaded.static is not None
+    assert loaded.static.label == "cluster_static"
+    view = loaded.view()
+    assert view.marker_map.residual_threshold_mm == 4.0
+    assert view.reconstructed_landmarks == set(case.truth)
+    for name in ("l_knee", "r_ankle_medial", "l_toe"):
+        error_mm = 1000 * np.linalg.norm(view.landmark(name) - case.truth[name], axis=1)
+        assert np.nanmax(error_mm) < 2.0, name
+    assert view.body.l_kjc is not None
+    assert view.body.r_ajc is not None
+    # a static trial is its own reference: nothing to rebuild
+    own = session.load("cluster_static")
+    assert own.static is None
+    assert static_view(session.project, "cluster_static") is None
+    assert own.view().reconstruction is None

@@ -17,8 +17,20 @@ vertical (positive forward):
 The angles are the ``lean`` result's series at the cursor (nearest marker
 frame) when that result exists; otherwise they are computed on the fly from
 the drawn points with :func:`gaitlab.core.geometry.sagittal_angle_deg`, and
-the table says which. The COM is the ``center_of_mass`` result's ``com``
+the caption says which. The COM is the ``center_of_mass`` result's ``com``
 series, else gaitlab's best segmental model of the markers.
+
+Only what the trial's markers allow is drawn, and the legend lists only
+those lines; the caption names the lines and body parts that cannot be
+drawn and why (e.g. a pelvis-and-feet marker set: no trunk, no legs).
+
+On cluster protocols (CAST, 6DOF) the anatomical landmarks of the legs are
+only in the static trial; the body points are built from the trial as the
+analysis sees it (:meth:`LoadedTrial.view <gaitlab.session.LoadedTrial.view>`),
+with those landmarks rebuilt from the static trial. Points computed from a
+rebuilt landmark are drawn as hollow diamonds (legend: "rebuilt from the
+static trial"), the rebuilt landmarks as magenta points in the 3D
+view, and the caption names the static trial and the rebuilt body parts.
 
 A second tab shows the markers in 3D (pyqtgraph.opengl) where OpenGL is
 available; it is created on first use and replaced by a note when PyOpenGL
@@ -44,7 +56,7 @@ from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import GRAVITY, sagittal_angle_deg
 from gaitlab.core.results import Result
 from gaitlab.gui import theme
-from gaitlab.gui.tasks import connect_while_alive
+from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
 from gaitlab.gui.views.signal_plots import (
     SagittalFrame,
     TimeReadout,
@@ -60,6 +72,7 @@ __all__ = [
     "PLAY_SPEEDS",
     "BodyView",
     "PreparedBody",
+    "body_caption",
 ]
 
 logger = logging.getLogger(__name__)
@@ -141,9 +154,69 @@ LINE_STYLES = {
     "grf": QtCore.Qt.PenStyle.SolidLine,
 }
 """Pen style of each analysis line of the figure (and of its legend sample)."""
+LINE_LEGEND = (
+    ("trunk", "trunk MIDH→MIDS"),
+    ("leg", "leg AJC→HJC"),
+    ("ankle_com", "ankle→COM"),
+    ("cop_com", "COP→COM"),
+    ("grf", "GRF at COP"),
+)
+"""Analysis lines of the figure and their legend names, in legend order."""
+ANGLE_NAMES = {
+    "trunk_lean": "trunk",
+    "whole_body_lean": "COP→COM",
+    "whole_body_lean_ankle": "ankle→COM",
+    "leg_line": "leg line",
+    "bend_index": "bend index",
+    "body_line": "body line",
+}
+"""Short names of the angles of :data:`ANGLES`, for the caption."""
+ANGLE_LINES = {
+    "trunk_lean": ("trunk",),
+    "whole_body_lean": ("cop_com",),
+    "whole_body_lean_ankle": ("ankle_com",),
+    "leg_line": ("leg",),
+    "bend_index": ("trunk", "leg"),
+    "body_line": ("leg", "trunk"),
+}
+"""The figure lines whose points an angle needs (computed without a lean result)."""
+BODY_PARTS = (
+    ("pelvis", ("midh", "pelvis_centroid")),
+    ("hips", ("l_hjc", "r_hjc")),
+    ("knees", ("l_kjc", "r_kjc")),
+    ("ankles", ("l_ajc", "r_ajc")),
+    ("feet", ("l_heel", "r_heel", "l_ttip", "r_ttip")),
+    ("trunk", ("mids", "cerv", "supr")),
+    ("head", ("head_com",)),
+    ("arms", ("l_sjc", "r_sjc", "l_ejc", "r_ejc", "l_wjc", "r_wjc")),
+)
+"""Body parts named in the caption when none of their points can be drawn."""
 HEAD_RADIUS_M = 0.10
 LABEL_REACH_PX = 190
 SIDE_PREFIX = {"Left": "l", "Right": "r"}
+REBUILT_COLOUR = "#D6007E"
+"""Outline of the points built from landmarks rebuilt from the static trial."""
+REBUILT_LEGEND = "rebuilt from the static trial"
+POINT_LANDMARKS = {
+    "hjc": ("{s}_hip_jc", "l_asis", "r_asis", "l_psis", "r_psis", "sacrum"),
+    "kjc": ("{s}_knee", "{s}_knee_medial", "{s}_knee_jc"),
+    "ajc": ("{s}_ankle", "{s}_ankle_medial", "{s}_ankle_jc"),
+    "heel": ("{s}_heel",),
+    "ttip": ("{s}_heel", "{s}_toe", "{s}_mt1", "{s}_mt5"),
+    "sjc": ("{s}_shoulder",),
+    "ejc": ("{s}_elbow", "{s}_elbow_medial"),
+    "wjc": ("{s}_wrist_radial", "{s}_wrist_ulnar"),
+    "met3": ("{s}_hand",),
+    "midh": ("l_hip_jc", "r_hip_jc", "l_asis", "r_asis", "l_psis", "r_psis"),
+    "pelvis_centroid": ("l_asis", "r_asis", "l_psis", "r_psis", "sacrum"),
+    "mids": ("l_shoulder", "r_shoulder"),
+    "cerv": ("c7",),
+    "supr": ("clavicle",),
+    "head_com": ("l_head_front", "r_head_front", "l_head_back", "r_head_back"),
+}
+"""Canonical landmarks each body point is computed from (``{s}``: its side), in
+the rules of :mod:`gaitlab.core.body`: a point is drawn as rebuilt when one of
+them was rebuilt from the static trial."""
 
 
 # ---------------------------------------------------------------- prepared data
@@ -190,7 +263,23 @@ class PreparedBody:
     lean : dict of str to (ndarray, float, float)
         ``lean`` result series at the cursor: values (deg), t0 (s), rate (Hz).
     notes : tuple of str
-        What is missing and why, in words.
+        What is missing and why, and what was rebuilt from the static trial
+        and how well (or why not), in words (the figure's tooltip).
+    lines : dict of str to str
+        Every analysis line of :data:`LINE_LEGEND`: "" when the trial has what
+        it needs (it is drawn whenever defined), else why it is never drawn.
+    missing_parts : tuple of str
+        Body parts of :data:`BODY_PARTS` the marker set does not give.
+    rebuilt : frozenset of str
+        Body points computed from a landmark rebuilt from the static trial
+        (see :data:`POINT_LANDMARKS`).
+    rebuilt_labels : tuple of str
+        The rebuilt landmarks (canonical names) shown in the 3D view.
+    rebuilt_markers : ndarray, shape (n_frames, len(rebuilt_labels), 3)
+        Their positions in the lab frame, m (NaN where not rebuilt).
+    static_note : str
+        What was rebuilt from which static trial, or why nothing was ("" when
+        the trial has no static trial and needs none).
     """
 
     trial_id: str
@@ -213,6 +302,26 @@ class PreparedBody:
     plates: tuple[tuple[float, float], ...]
     lean: Mapping[str, tuple[FloatArray, float, float]]
     notes: tuple[str, ...]
+    lines: Mapping[str, str]
+    missing_parts: tuple[str, ...]
+    rebuilt: frozenset[str] = frozenset()
+    rebuilt_labels: tuple[str, ...] = ()
+    rebuilt_markers: FloatArray | None = None
+    static_note: str = ""
+
+    @property
+    def drawable(self) -> tuple[str, ...]:
+        """The analysis lines the trial allows, in legend order."""
+        return tuple(key for key, _name in LINE_LEGEND if not self.lines[key])
+
+    def angle_source(self, name: str) -> str:
+        """Where an angle of :data:`ANGLES` comes from: ``lean result``,
+        ``computed from the markers``, or ``not available``."""
+        if name in self.lean:
+            return "lean result"
+        if all(not self.lines[key] for key in ANGLE_LINES[name]):
+            return "computed from the markers"
+        return "not available"
 
     def frame_index(self, time_s: float) -> int:
         """The marker frame nearest to a time (clamped to the trial)."""
@@ -306,10 +415,27 @@ def _prepare(loaded: LoadedTrial) -> PreparedBody:
         ap = plate.corners @ frame.forward
         extents.append((float(ap.min()), float(ap.max())))
     ground = float(np.mean([p.corners @ frame.up for p in plates])) if plates else 0.0
+    reconstruction = frame.view.reconstruction
     notes = [
         f"COM: {com_source}",
         *(f"{k}: {', '.join(v)}" for k, v in body.missing.items()),
+        *(
+            f"static trial: {line}"
+            for line in (reconstruction.notes() if reconstruction is not None else [])
+        ),
     ]
+    lines = _line_availability(points, com is not None, grf is not None)
+    missing_parts = tuple(
+        part for part, names in BODY_PARTS if not any(name in points for name in names)
+    )
+    view = frame.view
+    rebuilt_labels = tuple(sorted(body.reconstructed))
+    rebuilt_markers = (
+        np.stack([view.landmark(name) for name in rebuilt_labels], axis=1)
+        if rebuilt_labels
+        else None
+    )
+    rebuilt = _rebuilt_points(body.reconstructed, points)
     return PreparedBody(
         trial_id=loaded.trial_id,
         t0_s=float(markers.t0_s),
@@ -331,7 +457,125 @@ def _prepare(loaded: LoadedTrial) -> PreparedBody:
         plates=tuple(extents),
         lean=_lean_series(loaded),
         notes=tuple(notes),
+        lines=lines,
+        missing_parts=missing_parts,
+        rebuilt=rebuilt,
+        rebuilt_labels=rebuilt_labels,
+        rebuilt_markers=rebuilt_markers,
+        static_note=_static_note(loaded, frame, rebuilt),
     )
+
+
+def _rebuilt_points(
+    reconstructed: frozenset[str], points: Mapping[str, FloatArray]
+) -> frozenset[str]:
+    """The drawn body points computed from a rebuilt landmark (:data:`POINT_LANDMARKS`)."""
+    rebuilt = set()
+    for name in points:
+        side, _, base = name.partition("_")
+        if side not in ("l", "r") or base not in POINT_LANDMARKS:
+            side, base = "", name
+        sources = POINT_LANDMARKS.get(base, ())
+        if any(source.format(s=side) in reconstructed for source in sources):
+            rebuilt.add(name)
+    return frozenset(rebuilt)
+
+
+def _static_note(
+    loaded: LoadedTrial, frame: SagittalFrame, rebuilt: frozenset[str]
+) -> str:
+    """The caption's sentence on the static trial: what was rebuilt, or why not."""
+    if loaded.static_problem:
+        return f"Nothing rebuilt from the static trial: {loaded.static_problem}."
+    reconstruction = frame.view.reconstruction
+    if reconstruction is None:
+        return ""
+    label = reconstruction.static_label
+    if reconstruction.refused:
+        return f"Nothing rebuilt from the static trial: {reconstruction.refused}."
+    parts = [
+        part for part, names in BODY_PARTS if any(name in rebuilt for name in names)
+    ]
+    problems = "; ".join(f"{k}: {v}" for k, v in reconstruction.problems.items())
+    if not parts:  # not a cluster protocol: the tooltip has the details
+        return ""
+    text = (
+        f"{', '.join(parts).capitalize()} rebuilt from the static trial {label} "
+        "(cluster markers): hollow diamonds, magenta points in 3D"
+    )
+    return f"{text}; not rebuilt: {problems}." if problems else f"{text}."
+
+
+def _line_availability(
+    points: Mapping[str, FloatArray], has_com: bool, has_grf: bool
+) -> dict[str, str]:
+    """Per analysis line: "" when the trial has its points, else why it is not drawn."""
+
+    def sided(*joints: str) -> bool:
+        return any(all(f"{s}_{j}" in points for j in joints) for s in ("l", "r"))
+
+    no_com = "no centre of mass"
+    no_plates = "no force plates"
+    return {
+        "trunk": (
+            ""
+            if "midh" in points and "mids" in points
+            else "no shoulder markers"
+            if "midh" in points
+            else "no pelvis markers"
+        ),
+        "leg": "" if sided("ajc", "hjc") else "no ankle and hip joint centres",
+        "ankle_com": (
+            "no ankle joint centres" if not sided("ajc") else "" if has_com else no_com
+        ),
+        "cop_com": no_plates if not has_grf else "" if has_com else no_com,
+        "grf": "" if has_grf else no_plates,
+    }
+
+
+def body_caption(prepared: PreparedBody) -> str:
+    """The text under the body view: where the angles and the COM come from, and
+    what the trial's markers do not allow to draw."""
+    by_source: dict[str, list[str]] = {}
+    for name, _label in ANGLES:
+        by_source.setdefault(prepared.angle_source(name), []).append(ANGLE_NAMES[name])
+    computed = "computed from the markers" + (
+        "" if prepared.lean else " (no lean result)"
+    )
+    wording = {
+        "lean result": "from the lean result",
+        "computed from the markers": computed,
+        "not available": "not available",
+    }
+    heading = "Angles from the vertical, + forward"
+    if len(by_source) == 1:
+        (source,) = by_source
+        sentences = [f"{heading}, {wording[source]}."]
+    else:
+        groups = [
+            f"{', '.join(by_source[source])} {wording[source]}"
+            for source in wording
+            if source in by_source
+        ]
+        sentences = [f"{heading}: {'; '.join(groups)}."]
+    sentences.append(f"COM: {prepared.com_source}.")
+    reasons: dict[str, list[str]] = {}
+    for key, name in LINE_LEGEND:
+        if prepared.lines[key]:
+            reasons.setdefault(prepared.lines[key], []).append(name.split(" ")[0])
+    if reasons:
+        sentences.append(
+            "Not drawn: "
+            + "; ".join(f"{', '.join(names)} ({why})" for why, names in reasons.items())
+            + "."
+        )
+    if prepared.static_note:
+        sentences.append(prepared.static_note)
+    if prepared.missing_parts and prepared.points:
+        sentences.append(
+            f"Not in this marker set: {', '.join(prepared.missing_parts)}."
+        )
+    return " ".join(sentences)
 
 
 def _sample(
@@ -398,6 +642,8 @@ class _Figure:
 
     ``lines`` holds the analysis lines drawn: key → (lower point, upper point),
     only those defined at this instant (stance-leg lines are absent in flight).
+    ``rebuilt`` names the points computed from landmarks rebuilt from the
+    static trial.
     """
 
     time_s: float
@@ -409,6 +655,7 @@ class _Figure:
     force: FloatArray
     angles: dict[str, tuple[float, str]]
     lines: dict[str, tuple[FloatArray, FloatArray]]
+    rebuilt: frozenset[str] = frozenset()
 
 
 def _angle(lower: FloatArray | None, upper: FloatArray | None) -> float:
@@ -446,15 +693,16 @@ def _figure(prepared: PreparedBody, stances: _Stances, time_s: float) -> _Figure
     angles = {}
     for name, _label in ANGLES:
         series = prepared.lean.get(name)
+        source = prepared.angle_source(name)
         if series is not None:
             values, t0, rate = series
             at = _sample_index(values, t0, rate, time_s)
             angles[name] = (
                 float(values[at]) if at is not None else float("nan"),
-                "lean result",
+                source,
             )
         else:
-            angles[name] = (computed[name], "computed from the markers")
+            angles[name] = (computed[name], source)
     candidates = {
         "trunk": (midh, midh + 1.3 * (mids - midh) if _finite(midh, mids) else None),
         "leg": (ajc, hjc),
@@ -465,7 +713,26 @@ def _figure(prepared: PreparedBody, stances: _Stances, time_s: float) -> _Figure
     if loaded and _finite(force):
         tip = cop + force * _grf_scale(prepared)
         lines["grf"] = (cop, tip)
-    return _Figure(time_s, index, side, points, com, cop, force, angles, lines)
+    return _Figure(
+        time_s, index, side, points, com, cop, force, angles, lines, prepared.rebuilt
+    )
+
+
+REBUILT_RADIUS_PX = 6.0
+"""Half-diagonal of the diamond marking a rebuilt point, in pixels."""
+
+
+def _diamond(at: QtCore.QPointF, radius: float) -> QtGui.QPolygonF:
+    """A diamond (square on its corner) centred on a point, in device pixels."""
+    x, y = at.x(), at.y()
+    return QtGui.QPolygonF(
+        [
+            QtCore.QPointF(x, y - radius),
+            QtCore.QPointF(x + radius, y),
+            QtCore.QPointF(x, y + radius),
+            QtCore.QPointF(x - radius, y),
+        ]
+    )
 
 
 def _grf_scale(prepared: PreparedBody) -> float:
@@ -596,9 +863,18 @@ class FigureItem(pg.GraphicsObject):
         painter.setBrush(QtGui.QColor("#FFFFFF"))
         for prefix in ("l", "r"):
             for joint in JOINTS:
-                point = points.get(f"{prefix}_{joint}")
-                if _finite(point):
+                name = f"{prefix}_{joint}"
+                point = points.get(name)
+                if _finite(point) and name not in figure.rebuilt:
                     painter.drawEllipse(px(point), 3.5, 3.5)
+        rebuilt = [
+            px(points[n]) for n in sorted(figure.rebuilt) if _finite(points.get(n))
+        ]
+        if rebuilt:
+            painter.setPen(QtGui.QPen(QtGui.QColor(REBUILT_COLOUR), 1.8))
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            for at in rebuilt:
+                painter.drawPolygon(_diamond(at, REBUILT_RADIUS_PX))
         for key, (a, b) in figure.lines.items():
             painter.setPen(self._line_pens[key])
             painter.drawLine(px(a), px(b))
@@ -726,6 +1002,14 @@ class FigureItem(pg.GraphicsObject):
 
 
 # ---------------------------------------------------------------- the widget
+
+
+def _rebuilt_3d(prepared: PreparedBody, frame: int) -> FloatArray:
+    """The rebuilt landmarks at a frame in the 3D view's coordinates, shape (n, 3)."""
+    if prepared.rebuilt_markers is None:
+        return np.zeros((0, 3))
+    points = prepared.rebuilt_markers[frame] @ prepared.display_axes
+    return points[np.all(np.isfinite(points), axis=1)]
 
 
 def _opengl_unavailable_reason() -> str | None:
@@ -936,6 +1220,7 @@ class BodyView(QtWidgets.QWidget):
 
     def _build_ui(self) -> None:
         self.sagittal = pg.PlotWidget(background=theme.BACKGROUND)
+        adopt_plot_menus(self.sagittal)
         plot = self.sagittal.getPlotItem()
         theme.style_plot(plot)
         plot.setAspectLocked(True)
@@ -1024,17 +1309,33 @@ class BodyView(QtWidgets.QWidget):
             for key, colour in (*theme.LINE_COLOURS.items(), ("grf", theme.GRF_COLOUR))
             if key in LINE_STYLES
         }
-        for key, label in (
-            ("trunk", "trunk MIDH→MIDS"),
-            ("leg", "leg AJC→HJC"),
-            ("ankle_com", "ankle→COM"),
-            ("cop_com", "COP→COM"),
-        ):
-            self._legend.addItem(self._legend_samples[key], label)
-        self._legend.addItem(self._legend_samples["grf"], "GRF at COP")
+        self._rebuilt_sample = pg.ScatterPlotItem(
+            symbol="d",
+            size=11,
+            pen=pg.mkPen(REBUILT_COLOUR, width=1.8),
+            brush=pg.mkBrush(0, 0, 0, 0),
+        )
+        self._set_legend(tuple(key for key, _name in LINE_LEGEND), "")
         self._legend.setColumnCount(2)
         self._note = pg.TextItem(color="#808080", anchor=(0.5, 0.5))
         plot.addItem(self._note)
+
+    def _set_legend(
+        self, keys: Sequence[str], grf_scale: str, rebuilt: bool = False
+    ) -> None:
+        """List these analysis lines in the legend (those the trial can draw), and the
+        rebuilt points' symbol when some are drawn."""
+        self._legend.clear()
+        for key, name in LINE_LEGEND:
+            if key in keys:
+                label = f"{name} ({grf_scale})" if key == "grf" and grf_scale else name
+                self._legend.addItem(self._legend_samples[key], label)
+        if rebuilt:
+            self._legend.addItem(self._rebuilt_sample, REBUILT_LEGEND)
+
+    def legend_names(self) -> list[str]:
+        """The names listed in the legend, in order."""
+        return [label.text for _sample, label in self._legend.items]
 
     def _on_sagittal_resized(self) -> None:
         self._follow_centre = None  # frame the body again for the new shape
@@ -1093,6 +1394,13 @@ class BodyView(QtWidgets.QWidget):
             lean=_lean_series(loaded),
             body_weight_n=_body_weight_n(loaded),
         )
+        self._prepared = replace(
+            self._prepared,
+            lines=_line_availability(
+                self._prepared.points, com is not None, prepared.grf_force is not None
+            ),
+        )
+        self._draw_static()
         self._redraw()
 
     def _on_project_changed(self, _project: object) -> None:
@@ -1104,6 +1412,7 @@ class BodyView(QtWidgets.QWidget):
         self._plates.setData([], [])
         self._set_enabled(False)
         self.time_label.setText("")
+        self.source_label.setText("")
 
     # ---- drawing
 
@@ -1117,10 +1426,10 @@ class BodyView(QtWidgets.QWidget):
             scale = f"1 BW = {GRF_SCALE_M_PER_BW:g} m"
         else:
             scale = f"1 kN = {GRF_SCALE_M_PER_KN:g} m, body mass unknown"
-        sample = self._legend_samples["grf"]
-        self._legend.removeItem(sample)
-        self._legend.addItem(sample, f"GRF at COP ({scale})")
+        self._set_legend(prepared.drawable, scale, bool(prepared.rebuilt))
+        self._legend.setVisible(bool(prepared.drawable or prepared.rebuilt))
         self._note.setText("" if prepared.points else "no body points: markers missing")
+        self.source_label.setText(body_caption(prepared))
 
     def _redraw(self) -> None:
         if self._prepared is not None:
@@ -1148,11 +1457,12 @@ class BodyView(QtWidgets.QWidget):
 
     def _update_table(self, figure: _Figure, prepared: PreparedBody) -> None:
         values = []
-        sources = set()
         for name, _label in ANGLES:
             value, source = figure.angles[name]
-            sources.add(source)
-            values.append(f"{value:+.1f}°" if np.isfinite(value) else "—")
+            if source == "not available":
+                values.append("n/a")
+            else:
+                values.append(f"{value:+.1f}°" if np.isfinite(value) else "—")
         values.append(
             figure.side or ("flight" if self._stances.contacts else "no gait events")
         )
@@ -1168,13 +1478,6 @@ class BodyView(QtWidgets.QWidget):
         self.table.set_values(
             f"At {figure.time_s:.3f} s (frame {figure.frame})", values
         )
-        text = (
-            "Angles from the vertical, + forward; from the "
-            + " / ".join(sorted(sources))
-            + f". COM: {prepared.com_source}."
-        )
-        if self.source_label.text() != text:
-            self.source_label.setText(text)
 
     def _follow(self, figure: _Figure, prepared: PreparedBody) -> None:
         """Re-centre the view on the pelvis when it leaves the middle half of the view.
@@ -1249,6 +1552,11 @@ class BodyView(QtWidgets.QWidget):
         )
         markers.setGLOptions("translucent")
         view.addItem(markers)
+        rebuilt = gl.GLScatterPlotItem(
+            size=11, color=QtGui.QColor(REBUILT_COLOUR).getRgbF(), pxMode=True
+        )
+        rebuilt.setGLOptions("translucent")
+        view.addItem(rebuilt)
         segments = {}
         for side, colour in (
             ("Left", theme.SIDE_COLOURS["Left"]),
@@ -1264,6 +1572,7 @@ class BodyView(QtWidgets.QWidget):
             "view": view,
             "grid": grid,
             "markers": markers,
+            "rebuilt": rebuilt,
             **{f"segments{side}": item for side, item in segments.items()},
         }
         return view
@@ -1277,6 +1586,7 @@ class BodyView(QtWidgets.QWidget):
         self._gl_items["markers"].setData(
             pos=finite if len(finite) else np.zeros((0, 3))
         )
+        self._gl_items["rebuilt"].setData(pos=_rebuilt_3d(prepared, frame))
         figure = self._figure_now
         centre = np.nanmean(finite, axis=0) if len(finite) else np.zeros(3)
         self._gl_items["grid"].resetTransform()

@@ -414,10 +414,14 @@ class EventLinesItem(_ViewSpanningItem):
             painter.setPen(self._pen(event, theme.SELECTED_EVENT_WIDTH))
             painter.drawLine(QtCore.QLineF(x, top, x, bottom))
         if self.show_labels:
-            # a label reaches ~40 px right of its line: include lines just left of the strip
-            reach = (MIN_LABEL_SPACING_PX + 10) / max(abs(scale), 1e-12)
-            first = int(np.searchsorted(track.times, left - reach))
-            self._paint_labels(painter, first, last, scale, offset, top)
+            for index, rect in self.label_rects(scale, offset, top, bottom):
+                event = track.events[index]
+                self._paint_label(
+                    painter,
+                    theme.event_abbreviation(event.label, event.context),
+                    rect,
+                    theme.side_colour(event.context),
+                )
         if track.dragging is not None:
             x = track.drag_time_s * scale + offset
             self._paint_text(
@@ -425,30 +429,54 @@ class EventLinesItem(_ViewSpanningItem):
             )
         painter.restore()
 
-    def _paint_labels(
-        self,
-        painter: QtGui.QPainter,
-        first: int,
-        last: int,
-        scale: float,
-        offset: float,
-        top: float,
-    ) -> None:
+    def label_rects(
+        self, scale: float, offset: float, top: float, bottom: float
+    ) -> list[tuple[int, QtCore.QRectF]]:
+        """Where the labels of the visible events go, in viewport pixels.
+
+        A Foot Strike's label is right of its line (in the stance it starts), on
+        the first text line; a Foot Off's left of its line (in the stance it
+        ends), on the second: the labels of two feet at one instant (one foot's
+        FO, the other's FS) never meet. A label that would overlap one already
+        placed takes another text line, or is left out (zoom in to see it).
+        Decided on the whole view, so that partial repaints agree. Returns
+        (event index, rectangle) pairs; none when events are too dense.
+        """
         track = self.track
         view = self.viewRect()
-        visible = np.searchsorted(track.times, [view.left(), view.right()])
-        count = int(visible[1] - visible[0])
-        # decided on the whole view (not the repainted strip) so partial repaints agree
+        if view is None or not track.events:
+            return []
+        first, last = (
+            int(i) for i in np.searchsorted(track.times, [view.left(), view.right()])
+        )
+        count = last - first
         if count > 1 and view.width() * abs(scale) / count < MIN_LABEL_SPACING_PX:
-            return
-        # foot-off labels a line lower: one foot's FO and the other's FS are close
+            return []
         line_px = self._metrics.height()
-        for i in range(first, last):
+        rows = max(1, int((bottom - top - 1) // line_px))
+        placed: list[tuple[int, QtCore.QRectF]] = []
+        for i in range(max(first - 1, 0), min(last + 1, len(track.events))):
             event = track.events[i]
             x = track.drawn_time(i) * scale + offset
             text = theme.event_abbreviation(event.label, event.context)
-            y = top + (1 + line_px if event.label == FOOT_OFF else 1)
-            self._paint_text(painter, text, x, y, theme.side_colour(event.context))
+            width = self._metrics.boundingRect(text).width() + 4
+            before = event.label == FOOT_OFF
+            left = x - 3 - width if before else x + 3
+            preferred = min(1, rows - 1) if before else 0
+            for row in (preferred, *(r for r in range(rows) if r != preferred)):
+                rect = QtCore.QRectF(left, top + 1 + row * line_px, width, line_px)
+                if not any(rect.intersects(other) for _i, other in placed):
+                    placed.append((i, rect))
+                    break
+        return placed
+
+    def _paint_label(
+        self, painter: QtGui.QPainter, text: str, rect: QtCore.QRectF, colour: str
+    ) -> None:
+        painter.setFont(self._font)
+        painter.fillRect(rect, QtGui.QColor(255, 255, 255, 215))
+        painter.setPen(QtGui.QColor(colour))
+        painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_text(
         self, painter: QtGui.QPainter, text: str, x: float, y: float, colour: str
@@ -538,7 +566,7 @@ class EventLinesItem(_ViewSpanningItem):
     def context_menu(self, index: int) -> QtWidgets.QMenu:
         """The menu of an event line: delete it."""
         event = self.track.events[index]
-        menu = QtWidgets.QMenu()
+        menu = QtWidgets.QMenu(self.getViewWidget())  # deleted with its plot
         action = menu.addAction(f"Delete {describe_event(event)}")
         action.triggered.connect(lambda: self.editor.delete(index))
         return menu

@@ -12,6 +12,11 @@ is chosen.
   the trial's steps (the count ``n`` in the tooltip), or the value of a
   trial-level metric; plugins that were skipped or failed are listed under
   ``problems``.
+* **Categorical metrics** (declared with ``categories``, e.g. the foot-strike
+  class): the steps table shows each step's label ("rearfoot"), not its
+  numeric code; the trials table the number of steps per category
+  ("rearfoot 3 · midfoot 5", every category and ``n`` in the tooltip), as the
+  export's ``count`` rows.
 
 Values whose status is not ``ok`` are highlighted (warning: amber;
 unclean/invalid: red; stale: grey italic) with the reason as tooltip.
@@ -158,29 +163,54 @@ def _label(metric: str, unit: str) -> str:
     return f"{metric} [{unit}]" if unit else metric
 
 
+def _categorical(tidy: Sequence[dict[str, Any]]) -> set[str]:
+    """Metrics with categories: those the export counts per category."""
+    return {r["metric"] for r in tidy if r["statistic"] == "count"}
+
+
+def _step_key(row: dict[str, Any], categorical: set[str]) -> str:
+    """Column key of a per-step value: the export's steps-table column (a
+    categorical metric's column is its bare name and holds its labels)."""
+    metric = row["metric"]
+    return metric if metric in categorical else _label(metric, row["unit"])
+
+
 def _main_first(columns: list[Column]) -> list[Column]:
     """The main metrics first (MAIN_METRICS order), then the others in result order."""
     rank = {name: i for i, name in enumerate(MAIN_METRICS)}
     return sorted(columns, key=lambda c: rank.get(c.metric, len(rank)))
 
 
-def _step_metric_columns(tidy: Sequence[dict[str, Any]]) -> list[Column]:
+def _step_metric_columns(
+    tidy: Sequence[dict[str, Any]], categorical: set[str]
+) -> list[Column]:
     """One column per per-step metric, main metrics first."""
     seen: dict[str, Column] = {}
     for r in tidy:
         if not r["metric"] or r["step"] == "" or r["statistic"] != "value":
             continue
-        key = _label(r["metric"], r["unit"])
-        if key not in seen:
-            unit = f"\n[{r['unit']}]" if r["unit"] else ""
+        key = _step_key(r, categorical)
+        if key in seen:
+            continue
+        if r["metric"] in categorical:
             seen[key] = Column(
                 key,
-                f"{r['metric']}{unit}",
+                r["metric"],
                 r["plugin"],
                 r["metric"],
-                r["unit"],
-                f"{r['metric']} ({r['unit'] or 'no unit'}) from plugin {r['plugin']}",
+                "",
+                f"{r['metric']}: category of the step; plugin {r['plugin']}",
             )
+            continue
+        unit = f"\n[{r['unit']}]" if r["unit"] else ""
+        seen[key] = Column(
+            key,
+            f"{r['metric']}{unit}",
+            r["plugin"],
+            r["metric"],
+            r["unit"],
+            f"{r['metric']} ({r['unit'] or 'no unit'}) from plugin {r['plugin']}",
+        )
     return _main_first(list(seen.values()))
 
 
@@ -198,7 +228,8 @@ def steps_model_data(tables: MetricTables, with_identity: bool) -> TableData:
             "time_s", "initial contact\n[s]", tip="Time of the step's initial contact"
         ),
     ]
-    columns += _step_metric_columns(tables.tidy)
+    categorical = _categorical(tables.tidy)
+    columns += _step_metric_columns(tables.tidy, categorical)
     columns.append(Column("flags", "flags", tip="Values whose status is not ok"))
     rows = [dict(row) for row in tables.steps]
     where = {(row["trial_id"], row["step"]): i for i, row in enumerate(rows)}
@@ -207,7 +238,7 @@ def steps_model_data(tables: MetricTables, with_identity: bool) -> TableData:
         if r["statistic"] == "value" and r["step"] != "" and r["status"] != "ok":
             i = where.get((r["trial_id"], r["step"]))
             if i is not None:
-                status[(i, _label(r["metric"], r["unit"]))] = (
+                status[(i, _step_key(r, categorical))] = (
                     r["status"],
                     r["message"],
                 )
@@ -215,7 +246,8 @@ def steps_model_data(tables: MetricTables, with_identity: bool) -> TableData:
 
 
 def trials_model_data(tables: MetricTables) -> TableData:
-    """The per-trial table: ``mean ± SD`` of per-step metrics, trial-level values."""
+    """The per-trial table: ``mean ± SD`` of per-step metrics, steps per category of
+    categorical ones, trial-level values."""
     columns = [
         Column("trial_id", "trial"),
         Column("subject_id", "subject"),
@@ -250,7 +282,13 @@ def trials_model_data(tables: MetricTables) -> TableData:
             )
         elif key not in metric_columns:
             unit = f"\n[{r['unit']}]" if r["unit"] else ""
-            kind = "trial value" if trial_level else "mean ± SD over the trial's steps"
+            kind = (
+                "trial value"
+                if trial_level
+                else "steps per category over the trial"
+                if stat == "count"
+                else "mean ± SD over the trial's steps"
+            )
             metric_columns[key] = Column(
                 key,
                 f"{r['metric']}{unit}",
@@ -261,7 +299,10 @@ def trials_model_data(tables: MetricTables) -> TableData:
                 f"plugin {r['plugin']}",
             )
         cell = row.setdefault(key, {})
-        cell[stat] = r["value"]
+        if stat == "count":
+            cell.setdefault("counts", {})[r["category"]] = r["value"]
+        else:
+            cell[stat] = r["value"]
         if r["status"] != "ok" and stat != "n":
             status[(r["trial_id"], key)] = (r["status"], r["message"])
     columns += _main_first(list(metric_columns.values()))
@@ -281,6 +322,8 @@ def _cell_text(value: Any) -> tuple[str, Any, str]:
         if "value" in value:
             v = value["value"]
             return format_value(v), _sort_number(v), ""
+        if "counts" in value:
+            return _counts_text(value["counts"], value.get("n", 0))
         mean, sd, n = (
             value.get("mean", math.nan),
             value.get("sd", math.nan),
@@ -296,6 +339,28 @@ def _cell_text(value: Any) -> tuple[str, Any, str]:
         ("" if value is None else str(value)),
         ("" if value is None else str(value)),
         "",
+    )
+
+
+def _counts_text(counts: dict[str, Any], n: Any) -> tuple[str, Any, str]:
+    """Text, sort value and tooltip of a categorical metric's counts per category.
+
+    The categories with steps, in declaration order ("–" when none); the
+    tooltip lists every category. Sorted by the most frequent category.
+
+    Examples
+    --------
+    >>> _counts_text({"rearfoot": 3, "midfoot": 5, "forefoot": 0}, 8)
+    ('rearfoot 3 · midfoot 5', 'midfoot', 'rearfoot 3, midfoot 5, forefoot 0 of n = 8 steps')
+    """
+    steps = int(n) if isinstance(n, int | float) and n == n else 0
+    present = [f"{label} {int(c)}" for label, c in counts.items() if c]
+    tip = ", ".join(f"{label} {int(c)}" for label, c in counts.items())
+    common = max(counts, key=lambda label: counts[label]) if present else ""
+    return (
+        " · ".join(present) or "–",
+        common,
+        f"{tip} of n = {steps} steps",
     )
 
 

@@ -13,7 +13,7 @@ import os
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gaitlab._builtin import builtin_folder
+from gaitlab._version import __version__
 from gaitlab.gui.tasks import show_error, wait_for_workers
 from gaitlab.pipeline.discovery import (
     PLUGIN_PATH_VARIABLE,
@@ -39,7 +42,13 @@ from gaitlab.pipeline.discovery import (
 )
 from gaitlab.session import Session
 
-__all__ = ["PluginsDialog", "open_plugin_guide", "plugin_guide_path", "source_kind"]
+__all__ = [
+    "PluginsDialog",
+    "builtin_failure_text",
+    "open_plugin_guide",
+    "plugin_guide_path",
+    "source_kind",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,31 @@ def source_kind(source: str) -> str:
 
 def _source_path(source: str) -> str:
     return source.partition(":")[2].split("@sha256:")[0]
+
+
+def builtin_failure_text(report: DiscoveryReport) -> str:
+    """One line on the built-in plugins that failed to load ("" when none did).
+
+    A built-in plugin that does not load is a bug in gaitlab (or a damaged
+    installation): its analyses are missing from every run.
+
+    Examples
+    --------
+    >>> from gaitlab.pipeline.discovery import PluginFailure
+    >>> failure = PluginFailure("builtin:lean.py@sha256:ab12", "SyntaxError", builtin=True)
+    >>> builtin_failure_text(DiscoveryReport(failures=[failure]))
+    '1 built-in plugin failed to load (lean.py): its analyses are missing; see Analysis ▸ Plugins…'
+    """
+    failed = [f for f in report.failures if f.builtin]
+    if not failed:
+        return ""
+    names = ", ".join(dict.fromkeys(Path(_source_path(f.source)).name for f in failed))
+    many = len(failed) > 1
+    return (
+        f"{len(failed)} built-in plugin{'s' if many else ''} failed to load "
+        f"({names}): {'their' if many else 'its'} analyses are missing; see "
+        "Analysis ▸ Plugins…"
+    )
 
 
 class PluginsDialog(QDialog):
@@ -256,19 +290,61 @@ class PluginsDialog(QDialog):
 
 
 def plugin_guide_path() -> Path:
-    """docs/plugins.md of the source checkout (the plugin guide)."""
+    """docs/plugins.md of the source checkout (the plugin guide).
+
+    An installed wheel or the desktop bundle does not carry it: the path then
+    does not exist (see :func:`open_plugin_guide`).
+    """
     return Path(__file__).resolve().parents[3] / "docs" / "plugins.md"
 
 
 def open_plugin_guide(parent: QWidget | None = None) -> bool:
-    """Open the plugin guide in the user's viewer; False (message shown) if absent."""
+    """Open the plugin guide in the user's viewer.
+
+    Returns False when it cannot: the guide is not in this installation (an
+    installed wheel has no ``docs/``) or no viewer opens it. A message then
+    says where the guide is and what this installation offers instead, offline:
+    the built-in plugins as worked examples (a button opens their folder),
+    ``gaitlab plugins show``, and the user plugin folder.
+    """
     guide = plugin_guide_path()
-    if guide.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(guide))):
-        return True
-    show_error(
-        parent,
-        "Plugin guide",
-        f"The plugin guide could not be opened ({guide}). It is docs/plugins.md "
-        "in the gaitlab source.",
-    )
+    if guide.is_file():
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(guide))):
+            return True
+        reason = f"no viewer could open {guide}"
+    else:
+        reason = f"this installation does not include it (no {guide})"
+    _guide_unavailable(parent, reason)
     return False
+
+
+def _guide_unavailable(parent: QWidget | None, reason: str) -> QMessageBox:
+    """The non-modal message shown when the plugin guide cannot be opened."""
+    examples = builtin_folder("plugins")
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle("Plugin guide")
+    box.setText(
+        f"The plugin guide could not be opened: {reason}.\n\n"
+        "It is docs/plugins.md in the gaitlab source (the repository, and the "
+        f"source distribution gaitlab-{__version__}.tar.gz)."
+    )
+    box.setInformativeText(
+        f"In this installation: the built-in plugins in {examples} are complete "
+        "examples written with the same API (gaitlab.api); `gaitlab plugins "
+        "show NAME` lists a plugin's parameters, inputs and outputs; your own "
+        f"plugins go in {user_plugin_folder()} (or a folder on "
+        f"{PLUGIN_PATH_VARIABLE})."
+    )
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    if examples.is_dir():
+        button = box.addButton(
+            "Open built-in plugins folder", QMessageBox.ButtonRole.ActionRole
+        )
+        button.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(examples)))
+        )
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.show()
+    return box

@@ -37,8 +37,11 @@ plates):
 - curves are created once and updated with ``setData``; pyqtgraph's peak
   downsampling and clip-to-view when zoomed in, the precomputed min/max
   envelope when zoomed far out (which also keeps lines with gaps visible);
-- a trial longer than a minute opens on its first 20 s ("Whole trial" or a
-  double click shows all), and the plots are filled one per event-loop turn;
+- a trial opens on a window of :data:`STRIDES_SHOWN` strides around the
+  cursor (whole when it is not much longer; "Whole trial", Ctrl+0 or a double
+  click shows all, "Strides", Ctrl+1, goes back), and the plots are filled one
+  per event-loop turn; when the cursor leaves the visible window (keys, play,
+  a step chosen in the metrics) the window follows it;
 - curves, grid, events and stance phases are cached as pixmaps, so a cursor
   move repaints thin strips only; events and stance phases are one item per
   plot, culled to the view, hidden when too dense to read;
@@ -54,7 +57,7 @@ import logging
 import math
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -63,10 +66,11 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import unit
 from gaitlab.core.results import Result, Series
 from gaitlab.gui import theme
-from gaitlab.gui.tasks import connect_while_alive
+from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
 from gaitlab.gui.views.event_editor import (
     EDITABLE_EVENTS,
     EventEditor,
@@ -122,6 +126,10 @@ LEAN_LABELS = {
 """Lean series of the ``lean`` plugin, in plotting order, with their legend names."""
 
 MIN_ROW_HEIGHT_PX = 80
+"""Smallest height of a plot's data area in px (more when its axis label is longer):
+plots that do not fit scroll."""
+TOP_MARGIN_PX = 7
+"""Room above a plot's data area for the top tick label (half a text line)."""
 RULER_HEIGHT_PX = 30
 RULER_KEY = "events"
 RESIZE_SETTLE_MS = 60
@@ -136,9 +144,13 @@ SHORT_AXIS_LABEL = 10
 """Series names longer than this are left out of the axis label (the title has them)."""
 SLOT_TEXT = {"N": "-00000 N", "m": "-00.000 m", "deg": "-000.0°", "m/s": "-00.00 m/s"}
 """The widest value expected per unit: the width of a value's slot in a title bar."""
-LONG_TRIAL_S = 60.0
-"""Trials longer than this open on their first :data:`FIRST_VIEW_S` seconds."""
-FIRST_VIEW_S = 20.0
+STRIDES_SHOWN = 4
+"""A trial opens on this many strides (median stride time of its gait events)
+around the cursor; "Whole trial" (or a double click) shows all of it."""
+WHOLE_TRIAL_FACTOR = 1.5
+"""Trials shorter than this many stride windows open whole."""
+WINDOW_WITHOUT_EVENTS_S = 5.0
+"""The opening window of a trial without gait events, in s."""
 AUTO_DOWNSAMPLE_FACTOR = 1.0
 """Samples kept per pixel column by the peak downsampling (each keeps its min and max)."""
 DRAWN_TIMEOUT_MS = 3000
@@ -216,14 +228,17 @@ def sagittal_frame(loaded: LoadedTrial) -> SagittalFrame:
     """The sagittal frame of a loaded trial (computed once per LoadedTrial, thread-safe).
 
     Both views' ``prepare`` use it, so the summed GRF and the body points of a
-    long trial are computed only once.
+    long trial are computed only once. The view is the one the analysis sees
+    (:meth:`LoadedTrial.view <gaitlab.session.LoadedTrial.view>`: the
+    project's marker settings and the static trial, whose landmarks are
+    rebuilt on cluster protocols).
     """
     key = id(loaded)
     with _frames_lock:
         entry = _frames.get(key)
         if entry is not None and entry[0]() is loaded:
             return entry[1]
-    view = TrialView(loaded.trial)
+    view = loaded.view()
     up = unit(view.up)
     progression = view.progression
     forward = unit(progression.direction)
@@ -682,6 +697,44 @@ def _prepare(loaded: LoadedTrial) -> PreparedSignals:
     )
 
 
+def stride_time_s(contacts: Sequence[Contact]) -> float | None:
+    """Median stride time in s: initial contact to the next of the same side
+    (twice the median step time when no side has two contacts; None with fewer
+    than two contacts)."""
+    strides: list[float] = []
+    for side in {c.side for c in contacts}:
+        starts = np.sort([c.ic_s for c in contacts if c.side == side])
+        strides.extend(np.diff(starts))
+    if strides:
+        return float(np.median(strides))
+    starts = np.sort([c.ic_s for c in contacts])
+    return 2.0 * float(np.median(np.diff(starts))) if len(starts) > 1 else None
+
+
+def stride_window(
+    contacts: Sequence[Contact], start_s: float, stop_s: float, centre_s: float
+) -> tuple[float, float]:
+    """The time span a trial opens on: :data:`STRIDES_SHOWN` strides centred on
+    ``centre_s``, inside the trial; the whole trial when it is shorter than
+    :data:`WHOLE_TRIAL_FACTOR` such windows.
+
+    Examples
+    --------
+    >>> steps = [Contact(i + 1, ("Left", "Right")[i % 2], 0.4 * i, 0.4 * i + 0.25)
+    ...          for i in range(75)]  # 30 s of running, 0.8 s strides
+    >>> stride_window(steps, 0.0, 30.0, 0.0), stride_window(steps, 0.0, 30.0, 10.0)
+    ((0.0, 3.2), (8.4, 11.6))
+    >>> stride_window(steps[:5], 0.0, 2.0, 1.0)
+    (0.0, 2.0)
+    """
+    stride = stride_time_s(contacts)
+    length = STRIDES_SHOWN * stride if stride else WINDOW_WITHOUT_EVENTS_S
+    if stop_s - start_s <= WHOLE_TRIAL_FACTOR * length:
+        return start_s, stop_s
+    first = min(max(centre_s - length / 2, start_s), stop_s - length)
+    return round(first, 9), round(first + length, 9)
+
+
 def _format_value(value: float, unit: str) -> str:
     """A value at the cursor with its unit ("1523 N", "0.913 m", "4.2°", "—" if NaN)."""
     if not np.isfinite(value):
@@ -736,7 +789,8 @@ class TitleBar(QtWidgets.QWidget):
     move; each value has a slot of fixed width, so the names stay put while
     the values change, and only the values are repainted. Each line's name is
     drawn in its colour and doubles as the legend: clicking it emits
-    :attr:`curve_clicked` (hidden lines are struck out).
+    :attr:`curve_clicked` (hidden lines are struck out). What does not fit the
+    width goes on to a further line (the bar grows), so no name is cut.
     """
 
     curve_clicked = QtCore.Signal(str)
@@ -750,12 +804,14 @@ class TitleBar(QtWidgets.QWidget):
         self._struck.setStrikeOut(True)
         self._bold_metrics = QtGui.QFontMetricsF(self._bold)
         self._plain_metrics = QtGui.QFontMetricsF(self._plain)
+        self._line_px = int(self._bold_metrics.height()) + 4
         self._content: tuple = ("", "", "", [], "")
-        self._runs: list[tuple[float, str, str, QtGui.QFont]] = []
+        self._runs: list[tuple[QtCore.QPointF, str, str, QtGui.QFont]] = []
         self._slots: list[QtCore.QRectF] = []
         self._values: list[str] = []
         self._hit: dict[str, QtCore.QRectF] = {}
-        self.setFixedHeight(int(self._bold_metrics.height()) + 4)
+        self._laid_out_width = -1
+        self.setFixedHeight(self._line_px)
         self.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
         )
@@ -766,6 +822,11 @@ class TitleBar(QtWidgets.QWidget):
             QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.BACKGROUND)
         )
         self.setPalette(palette)
+
+    @property
+    def n_lines(self) -> int:
+        """Text lines the content takes at the present width."""
+        return max(1, round(self.height() / self._line_px))
 
     def set_content(
         self,
@@ -784,32 +845,66 @@ class TitleBar(QtWidgets.QWidget):
         self._layout()
         self.update()
 
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        """Lay the content out again for a new width (lines may wrap or unwrap)."""
+        super().resizeEvent(event)
+        if event.size().width() != self._laid_out_width:
+            self._layout()
+
     def _layout(self) -> None:
         title, state, note, curves, unit = self._content
-        x = float(theme.AXIS_WIDTH_PX - 40)
+        left = float(theme.AXIS_WIDTH_PX - 40)
+        right = max(float(self.width()) - 4.0, left + 200.0)
+        self._laid_out_width = self.width()
+        line = 0
+        x = left
         runs = []
+
+        def place(width: float) -> tuple[float, float]:
+            """(x, baseline) of a run of this width, on a new line if needed."""
+            nonlocal x, line
+            if x > left and x + width > right:
+                line += 1
+                x = left
+            baseline = (line + 1) * self._line_px - 5.0
+            at = x
+            x += width
+            return at, baseline
+
         for text, colour, font, gap in (
             (title, theme.FOREGROUND, self._bold, 8),
             (state, "#9A6700", self._plain, 8),
             (note, "#8A8A8A", self._plain, 8),
         ):
             if text:
-                runs.append((x, text, colour, font))
-                x += QtGui.QFontMetricsF(font).horizontalAdvance(text) + gap
+                width = QtGui.QFontMetricsF(font).horizontalAdvance(text)
+                at, baseline = place(width + gap)
+                runs.append((QtCore.QPointF(at, baseline), text, colour, font))
         slot = self._plain_metrics.horizontalAdvance(SLOT_TEXT.get(unit, "-0.0000e+00"))
         self._slots, self._hit = [], {}
         for name, colour, hidden in curves:
             text = f"━ {name}"
             font = self._struck if hidden else self._bold
-            runs.append((x + 6, text, "#A0A0A0" if hidden else colour, font))
             width = self._bold_metrics.horizontalAdvance(text)
-            self._hit[name] = QtCore.QRectF(x + 6, 0, width, self.height())
-            x += 6 + width + 4
-            self._slots.append(
-                QtCore.QRectF(x, 0, 0 if hidden else slot, self.height())
+            value_width = 0 if hidden else slot
+            at, baseline = place(6 + width + 4 + value_width)
+            top = baseline + 5.0 - self._line_px
+            runs.append(
+                (
+                    QtCore.QPointF(at + 6, baseline),
+                    text,
+                    "#A0A0A0" if hidden else colour,
+                    font,
+                )
             )
-            x += 0 if hidden else slot
+            self._hit[name] = QtCore.QRectF(at + 6, top, width, self._line_px)
+            self._slots.append(
+                QtCore.QRectF(at + 6 + width + 4, top, value_width, self._line_px)
+            )
         self._runs = runs
+        height = (line + 1) * self._line_px
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def set_values(self, values: list[str]) -> None:
         """Each line's value at the cursor, as text ("" for none); repaints the values."""
@@ -841,16 +936,17 @@ class TitleBar(QtWidgets.QWidget):
 
     def paintEvent(self, _event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QtGui.QPainter(self)
-        baseline = self.height() - 5.0
-        for x, text, colour, font in self._runs:
+        for at, text, colour, font in self._runs:
             painter.setFont(font)
             painter.setPen(QtGui.QColor(colour))
-            painter.drawText(QtCore.QPointF(x, baseline), text)
+            painter.drawText(at, text)
         painter.setFont(self._plain)
         painter.setPen(QtGui.QColor(theme.FOREGROUND))
         for rect, value in zip(self._slots, self._padded_values(), strict=True):
             if value and rect.width() > 0:
-                painter.drawText(QtCore.QPointF(rect.left(), baseline), value)
+                painter.drawText(
+                    QtCore.QPointF(rect.left(), rect.bottom() - 5.0), value
+                )
         painter.end()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
@@ -964,13 +1060,15 @@ class PlotRow:
             viewBox=_TimeViewBox(owner), background=theme.BACKGROUND
         )
         self.widget.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        adopt_plot_menus(self.widget)
         self.plot: pg.PlotItem = self.widget.getPlotItem()
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setClipToView(True)
         self.plot.hideButtons()
         theme.style_plot(self.plot, grid=not ruler)
         self.plot.getAxis("left").setWidth(theme.AXIS_WIDTH_PX)
-        self.plot.layout.setContentsMargins(2, 0, 10, 2)
+        self.plot.layout.setContentsMargins(2, 0 if ruler else TOP_MARGIN_PX, 10, 2)
+        self._bottom_axis_px = 0.0
         view = self.plot.getViewBox()
         view.disableAutoRange(axis=pg.ViewBox.XAxis)
         # apply a new range to the items now, not while painting (which would
@@ -1004,7 +1102,7 @@ class PlotRow:
             self.title = TitleBar()
             self.title.curve_clicked.connect(self.toggle_curve)
             layout.addWidget(self.title)
-            self.widget.setMinimumHeight(MIN_ROW_HEIGHT_PX)
+            self._update_min_height()
             view.disableAutoRange(axis=pg.ViewBox.YAxis)
             # the Y range follows the visible data, set at once (pyqtgraph's own
             # auto-range would run at paint time and make every pan paint twice)
@@ -1023,10 +1121,58 @@ class PlotRow:
         view.setMouseEnabled(x=True, y=False)
         self.events.show_labels = True
 
+    def set_time_axis(self, shown: bool) -> None:
+        """Show the time axis (values and label) under this plot, or nothing.
+
+        The axis gets the full height of its tick values and label (pyqtgraph
+        counts 80 % of the label's height, which clips it), and the plot's
+        minimum height grows by it, so that the data area stays as tall.
+        """
+        axis = self.plot.getAxis("bottom")
+        axis.setStyle(showValues=shown)
+        if shown:
+            axis.setLabel("Time", units="s")
+            tick_font = axis.style.get("tickFont") or axis.font()
+            height = (
+                QtGui.QFontMetricsF(tick_font).height()
+                + axis.style["tickTextOffset"][1]
+                + max(0, axis.style["tickLength"])
+                + axis.label.boundingRect().height()
+            )
+            axis.setHeight(math.ceil(height))
+            # pyqtgraph puts the label 5 px below the axis' bottom edge
+            self.plot.layout.setContentsMargins(2, TOP_MARGIN_PX, 10, 2 + 5)
+        else:
+            self.plot.layout.setContentsMargins(2, TOP_MARGIN_PX, 10, 2)
+            axis.setLabel("")
+            axis.showLabel(False)
+            axis.setHeight(None)
+        self._bottom_axis_px = float(axis.maximumHeight()) + 5 if shown else 0.0
+        self._update_min_height()
+
+    def min_plot_height(self) -> int:
+        """Smallest data-area height in px: :data:`MIN_ROW_HEIGHT_PX`, or the
+        length of the (vertical) axis label and some room."""
+        label = self.plot.getAxis("left").label
+        text = label.toPlainText() if label.isVisible() else ""
+        return (
+            max(MIN_ROW_HEIGHT_PX, math.ceil(label.boundingRect().width()) + 16)
+            if text
+            else MIN_ROW_HEIGHT_PX
+        )
+
+    def _update_min_height(self) -> None:
+        if self.title is None:
+            return
+        self.widget.setMinimumHeight(
+            self.min_plot_height() + TOP_MARGIN_PX + 2 + math.ceil(self._bottom_axis_px)
+        )
+
     def set_spec(self, spec: PlotSpec) -> None:
         """Show a plot's curves (existing lines are reused and updated with setData)."""
         self.spec = spec
         self.plot.setLabel("left", spec.axis, units=spec.unit or None)
+        self._update_min_height()
         wanted = {curve.name for curve in spec.curves}
         for name, item in self.curves.items():
             if name not in wanted:
@@ -1239,11 +1385,6 @@ class SignalPlotsView(QtWidgets.QWidget):
         self._layout_rows()
         self._connect_session()
 
-    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt API)
-        """A constant minimum, so that showing the banner or a plot does not change the
-        window's size constraints (which some platforms warn about)."""
-        return QtCore.QSize(MIN_VIEW_WIDTH_PX, MIN_VIEW_HEIGHT_PX)
-
     # ---- public API
 
     @staticmethod
@@ -1273,7 +1414,12 @@ class SignalPlotsView(QtWidgets.QWidget):
         self._plots.setVisible(True)
         self._empty.setVisible(False)
         # the range first: curves are then downsampled once, for the right view
-        self.ruler.plot.setXRange(*self._first_view(prepared), padding=0)
+        current = self.session.current is loaded
+        cursor = self.session.cursor_s if current else prepared.start_s
+        self.ruler.plot.setXRange(
+            *stride_window(self._contacts, prepared.start_s, prepared.stop_s, cursor),
+            padding=0,
+        )
         self._header.setText(f"<b>{loaded.trial.label or loaded.trial_id}</b>")
         self._header.setToolTip(f"Sagittal frame: {prepared.frame_text}")
         self._to_fill = [*prepared.force_plots, *prepared.result_plots]
@@ -1339,19 +1485,40 @@ class SignalPlotsView(QtWidgets.QWidget):
         """A plot by key (built-in key, ``plugin/series``, or ``events``: the ruler)."""
         return self._rows[key]
 
-    @staticmethod
-    def _first_view(prepared: PreparedSignals) -> tuple[float, float]:
-        """The whole trial, or its first seconds for a long trial (zoom out on request)."""
-        if prepared.stop_s - prepared.start_s > LONG_TRIAL_S:
-            return prepared.start_s, prepared.start_s + FIRST_VIEW_S
-        return prepared.start_s, prepared.stop_s
-
     def show_whole_trial(self) -> None:
         """Zoom the time axis out to the whole trial."""
         if self._prepared is not None:
             self.ruler.plot.setXRange(
                 self._prepared.start_s, self._prepared.stop_s, padding=0
             )
+
+    def show_strides(self, centre_s: float | None = None) -> None:
+        """Show :data:`STRIDES_SHOWN` strides around a time (default: the cursor)."""
+        if self._prepared is not None:
+            centre = self.session.cursor_s if centre_s is None else centre_s
+            self.ruler.plot.setXRange(
+                *stride_window(
+                    self._contacts,
+                    self._prepared.start_s,
+                    self._prepared.stop_s,
+                    centre,
+                ),
+                padding=0,
+            )
+
+    def centre_on(self, time_s: float) -> None:
+        """Pan the time axis so that a time is in the middle (zoom kept, inside the
+        trial)."""
+        if self._prepared is None:
+            return
+        start, stop = self.ruler.plot.getViewBox().viewRange()[0]
+        width = stop - start
+        first = min(
+            max(time_s - width / 2, self._prepared.start_s),
+            self._prepared.stop_s - width,
+        )
+        first = max(first, self._prepared.start_s)
+        self.ruler.plot.setXRange(first, first + width, padding=0)
 
     def context_menu(self, time_s: float) -> QtWidgets.QMenu:
         """The menu of a plot at a time: add an event there, move the cursor, zoom out."""
@@ -1403,6 +1570,10 @@ class SignalPlotsView(QtWidgets.QWidget):
         self.cursor_readout = TimeReadout()
         legend = QtWidgets.QLabel(self._legend_html())
         legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        # the name and the legend give way (clipped, never under the buttons)
+        # when the header is narrow
+        for label in (self._header, legend):
+            label.setMinimumWidth(1)  # instead of the text's width
         legend.setToolTip(
             "Shaded bands: stance phases (Foot Strike to Foot Off) by side.\n"
             "Lines: FS = Foot Strike (solid), FO = Foot Off (dashed), L/R = side.\n"
@@ -1413,17 +1584,32 @@ class SignalPlotsView(QtWidgets.QWidget):
             text="Plots && series…", checkable=True
         )
         self._series_button.setToolTip("Choose the plots and the plugin series shown")
-        whole = QtWidgets.QToolButton(text="Whole trial")
-        whole.setToolTip("Zoom out to the whole trial (or double click a plot)")
-        whole.clicked.connect(self.show_whole_trial)
+        self.whole_action = QtGui.QAction("Whole trial", self)
+        self.whole_action.setShortcut(QtGui.QKeySequence("Ctrl+0"))
+        self.whole_action.setToolTip(
+            "Zoom out to the whole trial (Ctrl+0, or double click a plot)"
+        )
+        self.whole_action.triggered.connect(self.show_whole_trial)
+        self.strides_action = QtGui.QAction("Strides", self)
+        self.strides_action.setShortcut(QtGui.QKeySequence("Ctrl+1"))
+        self.strides_action.setToolTip(
+            f"Show {STRIDES_SHOWN} strides around the cursor (Ctrl+1)"
+        )
+        self.strides_action.triggered.connect(lambda: self.show_strides())
+        self.addActions([self.whole_action, self.strides_action])
+        whole = QtWidgets.QToolButton()
+        whole.setDefaultAction(self.whole_action)
+        strides = QtWidgets.QToolButton()
+        strides.setDefaultAction(self.strides_action)
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 2)
         header.addWidget(self._header)
-        header.addSpacing(12)
+        header.addSpacing(8)
         header.addWidget(self.cursor_readout)
-        header.addSpacing(16)
+        header.addSpacing(8)
         header.addWidget(legend)
         header.addStretch(1)
+        header.addWidget(strides)
         header.addWidget(whole)
         header.addWidget(self._series_button)
 
@@ -1494,7 +1680,7 @@ class SignalPlotsView(QtWidgets.QWidget):
                 [
                     swatch(theme.SIDE_COLOURS["Left"], "Left"),
                     swatch(theme.SIDE_COLOURS["Right"], "Right"),
-                    "&nbsp;stance shaded · FS ━ · FO ╍",
+                    "&nbsp;FS ━ FO ╍",
                 ]
             )
             + "</span>"
@@ -1574,14 +1760,36 @@ class SignalPlotsView(QtWidgets.QWidget):
             if row is not self.ruler:
                 row.container.setVisible(row in shown)
         for index, row in enumerate(shown):
-            axis = row.plot.getAxis("bottom")
-            last = index == len(shown) - 1
-            axis.setStyle(showValues=last)
-            if last:
-                axis.setLabel("Time", units="s")
-            else:
-                axis.setLabel("")
-                axis.showLabel(False)
+            row.set_time_axis(index == len(shown) - 1)
+        self._share_heights(shown)
+        self.updateGeometry()
+
+    def _share_heights(self, shown: list[PlotRow]) -> None:
+        """Give the shown plots data areas of one height (the last one also holds the
+        time axis), or their minimum heights when the view is too small (it scrolls)."""
+        if not shown:
+            return
+        minimums = [row.container.minimumSizeHint().height() for row in shown]
+        spare = max(
+            self._plots.height()
+            - sum(minimums)
+            - self._plots.handleWidth() * (len(shown) - 1),
+            0,
+        )
+        share = spare // len(shown)
+        sizes = {
+            row.container: minimum + share
+            for row, minimum in zip(shown, minimums, strict=True)
+        }
+        self._plots.setSizes(
+            [sizes.get(self._plots.widget(i), 0) for i in range(self._plots.count())]
+        )
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt API)
+        """Room for every shown plot at its minimum height: the window's scroll area
+        scrolls when they do not fit (the view never squeezes a plot)."""
+        height = self.layout().minimumSize().height()
+        return QtCore.QSize(MIN_VIEW_WIDTH_PX, max(MIN_VIEW_HEIGHT_PX, height))
 
     # ---- series chooser
 
@@ -1671,6 +1879,9 @@ class SignalPlotsView(QtWidgets.QWidget):
     def _on_cursor_moved(self, time_s: float) -> None:
         if self._loaded is None:
             return
+        start, stop = self.ruler.plot.getViewBox().viewRange()[0]
+        if not start <= time_s <= stop and self.session.current is self._loaded:
+            self.centre_on(time_s)  # the window follows the cursor
         for row in self._rows.values():
             row.cursor.setValue(time_s)
         self.cursor_readout.setText(f"cursor {time_s:.3f} s")

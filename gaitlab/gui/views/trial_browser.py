@@ -290,16 +290,18 @@ class TrialBrowser(QWidget):
             n = sum(1 for _ in self._trial_items_under(subject))
             subject.setText(1, f"{n} trial{'s' if n != 1 else ''}")
 
+    def shown_status(self, trial_id: str) -> str:
+        """The status word shown for a trial: ``static`` for a static trial the
+        pipeline does not analyse (instead of ``not run``), "…" while it is read."""
+        status = self.statuses.get(trial_id, "…")
+        project = self.session.project
+        if status == "not run" and project is not None and project.is_static(trial_id):
+            return "static"
+        return status
+
     def _show_status(self, trial_id: str) -> None:
         item = self._items[trial_id]
-        project = self.session.project
-        status = self.statuses.get(trial_id, "…")
-        if (
-            status in ("not run", "…")
-            and project is not None
-            and project.is_static(trial_id)
-        ):
-            status = "static" if status == "not run" else status
+        status = self.shown_status(trial_id)
         item.setText(1, status)
         icon = self._icons.get(status)
         if icon is None:
@@ -355,7 +357,7 @@ class TrialBrowser(QWidget):
             return
         counts: dict[str, int] = {}
         for trial_id in self._items:
-            status = self.statuses.get(trial_id, "…")
+            status = self.shown_status(trial_id)
             counts[status] = counts.get(status, 0) + 1
         n = len(self._items)
         if not n:
@@ -364,7 +366,7 @@ class TrialBrowser(QWidget):
             )
             return
         parts = [f"{n} trial{'s' if n != 1 else ''}"]
-        for status in ("fresh", "stale", "failed", "incomplete", "not run"):
+        for status in ("fresh", "stale", "failed", "incomplete", "not run", "static"):
             if counts.get(status):
                 parts.append(f"{counts[status]} {status}")
         if counts.get("…"):
