@@ -1,4 +1,4 @@
-"""Benchmarks: ``python benchmarks/run.py [import] [pipeline]`` (default: all).
+"""Benchmarks: ``python benchmarks/run.py [import] [pipeline] [store]`` (default: all).
 
 import (issue 2)
     1. Importing a folder of C3D files into a new project (isolated parallel
@@ -13,6 +13,14 @@ pipeline (issue 3)
        same file.
     4. A batch over a project of running trials with 1 and 2 worker
        processes: the speed-up shows whether both cores are used.
+store (issue 13)
+    5. Store size: the trial files of a project against the C3D files they
+       came from, on the shared set (every file ezc3d reads) and on the demo
+       trials. Target: <= 1.0.
+    6. Fixed cost of opening a small trial (demo_static.c3d, 1 s) from a
+       project with ``project.load_trial``. Target: < 2 ms.
+    7. Writing a trial file (RBDS001runT25.c3d and demo_static.c3d, already
+       parsed): encoding, compression, checksums, fsync.
 
 Everything is measured in the same run, as the median of several repeats,
 and printed with its ratio. Needs ../shared/data (or GAITLAB_SHARED_DATA).
@@ -31,8 +39,10 @@ from pathlib import Path
 import ezc3d
 
 import gaitlab
+from gaitlab.io.c3d import read_c3d
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import analyse_trial, project_pipeline, run_pipeline
+from gaitlab.store._trialfile import write_trial_file
 
 SHARED = Path(
     os.environ.get(
@@ -41,6 +51,7 @@ SHARED = Path(
 )
 FUKUCHI = SHARED / "pfjrf-methods/data/RBDS001"
 TREADMILL = FUKUCHI / "RBDS001runT25.c3d"
+DEMO = Path(__file__).resolve().parents[1] / "data"
 REPEATS = 5
 
 
@@ -112,6 +123,44 @@ def bench_import(workdir: Path) -> None:
     print(f"  speed-up                 {p / q:8.1f}x  (target >= 10x)")
 
 
+def store_ratio(files: list[Path], folder: Path) -> tuple[float, float]:
+    """Bytes of the trial files of a new project of ``files``, and the ratio to the C3D files."""
+    project = gaitlab.create_project(folder)
+    refused = [e for e in project.import_files(files) if e.kind == "refused"]
+    assert not refused, refused
+    stored = sum(p.stat().st_size for p in (folder / "trials").glob("*.h5"))
+    return stored, stored / sum(p.stat().st_size for p in files)
+
+
+def bench_store(workdir: Path) -> None:
+    shared = ezc3d_readable(
+        sorted(p for p in SHARED.rglob("*") if p.suffix.lower() == ".c3d")
+    )
+    demo = sorted(DEMO.glob("*.c3d"))
+    print("store: trial files / C3D files (target <= 1.0)")
+    for name, files in (("shared set", shared), ("demo trials", demo)):
+        stored, ratio = store_ratio(files, workdir / f"size-{name[:4]}.gaitlab")
+        print(
+            f"  {name:<12} {len(files):3d} files  {stored / 1e6:7.2f} MB  ratio {ratio:5.2f}"
+        )
+    project = gaitlab.create_project(workdir / "small.gaitlab")
+    list(project.import_files([DEMO / "demo_static.c3d"]))
+    trial_id = project.trial_ids[0]
+    repeats = REPEATS * 20
+    small = median_time(lambda: project.load_trial(trial_id), repeats)
+    print(f"small trial: demo_static.c3d, median of {repeats}")
+    print(f"  project.load_trial       {small * 1000:8.2f} ms  (target < 2 ms)")
+    print(f"write trial file: median of {REPEATS * 2}")
+    for c3d in (TREADMILL, DEMO / "demo_static.c3d"):
+        trial = read_c3d(c3d)
+        target = workdir / f"{c3d.stem}.h5"
+        write = median_time(
+            lambda t=trial, p=target: write_trial_file(p, t, {"trial_id": "t"}),
+            REPEATS * 2,
+        )
+        print(f"  {c3d.name:<24} {write * 1000:8.2f} ms")
+
+
 def bench_pipeline(workdir: Path) -> None:
     project = gaitlab.create_project(workdir / "pipeline.gaitlab")
     list(
@@ -146,7 +195,7 @@ def bench_pipeline(workdir: Path) -> None:
         SHARED / "opensim-core/walking2.c3d",
         SHARED
         / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
-        *sorted((Path(__file__).resolve().parents[1] / "data").glob("*.c3d")),
+        *sorted(DEMO.glob("*.c3d")),
     ]
     timings = {}
     for workers in (1, 2):
@@ -170,10 +219,11 @@ def main(argv: list[str]) -> int:
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
         return 2
-    chosen = argv or ["import", "pipeline"]
+    chosen = argv or ["import", "pipeline", "store"]
+    benches = {"import": bench_import, "pipeline": bench_pipeline, "store": bench_store}
     with tempfile.TemporaryDirectory() as tmp:
         for name in chosen:
-            {"import": bench_import, "pipeline": bench_pipeline}[name](Path(tmp))
+            benches[name](Path(tmp))
     return 0
 
 

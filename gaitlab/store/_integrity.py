@@ -3,11 +3,18 @@
 A file on disk may be damaged (a flipped bit, a truncated copy) or crafted.
 Every read of a project file therefore goes through a :class:`CheckedReader`:
 
-* **Declared sizes** are checked before anything is read. None of the
-  store's datasets is compressed, so an array whose declared size (elements
-  x item size) exceeds the file's size cannot be genuine; it is refused
-  instead of allocating it. A variable-length string takes at least 16 bytes
-  of the file per element, which bounds string arrays the same way.
+* **Declared sizes** are checked before anything is read. An uncompressed
+  array whose declared size (elements x item size) exceeds the file's size
+  cannot be genuine; it is refused instead of allocating it. Since format
+  version 3 the large arrays are compressed (Blosc with zstd and byte
+  shuffle, or shuffle + deflate): only these filters are accepted, and such
+  an array may declare at most :data:`MAX_RATIO` times the bytes it occupies
+  in the file (never more than the file's size): the most deflate can ever
+  expand, which the writer also guarantees for Blosc. Each Blosc chunk's own
+  header (the size its filter allocates) is checked against its chunk the
+  same way before reading. A crafted file declaring a huge compressed array
+  is so refused, not allocated. A variable-length string takes at least 16
+  bytes of the file per element, which bounds string arrays the same way.
 * **Checksums.** Since format version 2 every file carries, in its root
   attribute ``gaitlab_checksums`` (JSON), a CRC-32 of each dataset's values
   and of each object's attributes, computed when the file was written
@@ -42,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import h5py
+import hdf5plugin  # registers the Blosc filter trial files are compressed with
 import numpy as np
 
 from gaitlab.core.errors import DamagedFileError, FormatVersionError, ProjectError
@@ -53,6 +61,7 @@ __all__ = [
     "CheckedReader",
     "open_checked",
     "seal",
+    "value_digest",
 ]
 
 CHECKSUMS_ATTR = "gaitlab_checksums"
@@ -63,6 +72,15 @@ LIBVER = ("v110", "latest")
 
 FIRST_CHECKSUMMED_VERSION = 2
 """Format version from which every file must carry checksums."""
+
+MAX_RATIO = 1032
+"""Most decompressed bytes per stored byte of a genuine compressed array:
+deflate's largest expansion (zlib's documented maximum, 1032:1); writers
+store an array Blosc compresses further with deflate instead."""
+
+_SHUFFLE, _DEFLATE = h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_DEFLATE
+_BLOSC = hdf5plugin.BLOSC_ID
+_BLOSC_HEADER = 16  # version, versionlz, flags, typesize, nbytes, blocksize, cbytes
 
 _VLEN_BYTES = 16  # the least a variable-length element takes in the file
 
@@ -244,6 +262,62 @@ class CheckedReader:
             self._verify(f"{node.path or '/'}@attrs", _attrs_digest(values))
         return values
 
+    def _check_compressed(self, node: Node) -> bool:
+        """Refuse filters gaitlab never writes; True when the data is compressed.
+
+        A compressed array may declare at most :data:`MAX_RATIO` times its
+        stored bytes (bounded by the file's size), and chunks no larger than
+        itself (a filter allocates a whole chunk); each Blosc chunk may
+        declare at most its chunk's bytes, and :data:`MAX_RATIO` times its own.
+        """
+        dataset = node.obj
+        plist = dataset.id.get_create_plist()
+        filters = {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
+        if not filters or filters == {_SHUFFLE}:
+            return False
+        if filters != {_BLOSC} and not filters <= {_SHUFFLE, _DEFLATE}:
+            raise self.damaged(
+                f"{node.path} uses HDF5 filters gaitlab does not write "
+                f"({sorted(filters)})"
+            )
+        stored = min(dataset.id.get_storage_size(), self.size)
+        declared = math.prod(dataset.shape) * dataset.dtype.itemsize
+        chunk = math.prod(dataset.chunks or ()) * dataset.dtype.itemsize
+        if chunk > max(declared, dataset.dtype.itemsize):  # filters allocate a chunk
+            raise self.damaged(
+                f"{node.path} declares chunks of {chunk} bytes, larger than its "
+                f"{declared} bytes of data"
+            )
+        if declared > stored * MAX_RATIO:
+            raise self.damaged(
+                f"{node.path} declares {declared} bytes of compressed data stored "
+                f"in {stored} bytes, more than a genuine file holds ({MAX_RATIO}:1)"
+            )
+        if filters == {_BLOSC}:
+            self._check_blosc_chunks(node)
+        return True
+
+    def _check_blosc_chunks(self, node: Node) -> None:
+        """Check the size each Blosc chunk's header makes its filter allocate."""
+        dsid = node.obj.id
+        chunk_bytes = math.prod(node.obj.chunks or ()) * node.obj.dtype.itemsize
+        handle = self.f.id.get_vfd_handle()
+        for i in range(dsid.get_num_chunks()):
+            info = dsid.get_chunk_info(i)
+            if info.filter_mask & 1:  # stored without Blosc: read as it is
+                continue
+            header = os.pread(handle, _BLOSC_HEADER, info.byte_offset)
+            if len(header) < _BLOSC_HEADER or info.size < _BLOSC_HEADER:
+                raise self.damaged(f"{node.path} has a truncated compressed chunk")
+            nbytes, _, cbytes = np.frombuffer(header[4:16], "<u4").tolist()
+            if nbytes > chunk_bytes or nbytes > info.size * MAX_RATIO:
+                raise self.damaged(
+                    f"{node.path}: a compressed chunk of {info.size} bytes declares "
+                    f"{nbytes} bytes, more than its chunk holds ({chunk_bytes})"
+                )
+            if cbytes != info.size:
+                raise self.damaged(f"{node.path} has a damaged compressed chunk")
+
     def array(self, parent: Node, name: str) -> np.ndarray:
         """A numeric dataset, after its size and checksum checks."""
         node = self.child(parent, name, h5py.Dataset)
@@ -251,8 +325,12 @@ class CheckedReader:
         dtype = dataset.dtype
         if dtype.kind not in "biuf":
             raise self.damaged(f"{node.path} is not numeric ({dtype})")
-        self._check_size(node.path, dataset.shape, dtype.itemsize)
-        value = np.asarray(dataset[()])
+        if not self._check_compressed(node):
+            self._check_size(node.path, dataset.shape, dtype.itemsize)
+        dsid = dataset.id
+        value = np.empty(dsid.shape, dtype=dtype)
+        if value.size:  # read whole, through the low-level call (a quick path)
+            dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
         self._verify(node.path, _value_digest(value))
         return value
 
@@ -320,16 +398,27 @@ def open_checked(path: Path) -> Iterator[CheckedReader]:
         ) from None
 
 
-def seal(f: h5py.File) -> None:
+def seal(f: h5py.File, known: dict[str, str] | None = None) -> None:
     """Write the checksums of everything in the open file ``f`` (last step).
 
-    Reads every dataset and attribute back exactly as :class:`CheckedReader`
-    does and stores their CRC-32 in the root attribute ``gaitlab_checksums``
-    (objects without attributes get no ``@attrs`` entry).
+    Stores the CRC-32 of each dataset and attribute set in the root attribute
+    ``gaitlab_checksums`` (objects without attributes get no ``@attrs``
+    entry), as :class:`CheckedReader` recomputes them on reading.
+
+    Parameters
+    ----------
+    f : h5py.File
+        The file being written.
+    known : dict, optional
+        Digests of datasets computed by the writer from the values it wrote
+        (:func:`value_digest`), by path (``/markers``). Other datasets, and
+        all attributes, are read back to compute theirs (reading compressed
+        arrays back would cost a decompression each).
     """
     reader = CheckedReader.__new__(CheckedReader)
     reader.f, reader.path, reader.checksums = f, Path(f.filename), None
     reader.size = 2**63
+    known = known or {}
     digests: dict[str, str] = {}
 
     def visit(name: str, obj: Any) -> None:
@@ -339,16 +428,28 @@ def seal(f: h5py.File) -> None:
                 reader.attrs(node, verify=False)
             )
         if isinstance(obj, h5py.Dataset):
-            if h5py.check_string_dtype(obj.dtype) is None:
-                value: Any = np.asarray(obj[()])
+            if node.path in known:
+                digests[node.path] = known[node.path]
+            elif h5py.check_string_dtype(obj.dtype) is None:
+                digests[node.path] = _value_digest(np.asarray(obj[()]))
             elif obj.shape == ():
-                value = obj.asstr()[()]
+                digests[node.path] = _value_digest(obj.asstr()[()])
             else:
                 value = tuple(obj.asstr()[()].tolist()) if obj.shape[0] else ()
-            digests[node.path] = _value_digest(value)
+                digests[node.path] = _value_digest(value)
 
     f.visititems(visit)
     root = reader.attrs(Node(f, ""), verify=False)
     root.pop(CHECKSUMS_ATTR, None)
     digests["/@attrs"] = _attrs_digest(root)
     f.attrs[CHECKSUMS_ATTR] = json.dumps(digests, sort_keys=True)
+
+
+def value_digest(value: np.ndarray | str | tuple[str, ...]) -> str:
+    """The checksum a reader computes of a dataset holding ``value``.
+
+    ``value`` must be exactly what reading the dataset gives back: a numeric
+    array of the stored dtype and shape, a ``str`` (scalar text) or a tuple of
+    ``str`` (a string list).
+    """
+    return _value_digest(value)

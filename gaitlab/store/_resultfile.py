@@ -5,8 +5,9 @@ Layout of ``results/<trial_id>.h5``::
     /                       attrs: gaitlab_format="gaitlab-results",
                             gaitlab_format_version, trial_id
     /<plugin>               attrs: status, message, notes (JSON list),
+                            left_out (JSON object metric -> reason),
                             provenance (JSON object)
-    /<plugin>/series/<name> values (n_samples, ...) float64;
+    /<plugin>/series/<name> values (n_samples, ...), float64 as a rule;
                             attrs rate_hz, t0_s, unit, description
     /<plugin>/metrics       columns name, value, unit, side, step (-1 = none),
                             time_s (NaN = none), status, message
@@ -32,6 +33,7 @@ from gaitlab.store._trialfile import (
     _read_events,
     _write_events,
     atomic_h5,
+    put,
 )
 from gaitlab.store.schema import FORMAT_VERSION, RESULTS_FORMAT_NAME
 
@@ -43,7 +45,8 @@ _TEXT_COLUMNS = ("name", "unit", "side", "status", "message")
 def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) -> None:
     """Write all plugin results of one trial atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_h5(path) as f:
+    writer = atomic_h5(path)
+    with writer as f:
         f.attrs["gaitlab_format"] = RESULTS_FORMAT_NAME
         f.attrs["gaitlab_format_version"] = FORMAT_VERSION
         f.attrs["trial_id"] = trial_id
@@ -52,13 +55,15 @@ def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) ->
             group.attrs["status"] = result.status
             group.attrs["message"] = result.message
             group.attrs["notes"] = json.dumps(result.notes)
+            group.attrs["left_out"] = json.dumps(result.left_out)
             group.attrs["provenance"] = json.dumps(
                 asdict(result.provenance) if result.provenance else None,
                 sort_keys=True,
             )
             series = group.create_group("series")
             for key, s in result.series.items():
-                dataset = series.create_dataset(key, data=s.values)
+                put(writer, series, key, np.asarray(s.values))
+                dataset = series[key]
                 dataset.attrs["rate_hz"] = s.rate_hz
                 dataset.attrs["t0_s"] = s.t0_s
                 dataset.attrs["unit"] = s.unit
@@ -68,16 +73,13 @@ def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) ->
                 metrics[column] = np.array(
                     [getattr(m, column) for m in result.metrics], dtype=_STR
                 )
-            metrics["value"] = np.array([m.value for m in result.metrics], dtype=float)
-            metrics["step"] = np.array(
-                [-1 if m.step is None else m.step for m in result.metrics],
-                dtype=np.int64,
-            )
-            metrics["time_s"] = np.array(
-                [math.nan if m.time_s is None else m.time_s for m in result.metrics],
-                dtype=float,
-            )
-            _write_events(group, result.events)
+            values = np.array([m.value for m in result.metrics], dtype=float)
+            put(writer, metrics, "value", values)
+            steps = [-1 if m.step is None else m.step for m in result.metrics]
+            put(writer, metrics, "step", np.array(steps, dtype=np.int64))
+            times = [math.nan if m.time_s is None else m.time_s for m in result.metrics]
+            put(writer, metrics, "time_s", np.array(times, dtype=float))
+            _write_events(writer, group, result.events)
 
 
 def read_results_file(path: Path) -> dict[str, Result]:
@@ -132,5 +134,6 @@ def _read_result(r: CheckedReader, group: Node) -> Result:
         metrics=metrics,
         events=_read_events(r, group),
         notes=json.loads(attrs["notes"]),
+        left_out=json.loads(attrs.get("left_out", "{}")),
         provenance=Provenance(**provenance) if provenance else None,
     )

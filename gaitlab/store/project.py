@@ -72,6 +72,9 @@ _INDEX = "project.h5"
 _INDEX_BACKUP = "project.h5.bak"
 _LOCK = "project.lock"
 _MAX_SLUG = 180  # characters; a trial id (slug plus "-N") stays a valid file name
+_INDEX_INTERVAL_S = 1.0
+"""Import writes the index at most this often (and at its end): trial files
+committed in between are indexed from their own attributes after a crash."""
 
 STATIC_TRIAL_PATTERN = re.compile(r"static|standing|stand|neutral|calib", re.IGNORECASE)
 """Trial labels that mark a static (standing) trial."""
@@ -484,8 +487,14 @@ class Project:
                 )
                 for job in jobs
             ]
+            unindexed = 0  # trials committed since the index was last written
+            index_due = time.monotonic() + _INDEX_INTERVAL_S
             try:
                 for outcome in pool.imap_unordered(_read_and_write_trial, tasks):
+                    if unindexed and time.monotonic() >= index_due:
+                        self._write_index()
+                        unindexed = 0
+                        index_due = time.monotonic() + _INDEX_INTERVAL_S
                     job = outcome.key
                     done += 1
                     tmp = self._trial_path(job.trial_id).with_suffix(".h5.tmp")
@@ -501,6 +510,7 @@ class Project:
                         )
                         continue
                     self._commit_trial(job, tmp, outcome.value)
+                    unindexed += 1
                     warnings = tuple(outcome.value["warnings"])
                     yield ImportEvent(
                         "updated" if job.replaces else "imported",
@@ -517,6 +527,8 @@ class Project:
                     self._trial_path(job.trial_id).with_suffix(".h5.tmp").unlink(
                         missing_ok=True
                     )
+                if unindexed:
+                    self._write_index()
             yield ImportEvent("finished", done=done, total=total)
 
     def set_subject(self, subject: Subject) -> None:
@@ -722,6 +734,8 @@ class Project:
     def _commit_trial(
         self, job: _ImportJob, tmp: Path, summary: dict[str, Any]
     ) -> None:
+        """Rename an imported trial file into place and record it (in memory:
+        the caller writes the index)."""
         tmp.replace(self._trial_path(job.trial_id))
         job.subject_id = summary.get("subject_id") or job.subject_id
         if job.replaces:
@@ -738,7 +752,6 @@ class Project:
             warnings=tuple(summary["warnings"]),
         )
         self._add_subject(job.subject_id, summary.get("subject"))
-        self._write_index()
 
     def _add_subject(self, subject_id: str, from_file: Subject | None) -> None:
         """Create the subject, or fill fields it lacks from the file's subject data."""

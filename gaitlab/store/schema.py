@@ -36,6 +36,13 @@ Versions:
    without checksums); files are written in version 2, so an old project is
    upgraded file by file as it changes. Trial ids in the index must be slugs
    (``[a-z0-9_-]``, see :data:`TRIAL_ID_PATTERN`), as import always made them.
+3. Lean trial files (see :mod:`gaitlab.store._trialfile`): one JSON header
+   attribute for everything but the arrays, arrays stored losslessly in the
+   narrowest exact form (float32 where the C3D file held float32) and
+   compressed (Blosc/zstd, from ``hdf5plugin``). Index, events and results
+   files keep the version-2 layout. Trial files of versions 1 and 2 still
+   open; a trial file is written once, so a project's old trials stay in
+   their format until re-imported.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ __all__ = [
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
 RESULTS_FORMAT_NAME = "gaitlab-results"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 TRIAL_ID_PATTERN = re.compile(r"[a-z0-9_][a-z0-9_-]{0,199}")
 """A trial id: what :func:`~gaitlab.store.project.slugify` makes (at most 200
