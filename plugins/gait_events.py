@@ -62,6 +62,7 @@ Written only against :mod:`gaitlab.api`, like any researcher's plugin.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Annotated, Literal
 
@@ -281,8 +282,10 @@ def gait_events(
     result.add_metric("gait_running", float(running))
     result.note(f"gait: {'running' if running else 'walking'} ({reason})")
     feet = _feet(trial)
-    for contact in force_contacts:
-        _assign_side_and_cleanliness(trial, feet, contact, running, zeni)
+    if force_contacts:
+        centres = {side: _mean_points(points) for side, points in feet.items()}
+        for contact in force_contacts:
+            _assign_side_and_cleanliness(trial, feet, centres, contact, running, zeni)
     _plausible_peaks(trial, result, force_contacts, running)
     kinematic: list[dict] = []
     if markers:
@@ -715,6 +718,7 @@ def _gait(trial: TrialView, force: list[dict], zeni: list[dict]) -> tuple[bool, 
 def _assign_side_and_cleanliness(
     trial: TrialView,
     feet: dict[str, list[np.ndarray]],
+    centres: dict[str, np.ndarray],
     contact: dict,
     running: bool,
     zeni: list[dict],
@@ -725,7 +729,8 @@ def _assign_side_and_cleanliness(
     contact: one foot's load). In walking the other foot's markers on the
     plate add doubt while that foot is on the ground (within its Zeni
     contacts, when it has any): a swing foot passing low over the plate
-    carries no load.
+    carries no load. ``centres``: each foot's marker midpoint per frame
+    (:func:`_mean_points` of ``feet``), computed once for all contacts.
     """
     contact["side"], contact["clean"] = "", True
     if not feet:
@@ -738,9 +743,8 @@ def _assign_side_and_cleanliness(
         cop = plate.centre
     up = trial.up
     distances = {}
-    for side, points in feet.items():
-        centre = _mean_points([p[frame] for p in points])
-        offset = centre - cop
+    for side in feet:
+        offset = centres[side][frame] - cop
         offset -= (offset @ up) * up
         distances[side] = np.linalg.norm(offset)
     finite = {s: d for s, d in distances.items() if np.isfinite(d)}
@@ -751,22 +755,40 @@ def _assign_side_and_cleanliness(
     mid = _frame(trial, 0.5 * (contact["ic"] + contact["to"]))
     inside = all(_on_plate(plate, p[mid : mid + 1], up)[0] for p in feet[side])
     other = "Right" if side == "Left" else "Left"
+    other_on = (
+        not running
+        and other in feet
+        and _other_foot_on(trial, plate, feet[other], contact, zeni, other)
+    )
+    contact["clean"] = bool(inside and not other_on)
+
+
+def _other_foot_on(
+    trial: TrialView,
+    plate: ForcePlate,
+    points: list[np.ndarray],
+    contact: dict,
+    zeni: list[dict],
+    other: str,
+) -> bool:
+    """Walking: a marker of the other foot on the plate while that foot is grounded.
+
+    Grounded: the frames of the contact inside one of the other foot's Zeni
+    contacts (every frame of the contact when it has none).
+    """
     frames = np.arange(_frame(trial, contact["ic"]), _frame(trial, contact["to"]) + 1)
     grounded = [c for c in zeni if c["side"] == other]
     if grounded:
         times = trial.markers.t0_s + frames / trial.markers.rate_hz
-        frames = frames[
-            np.any([(times >= c["ic"]) & (times <= c["to"]) for c in grounded], axis=0)
-        ]
-    other_on = (
-        not running
-        and other in feet
-        and any(
-            _on_plate(plate, p[frames], up, clearance=OTHER_FOOT_CLEARANCE_M).any()
-            for p in feet[other]
-        )
+        during = np.zeros(len(frames), dtype=bool)
+        for c in grounded:
+            if c["ic"] <= times[-1] and c["to"] >= times[0]:
+                during |= (times >= c["ic"]) & (times <= c["to"])
+        frames = frames[during]
+    return any(
+        _on_plate(plate, p[frames], trial.up, clearance=OTHER_FOOT_CLEARANCE_M).any()
+        for p in points
     )
-    contact["clean"] = bool(inside and not other_on)
 
 
 def _split_two_feet(
@@ -879,17 +901,29 @@ def _on_plate(
     With ``clearance``, a point must also be within that height of the plate
     surface (a foot on the plate rather than above it).
     """
-    c1, c2, _, c4 = plate.corners
-    e_x = (c1 - c2) / np.linalg.norm(c1 - c2)
-    e_y = (c1 - c4) / np.linalg.norm(c1 - c4)
-    half_x = 0.5 * np.linalg.norm(c1 - c2) + FOOT_ON_PLATE_MARGIN_M
-    half_y = 0.5 * np.linalg.norm(c1 - c4) + FOOT_ON_PLATE_MARGIN_M
+    e_x, e_y, half_x, half_y = _outline(
+        np.asarray(plate.corners, dtype=float).tobytes()
+    )
     offset = np.asarray(points) - plate.centre
     with np.errstate(invalid="ignore"):
         inside = (np.abs(offset @ e_x) <= half_x) & (np.abs(offset @ e_y) <= half_y)
         if clearance is not None:
             inside &= (offset @ up) <= clearance
     return inside
+
+
+@functools.lru_cache(maxsize=16)
+def _outline(corners: bytes) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Unit vectors along a plate's sides and half-lengths plus margin (m).
+
+    ``corners``: the plate's (4, 3) float64 corners as bytes (a cache key).
+    """
+    c1, c2, _, c4 = np.frombuffer(corners).reshape(4, 3)
+    e_x = (c1 - c2) / np.linalg.norm(c1 - c2)
+    e_y = (c1 - c4) / np.linalg.norm(c1 - c4)
+    half_x = 0.5 * np.linalg.norm(c1 - c2) + FOOT_ON_PLATE_MARGIN_M
+    half_y = 0.5 * np.linalg.norm(c1 - c4) + FOOT_ON_PLATE_MARGIN_M
+    return e_x, e_y, half_x, half_y
 
 
 def _mean_points(points: list[np.ndarray]) -> np.ndarray:
@@ -927,6 +961,29 @@ def _foot_markers(trial: TrialView, prefix: str) -> tuple | None:
     )
 
 
+def _feet_markers(trial: TrialView) -> dict[str, tuple]:
+    """:func:`_foot_markers` of each foot that has them, by side (Left first)."""
+    feet = {}
+    for prefix, side in (("l", "Left"), ("r", "Right")):
+        foot = _foot_markers(trial, prefix)
+        if foot is not None:
+            feet[side] = foot
+    return feet
+
+
+def _lowpass_columns(
+    signals: list[np.ndarray], rate_hz: float, cutoff_hz: float
+) -> np.ndarray:
+    """The signals (n_frames,) low-passed together, one column each (n_frames, k).
+
+    One filter design and one pass for all of them; each column is filtered
+    on its own as :func:`lowpass` does (gaps per column).
+    """
+    if not signals:
+        return np.empty((0, 0))
+    return lowpass(np.column_stack(signals), rate_hz, cutoff_hz)
+
+
 def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
     """Zeni et al. (2008) coordinate-method contacts of each foot with markers.
 
@@ -942,14 +999,16 @@ def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
     if pelvis is None:
         return []
     floor = _floor_height(trial)
+    feet = _feet_markers(trial)
+    ahead = _lowpass_columns(
+        [(f[i] - pelvis) @ forward for f in feet.values() for i in (0, 1)],
+        rate,
+        cutoff_hz,
+    )
     contacts = []
-    for prefix, side in (("l", "Left"), ("r", "Right")):
-        foot = _foot_markers(trial, prefix)
-        if foot is None:
-            continue
+    for k, (side, foot) in enumerate(feet.items()):
         heel, toe = foot[0], foot[1]
-        heel_ahead = lowpass((heel - pelvis) @ forward, rate, cutoff_hz)
-        toe_ahead = lowpass((toe - pelvis) @ forward, rate, cutoff_hz)
+        heel_ahead, toe_ahead = ahead[:, 2 * k], ahead[:, 2 * k + 1]
         strikes = _extrema(heel_ahead, rate, maximum=True)
         offs = _extrema(toe_ahead, rate, maximum=False)
         lowest = np.fmin(heel @ up, toe @ up)
@@ -1003,20 +1062,25 @@ def _handsaker_contacts(
     t0 = trial.markers.t0_s
     up = trial.up
     floor = _floor_height(trial)
+    feet = _feet_markers(trial)
+    heights = _lowpass_columns(
+        [
+            marker @ up
+            for heel, toe, mt1, hallux in feet.values()
+            for marker in (
+                heel,
+                mt1 if mt1 is not None else toe,
+                hallux if hallux is not None else toe,
+            )
+        ],
+        rate,
+        cutoff_hz,
+    )
     contacts = []
-    for prefix, side in (("l", "Left"), ("r", "Right")):
-        foot = _foot_markers(trial, prefix)
-        if foot is None:
-            continue
-        heel, toe, mt1, hallux = foot
-        strike_markers = [heel, mt1 if mt1 is not None else toe]
-        off_marker = hallux if hallux is not None else toe
+    for k, (side, (heel, toe, _, _)) in enumerate(feet.items()):
         lowest = np.fmin(heel @ up, toe @ up)
-        accelerations = [
-            derivative(lowpass(m @ up, rate, cutoff_hz), rate, 2)
-            for m in strike_markers
-        ]
-        jerk = derivative(lowpass(off_marker @ up, rate, cutoff_hz), rate, 3)
+        accelerations = [derivative(heights[:, 3 * k + i], rate, 2) for i in (0, 1)]
+        jerk = derivative(heights[:, 3 * k + 2], rate, 3)
         for window in (c for c in zeni if c["side"] == side):
             strike, off = window["ic_frame"], window["to_frame"]
             span = slice(strike, min(strike + int(0.15 * rate), off))
@@ -1165,8 +1229,14 @@ def _calibrated(
     """
     offsets: dict[tuple[str, str], list[float]] = {}
     remaining = []
+    force_ic = np.array([f["ic"] for f in force])
+    force_to = np.array([f["to"] for f in force])
+    force_side = np.array([f["side"] for f in force])
     for k in kinematic:
-        same_foot = [f for f in force if f["side"] == k["side"] and _overlap(k, f)]
+        overlapping = (
+            (force_side == k["side"]) & (force_ic < k["to"]) & (k["ic"] < force_to)
+        )
+        same_foot = [force[i] for i in np.flatnonzero(overlapping)]
         if not same_foot:
             remaining.append(k)
             continue
@@ -1232,17 +1302,16 @@ def _leave_one_out_rms(offsets: dict[tuple[str, str], list[float]], kind: str) -
     for (k, side), values in offsets.items():
         if k != kind:
             continue
+        others = [
+            x for (k2, s2), v in offsets.items() if k2 == kind and s2 != side for x in v
+        ]
         for i, value in enumerate(values):
-            rest = {key: list(v) for key, v in offsets.items()}
-            rest[(k, side)] = values[:i] + values[i + 1 :]
-            bias = _bias(rest, kind, side)
-            if bias is not None:
-                errors.append(value - bias)
+            rest = values[:i] + values[i + 1 :]
+            if rest:  # the same side's bias without this contact
+                errors.append(value - float(np.mean(rest)))
+            elif others:  # alone on its side: the other side's
+                errors.append(value - float(np.mean(others)))
     return float(np.sqrt(np.mean(np.square(errors)))) if errors else np.nan
-
-
-def _overlap(a: dict, b: dict) -> bool:
-    return a["ic"] < b["to"] and b["ic"] < a["to"]
 
 
 # ---------------------------------------------------------------- edited events

@@ -52,6 +52,7 @@ from typing import Any
 from gaitlab.io._isolation import _context, _die_with_parent
 
 if sys.platform != "win32":
+    import fcntl
     import resource
 
 __all__ = [
@@ -133,6 +134,7 @@ class Child:
         _remove_orphaned_scratch()
         self.scratch = Path(tempfile.mkdtemp(prefix=f"gaitlab-plugin-{os.getpid()}-"))
         receiver, sender = context.Pipe(duplex=False)
+        _widen_pipe(sender)
         self.process = context.Process(
             target=_child_main,
             args=(
@@ -175,6 +177,21 @@ class Child:
         """How the child ended, in words (call after it ended)."""
         self.process.join(timeout=5)
         return exit_reason(self.process.exitcode)
+
+
+#: Bytes a child can send before the parent reads them (Linux pipe capacity,
+#: at most /proc/sys/fs/pipe-max-size, 1 MiB by default): a 30 s trial's
+#: results then fit, so a child goes on with its next plugin while the parent
+#: stores another trial's results instead of waiting for it to read.
+PIPE_BYTES = 2**20
+
+
+def _widen_pipe(connection: Connection) -> None:
+    """Give the pipe under ``connection`` :data:`PIPE_BYTES` of room (best effort)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):  # above the system's limit: as it was
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 #: Modules a fork server imports once for all its children.
