@@ -20,6 +20,10 @@ A plugin is a decorated function::
             result.add_metric("step_width", value, step=contact.step, side=contact.side)
         return result
 
+A declared metric the plugin cannot compute on a trial is left out with the
+reason, ``result.leave_out("step_width", "needs ...: missing landmarks ...")``:
+the result is then ``partial``, not ``ok`` (see :class:`Result`).
+
 See ``docs/plugins.md`` for the guide. Everything here follows semantic
 versioning: names are only added, never changed, within a major version.
 """

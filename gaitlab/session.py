@@ -36,6 +36,7 @@ from gaitlab.pipeline.runner import (
     marker_map_for,
     project_pipeline,
     run_pipeline,
+    static_trial_view,
     trial_state,
 )
 from gaitlab.pipeline.view import TrialView
@@ -161,12 +162,7 @@ def static_view(project: Project, trial_id: str) -> TrialView | None:
     marker settings (:func:`~gaitlab.pipeline.runner.marker_map_for`); None
     when the trial has none (a static trial itself has none).
     """
-    static_id = project.static_trial_for(trial_id)
-    if static_id is None:
-        return None
-    trial = project.load_trial(static_id)
-    trial.label = project.record(static_id).label
-    return TrialView(trial, marker_map=marker_map_for(project, trial.markers.labels))
+    return static_trial_view(project, project.static_trial_for(trial_id))
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,10 @@ def body_mass(
         result.add_metric(
             "subject_mass_difference", 100.0 * (mass - recorded) / recorded
         )
+    else:
+        result.leave_out(
+            "subject_mass_difference", "no recorded subject mass to compare with"
+        )
     return result
 
 

@@ -246,7 +246,10 @@ def braking(
     )
     mass = trial.body_mass_kg()
     if mass is None:
-        result.note("no body mass (no body_mass result, no subject mass): no impulses")
+        result.leave_out(
+            (*KINETIC_METRICS, "vertical_impulse_ratio"),
+            "no body mass to normalise by (no body_mass result, no subject mass)",
+        )
     elif trial.has_result("body_mass"):
         result.note(f"normalised by the force-derived body mass {mass:.2f} kg")
     else:
@@ -528,8 +531,9 @@ def _overstride(
 ) -> None:
     """Landing distances and shank angle at IC (METHODS §5.3).
 
-    A metric whose inputs exist in no contact of the trial is left out with a
-    note; otherwise contacts lacking an input get NaN with the reason.
+    A metric whose inputs exist in no contact of the trial is left out
+    (:meth:`Result.leave_out`); otherwise contacts lacking an input get NaN
+    with the reason.
     """
     e_prog, e_up = trial.progression.direction, trial.up
     points = _points_at_ic(trial, contacts, cops, cutoff_hz)
@@ -542,7 +546,7 @@ def _overstride(
                 for q in (foot, reference)
                 if p[q] is None
             }
-            result.note(f"{name} not computed: no {' or '.join(sorted(missing))}")
+            result.leave_out(name, f"no {' or '.join(sorted(missing))} at any IC")
             continue
         for contact, p, ok in zip(contacts, points, usable, strict=True):
             where = {"step": contact.step, "side": contact.side, "time_s": contact.ic_s}

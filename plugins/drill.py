@@ -537,10 +537,9 @@ def _cop_travel(
 ) -> None:
     grf = trial.grf
     if grf is None:
-        result.add_metric(
-            "drill_cop_travel", np.nan, message="not measured: no force plates"
+        result.leave_out(
+            ("drill_cop_travel", "drill_braking_impulse"), "no force plates"
         )
-        result.note("drill_cop_travel and braking not measured: no force plates")
         return
     along = grf.cop @ forward
     quiet = grf.time < quiet_end_s
@@ -562,9 +561,9 @@ def _braking(
     if trial.grf is None:
         return
     if not trial.has_result("braking"):
-        result.note(
-            "braking of the first steps not available: the braking plugin did not "
-            "give results on this trial"
+        result.leave_out(
+            "drill_braking_impulse",
+            "the braking plugin did not give results on this trial",
         )
         return
     values = [
@@ -577,7 +576,10 @@ def _braking(
     ]
     values.sort(key=lambda m: m.time_s)
     if not values:
-        result.note("braking: no contact measured on a plate from the catch step on")
+        result.leave_out(
+            "drill_braking_impulse",
+            "no contact measured on a plate from the catch step on",
+        )
     for k, metric in enumerate(values[:n_steps], start=1):
         result.add_metric(
             "drill_braking_impulse",

@@ -229,6 +229,9 @@ def foot_strike(
         result.add_metric(
             "foot_strike_class_fsa", code, status=status, message=message, **where
         )
+    _leave_out_if_none(
+        result, ("foot_strike_angle", "foot_strike_class_fsa"), [f[::2] for f in fsa]
+    )
     lengths = _foot_lengths(trial, feet, result)
     if cop_lowpass_hz > 0:
         result.note(
@@ -249,7 +252,18 @@ def foot_strike(
         result.add_metric("strike_index", value, message=message, **where)
         code = _si_class(value, si_midfoot_from_pct, si_forefoot_from_pct)
         result.add_metric("foot_strike_class_si", code, message=message, **where)
+    _leave_out_if_none(result, ("strike_index", "foot_strike_class_si"), strike)
     return result
+
+
+def _leave_out_if_none(
+    result: Result, names: tuple[str, ...], values: list[tuple[float, str]]
+) -> None:
+    """Leave the metrics out, with the contacts' reasons, when no contact has a value."""
+    if any(np.isfinite(value) for value, _ in values):
+        return
+    reasons = dict.fromkeys(message for _, message in values if message)
+    result.leave_out(names, "; ".join(reasons) or "no value at any initial contact")
 
 
 def _fsa_class(fsa: float, rearfoot_above: float, forefoot_below: float) -> float:
@@ -315,24 +329,21 @@ def _standing_angles(trial: TrialView, result: Result) -> dict[str, float]:
     for prefix, side in SIDES:
         name = f"standing_foot_angle_{side.lower()}"
         if static is None:
-            result.add_metric(name, np.nan, message="no static trial")
+            result.leave_out(name, "no static trial")
             continue
         heel = static.landmark_or_none(f"{prefix}_heel")
         toe = _toe(static, prefix)
         if heel is None or toe is None:
-            result.add_metric(
-                name,
-                np.nan,
-                message=f"no {side.lower()} heel or toe in the static trial",
-            )
+            result.leave_out(name, f"no {side.lower()} heel or toe in the static trial")
             continue
         foot = toe - heel
         up = foot @ static.up
         along = np.linalg.norm(foot - np.outer(up, static.up), axis=1)
         angle = np.degrees(np.arctan2(up, along))
         if not np.isfinite(angle).any():
-            result.add_metric(
-                name, np.nan, message=f"{side.lower()} foot markers never seen together"
+            result.leave_out(
+                name,
+                f"{side.lower()} foot markers never seen together in the static trial",
             )
             continue
         angles[side] = float(np.nanmean(angle))

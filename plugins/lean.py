@@ -998,13 +998,15 @@ def _static_offsets(
 ) -> dict[str, float]:
     """Mean angle of each standing line in the static trial (offset of upright posture)."""
     static = trial.static
+    wanted = [q for q in STANDING_QUANTITIES if q in lines.angles]
     if static is None:
-        result.note("no static trial: no offsets of upright posture (*_rel_static)")
+        result.leave_out(_static_names(wanted), "no static trial")
         return {}
     if static.markers.n_frames == 0 or static.markers.rate_hz <= 0:
-        result.note(f"static trial {static.label} has no marker frames: no offsets")
+        result.leave_out(
+            _static_names(wanted), f"static trial {static.label} has no marker frames"
+        )
         return {}
-    wanted = [q for q in STANDING_QUANTITIES if q in lines.angles]
     if not wanted:
         result.note(
             f"static trial {static.label} not used: this trial has none of the "
@@ -1044,9 +1046,17 @@ def _static_offsets(
         f"its {static.markers.n_frames} frames, same lines as this trial, its own "
         f"progression direction ({static.progression.method}); stance-leg lines "
         "averaged over both legs"
-        + (f"; not defined there: {', '.join(lacking)}" if lacking else "")
+    )
+    result.leave_out(
+        _static_names(lacking),
+        f"line not defined in the static trial {static.label} (landmarks missing)",
     )
     return offsets
+
+
+def _static_names(quantities: list[str]) -> list[str]:
+    """The metrics that need the static trial, of these standing lines."""
+    return [name for q in quantities for name in (f"{q}_rel_static", f"static_{q}")]
 
 
 def _finite_mean(values: FloatArray) -> float:
@@ -1136,6 +1146,23 @@ REQUIRED_POINTS = {
 }
 """Points whose missing landmarks explain why a line is not computed."""
 
+TRUNK_QUANTITIES = (
+    "trunk_lean",
+    "trunk_thigh_angle",
+    "bend_index",
+    "body_line",
+    "head_alignment",
+)
+"""Lines that all need the trunk line (left out together when it is missing)."""
+
+
+def _metric_names(quantity: str) -> list[str]:
+    """The declared metrics of one line: per step, per instant, static offset."""
+    names = [quantity + suffix for suffix in INSTANTS]
+    if quantity in STANDING_QUANTITIES:
+        names += [f"{quantity}_rel_static", f"static_{quantity}"]
+    return names
+
 
 def _report_availability(
     result: Result,
@@ -1148,19 +1175,30 @@ def _report_availability(
         result.note(f"trunk line: {lines.used['trunk_lean']}")
     if lines.angles and body.notes:
         result.note("joint centres: " + "; ".join(body.notes))
+    force_metrics = [
+        *_metric_names("whole_body_lean"),
+        "lean_implied_acceleration",
+        "ap_acceleration",
+    ]
     if com_track is None:
-        result.note("no COM: the pelvis markers are missing, so no whole-body lean")
+        result.leave_out(force_metrics, "needs the COM: the pelvis markers are missing")
     elif trial.grf is None:
-        result.note("whole_body_lean (COP→COM) not computed: no force plates")
+        result.leave_out(force_metrics, "needs the centre of pressure: no force plates")
+    trunk_missing = "trunk_lean" in lines.unavailable
     for quantity, why in lines.unavailable.items():
+        if trunk_missing and quantity in TRUNK_QUANTITIES:
+            trunk_needs = lines.unavailable["trunk_lean"].removeprefix("needs ")
+            quantity_why = f"needs the trunk line ({trunk_needs})"
+            points = REQUIRED_POINTS["trunk_lean"]
+        else:
+            quantity_why, points = why, REQUIRED_POINTS[quantity]
         landmarks = dict.fromkeys(
-            name
-            for point in REQUIRED_POINTS[quantity]
-            for name in body.missing.get(point, ())
+            name for point in points for name in body.missing.get(point, ())
         )
-        result.note(
-            f"{quantity} not computed: {why}"
-            + (f" (missing landmarks: {', '.join(landmarks)})" if landmarks else "")
+        result.leave_out(
+            _metric_names(quantity),
+            quantity_why
+            + (f": missing landmarks {', '.join(landmarks)}" if landmarks else ""),
         )
 
 

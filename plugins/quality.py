@@ -71,6 +71,16 @@ USED_LANDMARKS = (
 LISTED_MAX = 8
 """Longest list of contacts written into a message."""
 
+FORCE_METRICS = (
+    "mean_vertical_grf_ratio",
+    "mean_ap_grf",
+    "cop_outside_plate",
+    "max_free_moment",
+    "peak_below_running",
+    "unclean_contacts",
+)
+"""Checks that need the force plates (left out without them)."""
+
 
 @plugin(
     name="quality",
@@ -220,7 +230,7 @@ def quality(
     _check_landmarks(result, trial, landmark_missing_max_pct)
     grf = trial.grf
     if grf is None:
-        result.note("no force plates: force checks skipped")
+        result.leave_out(FORCE_METRICS, "no force plates")
         return result
     continuous = _continuous_window(contacts, on_plate)
     _check_vertical(
@@ -323,7 +333,10 @@ def _check_progression(result: Result, trial: TrialView) -> None:
 def _check_landmarks(result: Result, trial: TrialView, max_pct: float) -> None:
     present = [n for n in USED_LANDMARKS if trial.has_landmark(n)]
     if not present or trial.markers.n_frames == 0:
-        result.note("no pelvis, leg, foot or trunk landmark: marker gaps not checked")
+        result.leave_out(
+            "landmark_missing",
+            "no marker frames or no pelvis, leg, foot or trunk landmark",
+        )
         return
     missing = {n: ~np.all(np.isfinite(trial.landmark(n)), axis=1) for n in present}
     any_missing = np.any(list(missing.values()), axis=0)
@@ -386,10 +399,9 @@ def _check_vertical(
     """Mean vertical GRF against the recorded body weight."""
     recorded = trial.subject.mass_kg if trial.subject is not None else None
     if not recorded:
-        result.add_metric(
+        result.leave_out(
             "mean_vertical_grf_ratio",
-            np.nan,
-            message="no recorded subject mass: the force-derived mass would give 1 "
+            "no recorded subject mass: the force-derived mass would give 1 "
             "by construction, so the check is not possible",
         )
         return
@@ -401,10 +413,8 @@ def _check_vertical(
         ratio = _impulse_ratio(grf, contacts, on_plate, weight)
         how = "from the vertical impulse per step of the plate contacts"
     if not np.isfinite(ratio):
-        result.add_metric(
-            "mean_vertical_grf_ratio",
-            np.nan,
-            message="no plate contact with a known step time",
+        result.leave_out(
+            "mean_vertical_grf_ratio", "no plate contact with a known step time"
         )
         return
     derived = (
@@ -455,10 +465,9 @@ def _check_ap(
 ) -> None:
     """Mean AP GRF over whole strides: ≈ 0 on a treadmill."""
     if continuous is None:
-        result.add_metric(
+        result.leave_out(
             "mean_ap_grf",
-            np.nan,
-            message="the plates do not see every step: no whole strides to average",
+            "the plates do not see every step: no whole strides to average",
         )
         return
     mean_ap = _window_mean(grf.force @ trial.progression.direction, grf, continuous)
@@ -495,10 +504,9 @@ def _check_cop(
                 f"{1000 * np.max(distance[beyond]):.0f} mm outside"
             )
     if loaded == 0:
-        result.add_metric(
+        result.leave_out(
             "cop_outside_plate",
-            np.nan,
-            message="no loaded sample with a COP on a plate with an outline",
+            "no loaded sample with a COP on a plate with an outline",
         )
         return
     pct = 100.0 * outside / loaded
@@ -550,9 +558,7 @@ def _check_free_moment(
         if np.isfinite(inside).any():
             peaks.append(float(np.nanmax(inside)))
     if not peaks:
-        result.add_metric(
-            "max_free_moment", np.nan, message="no free moment during plate contacts"
-        )
+        result.leave_out("max_free_moment", "no free moment during plate contacts")
         return
     largest = max(peaks)
     _add(
@@ -576,9 +582,7 @@ def _check_peaks(
 ) -> None:
     mass = trial.body_mass_kg()
     if not mass:
-        result.add_metric(
-            "peak_below_running", np.nan, message="no body mass to express the peaks"
-        )
+        result.leave_out("peak_below_running", "no body mass to express the peaks")
         return
     weight = mass * GRAVITY
     time = grf.time

@@ -109,6 +109,10 @@ FORCE_METRICS = (
     "vilr",
     "loading_rate_window",
 )
+MCMAHON_METRICS = ("com_drop", "vertical_stiffness", "leg_compression", "leg_stiffness")
+"""Spring-mass measures that need the force peaks and the COM (McMahon & Cheng)."""
+MORIN_METRICS = ("vertical_stiffness_morin", "leg_stiffness_morin")
+"""Spring-mass measures from m, v, L0, t_f and t_c (Morin et al. 2005)."""
 
 
 @dataclass(frozen=True)
@@ -619,16 +623,19 @@ def running_measures(
         result.add_metric("running_speed", speed)
         result.note(f"running speed {speed:.3f} m/s: {speed_note}")
     else:
-        result.add_metric("running_speed", np.nan, message=speed_note)
+        result.leave_out("running_speed", speed_note)
     leg_length, leg_note = _leg_length(trial)
     if np.isfinite(leg_length):
         result.add_metric("leg_length", leg_length)
         result.note(f"leg length L0 {leg_length:.3f} m: {leg_note}")
     else:
-        result.add_metric("leg_length", np.nan, message=leg_note)
+        result.leave_out("leg_length", leg_note)
     mass = trial.body_mass_kg()
     if mass is None:
-        result.note("no body mass: force measures and stiffness not computed")
+        result.leave_out(
+            (*FORCE_METRICS, *MCMAHON_METRICS, *MORIN_METRICS),
+            "no body mass (no body_mass result, no subject mass)",
+        )
         return result
     result.note(
         f"body mass {mass:.2f} kg ("
@@ -656,9 +663,7 @@ def running_measures(
             trial, result, contacts, peaks, com, speed, leg_length, leg_sweep_speed
         )
     elif peaks is not None:
-        result.note(
-            "no centre-of-mass result: Δy, k_vert, ΔL and k_leg (McMahon) not computed"
-        )
+        result.leave_out(MCMAHON_METRICS, "no centre-of-mass result")
     _morin(result, contacts, intervals, mass, speed, leg_length)
     return result
 
@@ -729,7 +734,7 @@ def _force_measures(
     """Add peak GRF and loading rates; return peak vertical GRF (N) by contact index."""
     grf = trial.grf
     if grf is None:
-        result.note("no force plates: peak GRF, loading rates and k_vert/k_leg skipped")
+        result.leave_out((*FORCE_METRICS, *MCMAHON_METRICS), "no force plates")
         return None
     weight = mass * GRAVITY
     time = grf.time

@@ -114,7 +114,8 @@ def build_demo_project(
             f"demo project {folder}: {imports['imported']} imported, "
             f"{imports['skipped']} unchanged, {imports['refused']} refused; pipeline: "
             + (
-                f"{runs['ok']} results computed, {runs['skipped']} skipped, "
+                f"{runs['ok'] + runs['partial']} results computed "
+                f"({runs['partial']} partial), {runs['skipped']} skipped, "
                 f"{runs['failed']} failed"
                 if runs
                 else "every result up to date"
@@ -205,7 +206,7 @@ def demo_metrics_text(project: Project, metrics: tuple[str, ...] = MAIN_METRICS)
                 else "  (no metrics: run the pipeline)"
             )
         for r in rows:
-            if not r["metric"] and r["status"] in ("skipped", "failed"):
+            if not r["metric"] and r["status"] in ("partial", "skipped", "failed"):
                 lines.append(f"  note: {r['plugin']} {r['status']}: {r['message']}")
     return "\n".join(lines).lstrip("\n")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import resolve_trials
+from gaitlab.core.results import compact_names, left_out_by_reason
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.isolation import (
     DEFAULT_MEMORY_LIMIT_MB,
@@ -30,7 +31,9 @@ def add_parser(subparsers: Any) -> None:
             "Run the project's pipeline (every built-in plugin by default) on its "
             "trials, in parallel processes, and store the results with their "
             "provenance. The pipeline and its parameters are saved in the "
-            "project. Exit status 1 if a plugin failed on a trial."
+            "project. Prints, per trial, the results that were skipped or failed "
+            "and the metrics each partial result left out, one line per reason. "
+            "Exit status 1 if a plugin failed on a trial."
         ),
     )
     parser.add_argument("project", type=Path, help="project folder")
@@ -84,7 +87,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the pipeline, print what was skipped or failed, return 1 on failures."""
+    """Run the pipeline, print what was skipped, failed or left out; 1 on failures."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: plugin children are forked (fast)
@@ -152,18 +155,35 @@ def _print_summary(trials: list[RunEvent], report: Any) -> int:
     ran = sum(1 for e in trials if e.statuses)
     print(
         f"{len(trials)} trials ({ran} analysed, {len(trials) - ran} up to date): "
-        f"{counts['ok']} results ok, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed"
+        f"{counts['ok']} results ok, {counts['partial']} partial, "
+        f"{counts['skipped']} skipped, {counts['failed']} failed"
         + (f", {counts['error']} trials unreadable" if counts["error"] else "")
     )
     for event in trials:
         if event.error:
             print(f"  {event.trial_id}: not analysed: {event.error}")
         for plugin, status in event.statuses.items():
-            if status != "ok":
+            if status == "partial":
+                print(_left_out_text(event, plugin))
+            elif status != "ok":
                 print(
                     f"  {event.trial_id}: {plugin} {status}: {event.messages.get(plugin, '')}"
                 )
     for failure in report.failures:
         print(f"  plugin not loaded: {failure.source}: {failure.error}")
     return 1 if counts["failed"] or counts["error"] else 0
+
+
+def _left_out_text(event: RunEvent, plugin: str) -> str:
+    """What a partial result left out: a heading, then one line per reason."""
+    left_out = event.left_out.get(plugin, {})
+    declared = event.declared.get(plugin)
+    of = f" of {declared}" if declared else ""
+    lines = [
+        f"  {event.trial_id}: {plugin} partial, {len(left_out)}{of} metrics left out:"
+    ]
+    lines += [
+        f"      {compact_names(names)} — {reason}"
+        for reason, names in left_out_by_reason(left_out)
+    ]
+    return "\n".join(lines)

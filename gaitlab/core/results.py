@@ -1,7 +1,7 @@
 """What analyses produce: series, metrics, events, and where they came from.
 
 A plugin fills a :class:`Result` (``add_series``, ``add_metric``,
-``add_event``, ``note``); the runner checks it against the plugin's
+``add_event``, ``note``, ``leave_out``); the runner checks it against the plugin's
 declaration, attaches the declared units and a :class:`Provenance`, and
 stores it in the project. Everything is in SI units except angles, which
 analyses report in degrees and declare as ``"deg"``.
@@ -10,6 +10,7 @@ analyses report in degrees and declare as ``"deg"``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,18 +21,31 @@ from gaitlab.core.trial import Event
 
 __all__ = [
     "STATUSES",
+    "USABLE_STATUSES",
     "Metric",
     "MetricSpec",
     "Provenance",
     "Result",
     "Series",
     "SeriesSpec",
+    "compact_names",
+    "left_out_by_reason",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
-STATUSES = ("ok", "skipped", "failed")
-"""Outcome of one plugin on one trial."""
+STATUSES = ("ok", "partial", "skipped", "failed")
+"""Outcome of one plugin on one trial: ``ok`` = every declared metric was
+computed (a per-step metric with a value on some steps is computed; see
+:func:`gaitlab.pipeline.runner.mark_left_out`); ``partial`` = the plugin ran
+but left some declared metrics out (:attr:`Result.left_out` says which and
+why); ``skipped`` = a needed input was missing; ``failed`` = the plugin
+raised or returned something invalid."""
+
+USABLE_STATUSES = ("ok", "partial")
+"""Statuses whose series, metrics and events can be used (downstream plugins,
+plots, exports): a ``partial`` result is as valid as an ``ok`` one for what
+it holds."""
 
 METRIC_STATUSES = ("ok", "warning", "unclean", "invalid")
 """Status of one metric value: ``warning`` = outside the plausible range,
@@ -202,6 +216,10 @@ class Result:
     it. Units come from the plugin's declaration, so a plugin only passes a
     ``unit`` to assert it.
 
+    ``left_out`` maps each declared metric the plugin did not compute on this
+    trial to the reason (see :meth:`leave_out`); the runner adds any declared
+    metric left without a value or a reason.
+
     Examples
     --------
     >>> result = Result()
@@ -217,6 +235,7 @@ class Result:
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     provenance: Provenance | None = None
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def add_series(
         self,
@@ -284,6 +303,29 @@ class Result:
         """Record a remark for the researcher (approximation used, data issue ...)."""
         self.notes.append(text)
 
+    def leave_out(self, names: str | Iterable[str], reason: str) -> None:
+        """Say that declared metrics were not computed on this trial, and why.
+
+        Use it instead of a free-text note whenever a declared metric gets no
+        value at all (missing landmarks, no force plates, no body mass ...).
+        The runner then gives the result status ``partial``, and ``gaitlab
+        run``, the app and the export's provenance list the metrics with the
+        reason. A metric that gets values later in the same run is taken off
+        the list (so a plugin may leave a group out first and fill part of it).
+
+        Parameters
+        ----------
+        names : str or iterable of str
+            Declared metric names.
+        reason : str
+            Why, in words for the researcher, e.g. ``"needs the trunk line:
+            missing landmarks l_shoulder, r_shoulder, c7"``.
+        """
+        if not reason or not isinstance(reason, str):
+            raise ValueError("leave_out needs a reason (non-empty text)")
+        for name in [names] if isinstance(names, str) else names:
+            self.left_out[str(name)] = reason
+
     def metric_values(self, name: str, *, side: str | None = None) -> FloatArray:
         """Values of one metric in step order (NaN kept), optionally one side."""
         return np.array(
@@ -294,3 +336,46 @@ class Result:
             ],
             dtype=float,
         )
+
+
+def left_out_by_reason(left_out: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Metrics left out, grouped by reason: ``[(reason, [names...]), ...]``.
+
+    Reasons and names keep their first-seen order (the declaration order when
+    the dict comes from the runner).
+    """
+    groups: dict[str, list[str]] = {}
+    for name, reason in left_out.items():
+        groups.setdefault(reason, []).append(name)
+    return list(groups.items())
+
+
+def compact_names(names: Iterable[str]) -> str:
+    """Metric names in a short form: a name and its ``<name>_<suffix>`` variants
+    in braces.
+
+    Examples
+    --------
+    >>> compact_names(["trunk_lean", "trunk_lean_ic", "trunk_lean_to", "static_x"])
+    'trunk_lean{,_ic,_to}, static_x'
+    """
+    names = list(dict.fromkeys(names))
+    bases = set(names)
+    families: dict[str, list[str]] = {}
+    for name in names:
+        base = next(
+            (
+                name[:i]
+                for i in range(len(name))
+                if name[i] == "_" and name[:i] in bases
+            ),
+            name,
+        )
+        families.setdefault(base, []).append(name)
+    parts = []
+    for base, members in families.items():
+        if len(members) == 1:
+            parts.append(members[0])
+        else:
+            parts.append(base + "{" + ",".join(m[len(base) :] for m in members) + "}")
+    return ", ".join(parts)

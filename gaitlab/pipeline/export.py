@@ -10,7 +10,10 @@
   initial contact and ``toe_off_s`` its toe-off (s, trial clock). Skipped
   and failed results appear as one row each, with an empty value and the
   reason in ``message``; results that are out of date are exported with
-  status ``stale``.
+  status ``stale``. A ``partial`` result (some declared metrics left out)
+  is exported like an ``ok`` one, plus one row with an empty metric, status
+  ``partial`` and in ``message`` the metrics left out and why (``left out:
+  <names> — <reason>; ...``); the provenance lists them one by one.
 * **Categorical metrics** (those whose declaration lists ``categories``, such
   as the foot-strike class or the event source) carry the code in ``value``
   and its label in ``category``; their aggregates are ``count`` rows, one per
@@ -33,7 +36,8 @@ a single file, ``<stem>_provenance.json`` beside the wide
 ``<stem>_steps.csv`` and ``<stem>_trials.csv``. It holds the gaitlab
 version, pipeline (plugins, versions, sources, parameters), the unit and
 definition of every metric, and per trial each result's inputs digest,
-status and freshness.
+status, freshness and ``left_out`` (declared metrics not computed on the
+trial → reason; empty when the status is ``ok``).
 """
 
 from __future__ import annotations
@@ -52,7 +56,14 @@ import numpy as np
 
 from gaitlab._version import __version__
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, contacts_from_events
-from gaitlab.core.results import Metric, MetricSpec, Result
+from gaitlab.core.results import (
+    USABLE_STATUSES,
+    Metric,
+    MetricSpec,
+    Result,
+    compact_names,
+    left_out_by_reason,
+)
 from gaitlab.pipeline.config import Plan
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import freshness, project_pipeline, trial_state
@@ -68,6 +79,7 @@ __all__ = [
     "collect_tables",
     "export_events",
     "export_metrics",
+    "left_out_message",
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx")
@@ -119,6 +131,7 @@ _PROVENANCE_COLUMNS = [
     "inputs_digest",
     "created_utc",
     "message",
+    "left_out",
 ]
 
 
@@ -189,6 +202,7 @@ def collect_tables(
                 name: {
                     "status": result.status,
                     "message": result.message,
+                    "left_out": dict(result.left_out),
                     "freshness": fresh.get(name, "unknown"),
                     "provenance": asdict(result.provenance)
                     if result.provenance
@@ -200,7 +214,7 @@ def collect_tables(
         toe_offs = _toe_offs(results)
         for name, result in results.items():
             stale = fresh.get(name) == "stale"
-            if result.status != "ok":
+            if result.status not in USABLE_STATUSES:
                 tidy.append(
                     _row(identity, name, status=result.status, message=result.message)
                 )
@@ -214,6 +228,15 @@ def collect_tables(
             ]
             tidy += values
             tidy += _aggregates(identity, name, values, stale, declared)
+            if result.left_out:
+                tidy.append(
+                    _row(
+                        identity,
+                        name,
+                        status=result.status,
+                        message=left_out_message(result.left_out),
+                    )
+                )
     steps_columns, steps = _steps_table(tidy, categorical)
     trials_columns, trials = _trials_table(tidy)
     provenance = {
@@ -354,7 +377,7 @@ def collect_events(
         identity = _identity(project, trial_id)
         results = project.load_results(trial_id)
         result = results.get(_EVENTS_PLUGIN)
-        if result is not None and result.status == "ok":
+        if result is not None and result.status in USABLE_STATUSES:
             stale = (
                 plan is not None
                 and freshness(plan, trial_state(project, trial_id), results).get(
@@ -466,7 +489,7 @@ def _time_key(time_s: float) -> float:
 def _toe_offs(results: Mapping[str, Result]) -> dict[float, float]:
     """Toe-off time by initial-contact time of each step of the gait events."""
     result = results.get(_EVENTS_PLUGIN)
-    if result is None or result.status != "ok":
+    if result is None or result.status not in USABLE_STATUSES:
         return {}
     return {_time_key(c.ic_s): c.to_s for c in contacts_from_events(result.events)}
 
@@ -482,6 +505,14 @@ def _definition(metric: MetricSpec) -> dict[str, Any]:
     if metric.plausible is not None:
         entry["plausible"] = list(metric.plausible)
     return entry
+
+
+def left_out_message(left_out: Mapping[str, str]) -> str:
+    """``"left out: <names> — <reason>; ..."``, one group per reason."""
+    groups = left_out_by_reason(dict(left_out))
+    return "left out: " + "; ".join(
+        f"{compact_names(names)} — {reason}" for reason, names in groups
+    )
 
 
 def _row(identity: dict[str, Any], plugin: str, **values: Any) -> dict[str, Any]:
@@ -726,6 +757,7 @@ def _write_xlsx(path: Path, tables: MetricTables) -> None:
                     made.get("inputs_digest", ""),
                     made.get("created_utc", ""),
                     result["message"],
+                    json.dumps(result.get("left_out", {})),
                 ]
             )
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,7 @@ from gaitlab.core.results import (
     Provenance,
     Result,
     Series,
+    left_out_by_reason,
 )
 from gaitlab.core.trial import Trial
 from gaitlab.pipeline.config import PipelineConfig, Plan
@@ -70,6 +71,7 @@ __all__ = [
     "project_pipeline",
     "run_pipeline",
     "run_plugins",
+    "static_trial_view",
     "trial_state",
 ]
 
@@ -89,11 +91,18 @@ class RunEvent:
     done, total : int
         Trials handled so far, and in all.
     statuses : dict of str to str
-        Plugin → ``ok``/``skipped``/``failed`` for the plugins that ran.
+        Plugin → ``ok``/``partial``/``skipped``/``failed`` for the plugins
+        that ran.
     messages : dict of str to str
-        Plugin → reason of a skip or failure.
+        Plugin → reason of a skip or failure (for ``partial``, a summary of
+        what was left out).
     error : str
         Why the trial could not be analysed at all (unreadable file ...).
+    left_out : dict of str to dict of str to str
+        Plugin → {metric: reason} for the ``partial`` results: the declared
+        metrics not computed on this trial, and why.
+    declared : dict of str to int
+        Plugin → number of metrics it declares (for "30 of 48 left out").
     """
 
     kind: str
@@ -103,6 +112,8 @@ class RunEvent:
     statuses: dict[str, str] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
     error: str = ""
+    left_out: dict[str, dict[str, str]] = field(default_factory=dict)
+    declared: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -223,7 +234,8 @@ def call_plugin(
     calls ``sys.exit``) or a missing input (status ``skipped``); only
     :class:`Cancelled` propagates. Metric values that are not finite get
     status ``invalid`` and infinite series samples are stored as NaN, with a
-    note saying so (:func:`mark_non_finite`).
+    note saying so (:func:`mark_non_finite`). Declared metrics without a
+    value make the status ``partial`` (:func:`mark_left_out`).
     """
     ctx = ctx or RunContext(spec.name)
     missing = missing_inputs(spec, view)
@@ -246,7 +258,7 @@ def call_plugin(
     problem = _check_outputs(spec, result)
     if problem:
         return Result(status="failed", message=f"plugin output invalid: {problem}")
-    return mark_non_finite(_with_units(spec, result))
+    return mark_left_out(spec, mark_non_finite(_with_units(spec, result)))
 
 
 def mark_non_finite(result: Result) -> Result:
@@ -279,6 +291,49 @@ def mark_non_finite(result: Result) -> Result:
     result.notes = [*result.notes, *added]
     result.message = "; ".join(t for t in (result.message, *added) if t)
     return result
+
+
+NO_REASON = "not computed (no reason given)"
+"""Reason recorded for a declared metric a plugin neither computed nor left out."""
+
+
+def mark_left_out(spec: PluginSpec, result: Result) -> Result:
+    """Complete ``result.left_out`` and set status ``partial`` (in place).
+
+    A declared metric counts as computed when the result holds at least one
+    finite value of it (a per-step metric with values on some steps is
+    computed). The plugin's :meth:`Result.leave_out` stands for a metric
+    without a finite value (its NaN values, if any, keep their per-step
+    reasons); a metric the plugin left out but then computed is taken off the
+    list. A metric with no value at all and no stated reason is left out
+    with :data:`NO_REASON`; one with only NaN values (status ``invalid``,
+    each with its reason) and not left out counts as computed. An ``ok``
+    result with metrics left out becomes ``partial``, and its message starts
+    with a summary (shown by ``gaitlab run`` and the app's pipeline panel).
+    """
+    finite = {m.name for m in result.metrics if math.isfinite(m.value)}
+    present = {m.name for m in result.metrics}
+    left_out = {}
+    for declared in spec.metrics:
+        name = declared.name
+        if name in finite or (name in present and name not in result.left_out):
+            continue
+        left_out[name] = result.left_out.get(name) or NO_REASON
+    result.left_out = left_out
+    if left_out and result.status == "ok":
+        result.status = "partial"
+        summary = left_out_summary(left_out, len(spec.metrics))
+        result.message = "; ".join(t for t in (summary, result.message) if t)
+    return result
+
+
+def left_out_summary(left_out: Mapping[str, str], n_declared: int) -> str:
+    """``"30 of 48 metrics left out (reason: n; ...)"`` in one line."""
+    reasons = "; ".join(
+        f"{reason}: {len(names)}"
+        for reason, names in left_out_by_reason(dict(left_out))
+    )
+    return f"{len(left_out)} of {n_declared} metrics left out ({reasons})"
 
 
 def missing_inputs(spec: PluginSpec, view: TrialView) -> list[str]:
@@ -442,6 +497,7 @@ def read_only(result: Result) -> Result:
         metrics=list(result.metrics),
         events=list(result.events),
         notes=list(result.notes),
+        left_out=dict(result.left_out),
     )
 
 
@@ -527,6 +583,12 @@ def run_pipeline(
                     if job.results[name].message
                 },
                 job.error,
+                {
+                    name: dict(job.results[name].left_out)
+                    for name in ran
+                    if job.results[name].left_out
+                },
+                {name: len(plan.spec(name).metrics) for name in ran},
             )
         yield RunEvent("finished", done=total, total=total)
 
@@ -737,19 +799,25 @@ def _drive(
     n_workers: int,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[_TrialJob]:
-    """Run trial jobs, ``n_workers`` at a time; yield each when it is finished."""
+    """Run trial jobs, ``n_workers`` at a time; yield each when it is finished.
+
+    A finished job's place is taken by the next job before the job is
+    yielded, so the caller storing its results keeps no worker idle.
+    """
     waiting = iter(jobs)
     active: list[_TrialJob] = []
-    try:
-        while True:
-            while len(active) < n_workers:
-                job = next(waiting, None)
-                if job is None:
-                    break
-                job.start()
-                active.append(job)
-            if not active:
+
+    def fill() -> None:
+        while len(active) < n_workers:
+            job = next(waiting, None)
+            if job is None:
                 return
+            job.start()
+            active.append(job)
+
+    try:
+        fill()
+        while active:
             now = time.monotonic()
             timeout = max(0.0, min(j.deadline for j in active) - now)
             if is_cancelled is not None:
@@ -757,11 +825,14 @@ def _drive(
             wait([w for j in active for w in j.waitables()], timeout=timeout)
             if is_cancelled is not None and is_cancelled():
                 raise Cancelled("cancelled by the user")
+            finished = []
             for job in list(active):
                 job.step()
                 if job.finished:
                     active.remove(job)
-                    yield job
+                    finished.append(job)
+            fill()
+            yield from finished
     finally:
         for job in active:
             job.stop()
@@ -803,14 +874,19 @@ def _checked_result(value: Any) -> Result:
         provenance = Provenance(
             **json.loads(json.dumps(provenance.__dict__, default=str))
         )
+    left_out = {str(k): str(v) for k, v in dict(value.left_out).items()}
+    status = str(value.status) if value.status in STATUSES else "failed"
+    if status == "ok" and left_out:  # "ok" means every declared metric computed
+        status = "partial"
     return Result(
-        status=str(value.status) if value.status in STATUSES else "failed",
+        status=status,
         message=str(value.message),
         series=series,
         metrics=metrics,
         events=events,
         notes=[str(n) for n in value.notes],
         provenance=provenance,
+        left_out=left_out,
     )
 
 
@@ -828,10 +904,10 @@ def _trial_child(
     try:
         if not isinstance(plan, Plan):
             plan = _plan_from_payload(*plan)
-        stored = project.load_results(trial_id)
         state = trial_state(project, trial_id)
         digests = expected_digests(plan, state)
-        if names is None:
+        if names is None and (rerun is not None or only_stale):
+            stored = project.load_results(trial_id)  # freshness reads provenance
             status = freshness(plan, state, stored)
             chosen = set(plan.names if rerun is None else rerun)
             names = [
@@ -839,7 +915,11 @@ def _trial_child(
                 for name in plan.names
                 if status[name] != "fresh" or (name in chosen and not only_stale)
             ]
-        send(connection, ("plan", names, list(stored)))
+            stored_names = list(stored)
+        else:  # every planned plugin runs (or those given): fresh or not
+            names = list(plan.names) if names is None else names
+            stored_names, stored = project.load_results_skipping(trial_id, names)
+        send(connection, ("plan", names, stored_names))
         if names:
             trial = project.load_trial(trial_id)
             trial.label = project.record(trial_id).label
@@ -884,13 +964,20 @@ def _plan_from_payload(
     return Plan(tuple(specs), params)
 
 
-def _static_view(project: Project, state: TrialState) -> TrialView | None:
-    if state.static is None:
+def static_trial_view(project: Project, static_id: str | None) -> TrialView | None:
+    """The static trial ``static_id`` as the plugins see it (project marker settings).
+
+    None when ``static_id`` is None (the trial has no static trial).
+    """
+    if static_id is None:
         return None
-    static_id = state.static["trial_id"]
     trial: Trial = project.load_trial(static_id)
     trial.label = project.record(static_id).label
     return TrialView(trial, marker_map=marker_map_for(project, trial.markers.labels))
+
+
+def _static_view(project: Project, state: TrialState) -> TrialView | None:
+    return static_trial_view(project, state.static and state.static["trial_id"])
 
 
 def _subject_dict(subject: Any) -> dict[str, Any]:
@@ -976,6 +1063,13 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
             return f"event {event.label!r} at time {event.time_s!r}: not a finite time"
     if result.events and not spec.produces_events:
         return "returned events but does not declare produces_events=True"
+    if not isinstance(result.left_out, dict):
+        return "left_out is not a dict of metric name to reason"
+    for name, reason in result.left_out.items():
+        if name not in declared_metrics:
+            return f"left out undeclared metric {name!r}"
+        if not (isinstance(reason, str) and reason):
+            return f"left out {name!r} without a reason (text)"
     return None
 
 

@@ -33,7 +33,7 @@ from gaitlab.core.kinetics import (
     find_progression,
 )
 from gaitlab.core.landmarks import MarkerMap
-from gaitlab.core.results import Result
+from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.signal import lowpass
 from gaitlab.core.trial import (
     AnalogSet,
@@ -382,9 +382,9 @@ class TrialView:
     # ---- results of other plugins
 
     def has_result(self, plugin: str) -> bool:
-        """True when the plugin ran on this trial with status ok."""
+        """True when the plugin ran on this trial with status ok or partial."""
         result = self._results.get(plugin)
-        return result is not None and result.status == "ok"
+        return result is not None and result.status in USABLE_STATUSES
 
     def result(self, plugin: str) -> Result:
         """The result of a plugin that ran before this one.
@@ -397,7 +397,7 @@ class TrialView:
         result = self._results.get(plugin)
         if result is None:
             raise MissingInput(f"the result of {plugin!r} is not available (not run)")
-        if result.status != "ok":
+        if result.status not in USABLE_STATUSES:
             raise MissingInput(
                 f"{plugin!r} was {result.status} on this trial: {result.message}"
             )

@@ -41,7 +41,7 @@ import numpy as np
 from gaitlab._version import __version__
 from gaitlab.core.contacts import contacts_from_events
 from gaitlab.core.errors import GaitlabError
-from gaitlab.core.results import Result
+from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.signal import sample_at
 from gaitlab.pipeline.export import collect_tables
 from gaitlab.report.figures import COLOURS, FONT_PT, figure, figure_data_uri
@@ -308,10 +308,10 @@ def _stance_curves(group: _Group, name: str) -> np.ndarray:
     curves = []
     for results in group.results.values():
         lean, events = results.get("lean"), results.get("gait_events")
-        if lean is None or events is None or lean.status != "ok":
+        if lean is None or events is None or lean.status not in USABLE_STATUSES:
             continue
         series = lean.series.get(name)
-        if series is None or events.status != "ok":
+        if series is None or events.status not in USABLE_STATUSES:
             continue
         for contact in contacts_from_events(events.events):
             times = np.linspace(contact.ic_s, contact.to_s, 101)
@@ -442,7 +442,8 @@ def _drill_section(group: _Group, rows: list[dict[str, Any]]) -> str:
     drills = [
         t
         for t in group.trial_ids
-        if (r := group.results[t].get("drill")) is not None and r.status == "ok"
+        if (r := group.results[t].get("drill")) is not None
+        and r.status in USABLE_STATUSES
     ]
     if not drills:
         return ""
@@ -544,8 +545,8 @@ def _quality_section(group: _Group, rows: list[dict[str, Any]]) -> str:
             f"<li>{_e(t)} · {_e(n)}: {_e(s)} — {_e(m)}</li>" for t, n, s, m in not_run
         )
         out += (
-            f"<details><summary>{len(not_run)} analyses skipped or failed "
-            f"(with the reason)</summary><ul>{items}</ul></details>"
+            f"<details><summary>{len(not_run)} analyses partial, skipped or "
+            f"failed (with the reason)</summary><ul>{items}</ul></details>"
         )
     return out
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from gaitlab.store._trialfile import (
 )
 from gaitlab.store.schema import FORMAT_VERSION, RESULTS_FORMAT_NAME
 
-__all__ = ["read_results_file", "write_results_file"]
+__all__ = ["read_results_file", "read_results_skipping", "write_results_file"]
 
 _TEXT_COLUMNS = ("name", "unit", "side", "status", "message")
 
@@ -90,11 +91,44 @@ def read_results_file(path: Path) -> dict[str, Result]:
     DamagedFileError
         When the file is damaged (see :mod:`gaitlab.store._integrity`).
     """
+    return read_results_skipping(path)[1]
+
+
+def read_results_skipping(
+    path: Path, skip: Collection[str] = ()
+) -> tuple[list[str], dict[str, Result]]:
+    """Read the results written by :func:`write_results_file`, but those of ``skip``.
+
+    Parameters
+    ----------
+    path : Path
+        The results file.
+    skip : collection of str
+        Plugins whose stored results are not read (about to be replaced).
+
+    Returns
+    -------
+    names : list of str
+        Every plugin with a stored result, ``skip`` included.
+    results : dict
+        The stored results of the plugins not in ``skip``.
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is damaged (see :mod:`gaitlab.store._integrity`).
+    """
     if not path.is_file():
-        return {}
+        return [], {}
     with open_checked(path) as r:
         _check_kind(r, RESULTS_FORMAT_NAME)
-        return {name: _read_result(r, r.group(r.root, name)) for name in r.f}
+        names = [str(name) for name in r.f]
+        results = {
+            name: _read_result(r, r.group(r.root, name))
+            for name in names
+            if name not in skip
+        }
+    return names, results
 
 
 def _read_result(r: CheckedReader, group: Node) -> Result:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from gaitlab import read_c3d
+from gaitlab.core.results import USABLE_STATUSES
 from gaitlab.core.trial import MarkerSet, Trial
 from gaitlab.pipeline.view import MissingInput, TrialView
 from gaitlab.synth.cluster import ClusterProtocol, cluster_protocol
@@ -148,7 +149,7 @@ def test_leg_line_and_bend_index_match_the_truth(runner: dict) -> None:
         params={"lean": {"marker_cutoff_hz": 30.0}},
     )
     lean = results["lean"]
-    assert lean.status == "ok", lean.message
+    assert lean.status in USABLE_STATUSES, lean.message
     assert lean.metric_values("leg_line").size == 6
     assert lean.metric_values("bend_index").size == 6
     measured = analyse_trial_object(  # the same runner with every marker on
@@ -171,7 +172,9 @@ def test_leg_line_and_bend_index_match_the_truth(runner: dict) -> None:
         )
     com = results["center_of_mass"]
     assert "full_body" in com.message
-    assert results["foot_strike"].status == "ok", results["foot_strike"].message
+    assert results["foot_strike"].status in USABLE_STATUSES, results[
+        "foot_strike"
+    ].message
     without = analyse_trial_object(case.dynamic, plugins=["lean"])["lean"]
     assert without.metric_values("leg_line").size == 0  # before: no AJC
 

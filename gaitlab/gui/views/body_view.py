@@ -54,7 +54,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gaitlab.core.body import best_com
 from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import GRAVITY, sagittal_angle_deg
-from gaitlab.core.results import Result
+from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.gui import theme
 from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
 from gaitlab.gui.views.signal_plots import (
@@ -342,7 +342,7 @@ def _sagittal(frame: SagittalFrame, points: npt.ArrayLike) -> FloatArray:
 
 def _ok(results: Mapping[str, Result], plugin: str) -> Result | None:
     result = results.get(plugin)
-    return result if result is not None and result.status == "ok" else None
+    return result if result is not None and result.status in USABLE_STATUSES else None
 
 
 def _body_weight_n(loaded: LoadedTrial) -> float | None:

@@ -89,6 +89,7 @@ STATUS_BACKGROUND = {
     "invalid": "#f8d7da",
     "failed": "#f8d7da",
     "skipped": "#fff3cd",
+    "partial": "#fff3cd",
     "stale": "#eeeeee",
 }
 SCOPES = ("Current trial", "Whole project")

@@ -528,8 +528,8 @@ class PipelinePanel(QWidget):
             else f"{done} trial{'s' if done != 1 else ''}: "
         )
         text += (
-            f"{counts['ok']} results ok, {counts['skipped']} skipped, "
-            f"{counts['failed']} failed"
+            f"{counts['ok']} results ok, {counts['partial']} partial, "
+            f"{counts['skipped']} skipped, {counts['failed']} failed"
         )
         if errors:
             text += f", {errors} trials not analysed"

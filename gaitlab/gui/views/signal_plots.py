@@ -68,7 +68,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import unit
-from gaitlab.core.results import Result, Series
+from gaitlab.core.results import USABLE_STATUSES, Result, Series
 from gaitlab.gui import theme
 from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
 from gaitlab.gui.views.event_editor import (
@@ -553,7 +553,7 @@ def _force_plots(loaded: LoadedTrial, frame: SagittalFrame) -> tuple[PlotSpec, .
 
 def _ok_series(results: Mapping[str, Result], plugin: str, name: str) -> Series | None:
     result = results.get(plugin)
-    if result is None or result.status != "ok":
+    if result is None or result.status not in USABLE_STATUSES:
         return None
     return result.series.get(name)
 
@@ -562,7 +562,7 @@ def _missing_note(results: Mapping[str, Result], plugin: str, what: str) -> str:
     result = results.get(plugin)
     if result is None:
         return f"no {what}: run the pipeline ({plugin})"
-    if result.status != "ok":
+    if result.status not in USABLE_STATUSES:
         return f"no {what}: {plugin} {result.status} ({result.message})"
     return f"no {what}: {plugin} did not produce it"
 
@@ -624,7 +624,7 @@ def _plugin_series(
     catalogue: dict[tuple[str, str], PlotSpec] = {}
     for plugin in sorted(loaded.results):
         result = loaded.results[plugin]
-        if result.status != "ok":
+        if result.status not in USABLE_STATUSES:
             continue
         for name in sorted(result.series):
             series = result.series[name]
