@@ -10,6 +10,7 @@ a worker, not a second app.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import sys
 from pathlib import Path
@@ -18,6 +19,9 @@ from pathlib import Path
 def main() -> int:
     """Run the command line or the app, by the executable's name."""
     multiprocessing.freeze_support()
+    # The bundle carries only the Blosc filter of hdf5plugin (the one the
+    # project store uses); its import would log each other filter as missing.
+    logging.getLogger("hdf5plugin").setLevel(logging.CRITICAL)
     if Path(sys.executable).stem.lower().startswith("gaitlab-gui"):
         from gaitlab.gui.app import main as gui_main
 
