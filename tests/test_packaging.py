@@ -25,6 +25,7 @@ from gaitlab.cli.main import main
 from gaitlab.pipeline import discovery
 from gaitlab.pipeline.config import PipelineConfig, PipelineStep
 from gaitlab.pipeline.spec import PluginError
+from gaitlab.synth.demo import DEMO_DRILLS, DEMO_STATIC, DEMO_TRIALS
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLER = ROOT / "installer"
@@ -49,7 +50,9 @@ def test_checkout_finds_the_top_level_plugins_and_data() -> None:
     assert builtin.builtin_folder("data") == ROOT / "data"
     assert discovery.builtin_plugin_folder() == ROOT / "plugins"
     assert cmd_demo.DATA_DIR == ROOT / "data"
-    assert len(cmd_demo.demo_files()) == 5
+    assert sorted(p.name for p in cmd_demo.demo_files()) == sorted(
+        [*DEMO_TRIALS, *DEMO_STATIC, *DEMO_DRILLS]
+    )
 
 
 def test_installed_package_finds_its_own_copy(

@@ -35,6 +35,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -287,15 +288,25 @@ def _import_module(kind: str, location: str) -> tuple[ModuleType, str]:
 def _probed(modules: list[_Module]) -> list[tuple[_Module, Any]]:
     """Each module with its plugin declarations (JSON) or its PluginFailure.
 
-    Answers come from the cache, else from contained probe processes.
+    Answers come from the cache, else from contained probe processes. A
+    plugin child (a daemon process, which cannot start children of its own)
+    takes the cached answers as they are and probes nothing: its parent
+    probed every module when it planned the run.
     """
     cache = _read_cache()
+    can_probe = not multiprocessing.current_process().daemon
     unknown = [
         m
         for m in modules
-        if m.cache_key not in cache or cache[m.cache_key].get("retry")
+        if m.cache_key not in cache or (can_probe and cache[m.cache_key].get("retry"))
     ]
-    if unknown:
+    if unknown and not can_probe:
+        for module in unknown:
+            cache[module.cache_key] = {
+                "error": "not probed: it changed after the run started",
+                "details": "",
+            }
+    elif unknown:
         for module, answer in _probe(unknown):
             cache[module.cache_key] = answer
         _write_cache({m.cache_key: cache[m.cache_key] for m in modules})

@@ -6,6 +6,7 @@ gaitlab's own process sees their declarations and never runs their code.
 
 from __future__ import annotations
 
+import multiprocessing
 import textwrap
 from pathlib import Path
 
@@ -114,3 +115,22 @@ def test_plugins_list_export_and_run_work_beside_broken_plugins(
     assert trial.statuses == {"mylab_good": "ok"}
     assert main(["export", str(project.path), "-o", str(tmp_path / "m.csv")]) in (0, 1)
     assert "mylab_good,one" in (tmp_path / "m.csv").read_text()
+
+
+def test_a_plugin_child_takes_the_cached_answers_and_probes_nothing(
+    plugin_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module failing with an exception is re-probed in gaitlab's own process
+    (a package may have been installed since), never in a plugin child: a
+    daemon process cannot start one, and every trial of the run failed."""
+    (plugin_folder / "mylab_good.py").write_text(GOOD)
+    (plugin_folder / "needs_a_package.py").write_text("import not_installed_here\n")
+    refresh()
+    assert "mylab_good" in discovery.discover().specs  # probed, answers cached
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    refresh()
+    report = discovery.discover()  # as in a plugin child: from the cache only
+    assert "mylab_good" in report.specs
+    (failure,) = [f for f in report.failures if "needs_a_package" in f.source]
+    assert "not_installed_here" in failure.error
+    refresh()
