@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -554,27 +555,16 @@ def _read_trial_v3(r: CheckedReader, c3d_parameters: bool) -> Trial:
             .decode("utf-8", errors="surrogateescape")
         )
     attrs = header["attrs"]
-    return Trial(
+    return _assemble(
+        attrs,
         markers=markers,
         analogs=analogs,
-        forceplates=tuple(plates),
-        events=tuple(events),
+        plates=plates,
+        events=events,
         subject=None if subject is None else _subject_from_dict(subject),
-        up_axis=np.asarray(header["up_axis"], dtype=float),
-        up_axis_method=attrs["up_axis_method"],
+        up_axis=header["up_axis"],
         points=points,
-        source=SourceInfo(
-            **{
-                key: attrs[f"source_{key}"]
-                for key in ("path", "sha256", "reader", "processor", "storage")
-            }
-        ),
         meta=meta,
-        id=attrs.get("trial_id", ""),
-        subject_id=attrs.get("subject_id", ""),
-        session=attrs.get("session", ""),
-        condition=attrs.get("condition", ""),
-        label=attrs.get("label", ""),
     )
 
 
@@ -639,13 +629,39 @@ def _read_trial_v2(r: CheckedReader, c3d_parameters: bool) -> Trial:
     meta = json.loads(attrs["meta"])
     if c3d_parameters:
         meta["c3d_parameters"] = r.text(f, "c3d_parameters")
-    trial = Trial(
+    return _assemble(
+        attrs,
+        markers=markers,
+        analogs=analogs,
+        plates=plates,
+        events=events,
+        subject=subject,
+        up_axis=attrs["up_axis"],
+        points=points,
+        meta=meta,
+    )
+
+
+def _assemble(
+    attrs: Mapping[str, Any],
+    *,
+    markers: MarkerSet,
+    analogs: AnalogSet,
+    plates: list[ForcePlate],
+    events: list[Event],
+    subject: Subject | None,
+    up_axis: Any,
+    points: Any,
+    meta: dict[str, Any],
+) -> Trial:
+    """A trial from its parts and its identity/source attributes (every format)."""
+    return Trial(
         markers=markers,
         analogs=analogs,
         forceplates=tuple(plates),
         events=tuple(events),
         subject=subject,
-        up_axis=np.asarray(attrs["up_axis"], dtype=float),
+        up_axis=np.asarray(up_axis, dtype=float),
         up_axis_method=attrs["up_axis_method"],
         points=points,
         source=SourceInfo(
@@ -661,7 +677,6 @@ def _read_trial_v2(r: CheckedReader, c3d_parameters: bool) -> Trial:
         condition=attrs.get("condition", ""),
         label=attrs.get("label", ""),
     )
-    return trial
 
 
 def write_events_file(path: Path, events: tuple[Event, ...] | list[Event]) -> None:
