@@ -177,9 +177,11 @@ def rigid_fit(
     residual = np.full(n, np.nan)
     visible = np.isfinite(meas).all(axis=2)
     n_used = visible.sum(axis=1)
-    patterns, inverse = np.unique(visible, axis=0, return_inverse=True)
-    for index, pattern in enumerate(patterns):
-        frames = np.flatnonzero(inverse.ravel() == index)
+    # frames grouped by which markers they see (one bit per marker)
+    codes = visible @ (1 << np.arange(ref.shape[0]))
+    for code in np.unique(codes):
+        frames = np.flatnonzero(codes == code)
+        pattern = visible[frames[0]]
         if pattern.sum() < 3 or _spread(ref[pattern]) < MIN_SPREAD_M:
             continue
         r, t, res = _kabsch(ref[pattern], meas[frames][:, pattern])
@@ -200,15 +202,16 @@ def _kabsch(
     """Kabsch fit of one marker subset over frames (every marker visible)."""
     ref_centre = ref.mean(axis=0)
     meas_centre = meas.mean(axis=1)
-    cross = np.einsum("ki,nkj->nij", ref - ref_centre, meas - meas_centre[:, None])
+    cross = (ref - ref_centre).T @ (meas - meas_centre[:, None])  # (n, 3, 3)
     u, _, vt = np.linalg.svd(cross)
-    sign = np.sign(np.linalg.det(np.einsum("nij,njk->nik", u, vt)))
+    sign = np.sign(np.linalg.det(u @ vt))
     sign[sign == 0] = 1.0
     correction = np.ones((len(meas), 3))
     correction[:, 2] = sign
-    rotation = np.einsum("nji,nj,nkj->nik", vt, correction, u)
-    translation = meas_centre - np.einsum("nij,j->ni", rotation, ref_centre)
-    fitted = np.einsum("nij,kj->nki", rotation, ref) + translation[:, None]
+    # R = V · diag(1, 1, sign) · Uᵀ
+    rotation = (vt.transpose(0, 2, 1) * correction[:, None, :]) @ u.transpose(0, 2, 1)
+    translation = meas_centre - rotation @ ref_centre
+    fitted = ref @ rotation.transpose(0, 2, 1) + translation[:, None]
     residual = np.sqrt(np.mean(np.sum((fitted - meas) ** 2, axis=2), axis=1))
     return rotation, translation, residual
 
