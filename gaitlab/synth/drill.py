@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.geometry import GRAVITY
 from gaitlab.io.c3d_writer import PlateParameters, write_c3d
 from gaitlab.synth.body import (
     PIG_MARKERS,
@@ -79,9 +80,6 @@ from gaitlab.synth.running import (
 __all__ = ["DrillTruth", "SyntheticDrill", "make_drill_trial"]
 
 FloatArray = npt.NDArray[np.float64]
-
-GRAVITY = 9.81
-"""g in m/s² (METHODS §0.1)."""
 
 FINE_FACTOR = 50
 """Time grid of the truths: this many samples per marker frame."""

@@ -21,14 +21,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
+from gaitlab.core.geometry import GRAVITY
 from gaitlab.synth.labframe import lab_axes, model_to_lab
 
 __all__ = ["LeanCase", "constant_acceleration", "falling_pendulum"]
 
 FloatArray = npt.NDArray[np.float64]
-
-GRAVITY = 9.81
-"""g in m/s² (METHODS §0.1)."""
 
 
 @dataclass(frozen=True)
