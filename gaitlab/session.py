@@ -39,6 +39,7 @@ from gaitlab.pipeline.runner import (
     static_trial_view,
     trial_state,
 )
+from gaitlab.pipeline.spec import PluginSpec
 from gaitlab.pipeline.view import TrialView
 from gaitlab.store.project import ImportEvent, Project, create_project, open_project
 
@@ -108,6 +109,11 @@ class LoadedTrial:
     static_problem : str
         Why the static trial named by ``static_id`` could not be read ("" if
         it was, or there is none): the trial is shown without it.
+    specs : dict of str to PluginSpec
+        Declarations of the plugins installed here, by name: the views take
+        the display hints of the results' series and metrics from them
+        (:class:`~gaitlab.core.results.SeriesSpec`). A result of a plugin not
+        installed here has none, and is shown only on request.
     """
 
     trial_id: str
@@ -118,6 +124,7 @@ class LoadedTrial:
     marker_map_for: Callable[[Sequence[str]], MarkerMap] | None = None
     static: TrialView | None = None
     static_problem: str = ""
+    specs: dict[str, PluginSpec] = field(default_factory=dict)
 
     def view(self) -> TrialView:
         """The trial as the analysis plugins see it, without their results.
@@ -324,6 +331,7 @@ class Session:
             partial(marker_map_for, self.project),
             static,
             problem,
+            dict(discover().specs),
         )
 
     def show(self, loaded: LoadedTrial) -> None:

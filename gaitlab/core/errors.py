@@ -10,6 +10,7 @@ __all__ = [
     "FormatVersionError",
     "GaitlabError",
     "GaitlabWarning",
+    "PluginError",
     "ProjectError",
     "ProjectLockedError",
 ]
@@ -37,6 +38,10 @@ class C3DReadError(GaitlabError):
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
         return (type(self), (self.path, self.reason))
+
+
+class PluginError(GaitlabError):
+    """A plugin is declared wrongly, or called with parameters it does not accept."""
 
 
 class ProjectError(GaitlabError):

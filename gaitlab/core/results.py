@@ -10,6 +10,7 @@ analyses report in degrees and declare as ``"deg"``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.trial import Event
+from gaitlab.core.types import FloatArray
 
 __all__ = [
+    "SAGITTAL_COMPONENTS",
     "STATUSES",
     "USABLE_STATUSES",
     "Metric",
@@ -32,7 +35,16 @@ __all__ = [
     "left_out_by_reason",
 ]
 
-FloatArray = npt.NDArray[np.float64]
+SAGITTAL_COMPONENTS = ("vertical", "ap", "ml")
+"""Components of the sagittal frame a position series can be plotted in."""
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _check_display(name: str, colour: str) -> None:
+    if colour and not _COLOUR.match(colour):
+        raise ValueError(f"{name!r}: colour must be '#RRGGBB', got {colour!r}")
+
 
 STATUSES = ("ok", "partial", "skipped", "failed")
 """Outcome of one plugin on one trial: ``ok`` = every declared metric was
@@ -65,11 +77,65 @@ class SeriesSpec:
         Unit of the values (``"m"``, ``"N"``, ``"deg"`` ...).
     description : str
         Definition in words, shown in the GUI and the export sidecar.
+    label : str
+        Short name in plot legends and the body view's angle table (the
+        ``name`` when empty).
+    plot : str
+        Title of the plot of the app's default layout that draws the series;
+        series declaring the same title share one plot (and its Y axis, so
+        give them one unit). Empty: not in the default layout (still offered
+        under *Plots & series*).
+    colour : str
+        ``"#RRGGBB"`` of its curve and of its line on the body view; empty:
+        the next colour of the palette.
+    visible : bool
+        Whether its curve is shown when the plot is first drawn (a hidden one
+        is one click away in the legend).
+    components : tuple of str
+        For a series of lab-frame positions or vectors, shape (n, 3): which
+        components of the trial's sagittal frame to plot, each in its own plot
+        titled ``"{plot}, {component}"``; any of ``"vertical"``, ``"ap"``
+        (anteroposterior), ``"ml"`` (mediolateral). Empty for a 1-D series.
+    point : str
+        For a series of lab-frame positions, shape (n, 3): the point it is on
+        the body view (``"com"`` draws the centre of mass). Empty otherwise.
+    lines : tuple of (str, str)
+        For an angle series: the lines of the body figure it is measured on,
+        each as (lower, upper) body points (``"midh"``, ``"mids"``, ``"ajc"``,
+        ``"hjc"`` of the stance side, ``"com"``, ``"cop"``). The body view
+        draws them in the series' colour; an angle of a single line is shown
+        at the cursor even without a stored result (computed with
+        :func:`gaitlab.core.geometry.sagittal_angle_deg`).
     """
 
     name: str
     unit: str
     description: str = ""
+    label: str = ""
+    plot: str = ""
+    colour: str = ""
+    visible: bool = True
+    components: tuple[str, ...] = ()
+    point: str = ""
+    lines: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_display(self.name, self.colour)
+        unknown = set(self.components) - set(SAGITTAL_COMPONENTS)
+        if unknown:
+            raise ValueError(
+                f"series {self.name!r}: components must be among "
+                f"{SAGITTAL_COMPONENTS}, got {sorted(unknown)}"
+            )
+        if any(len(line) != 2 for line in self.lines):
+            raise ValueError(
+                f"series {self.name!r}: each line must be (lower, upper) point names"
+            )
+
+    @property
+    def display_label(self) -> str:
+        """The legend name: ``label``, or the series name."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -95,6 +161,13 @@ class MetricSpec:
     plausible : tuple of (float, float) or None
         Range of values a correct measurement can take (inclusive, in
         ``unit``); exports flag a value outside it as ``warning``.
+    label : str
+        Short column title in the app's metrics table (the ``name`` when
+        empty).
+    headline : bool
+        One of the trial's main measures: printed by ``gaitlab demo`` without
+        a display, listed first in the app's metrics table and summarised in
+        the report.
     """
 
     name: str
@@ -103,6 +176,13 @@ class MetricSpec:
     per_step: bool = True
     categories: tuple[tuple[float, str], ...] = ()
     plausible: tuple[float, float] | None = None
+    label: str = ""
+    headline: bool = False
+
+    @property
+    def display_label(self) -> str:
+        """The column title: ``label``, or the metric name."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from gaitlab.core.errors import GaitlabError
+from gaitlab.core.errors import PluginError
 from gaitlab.core.results import MetricSpec, SeriesSpec
 
 __all__ = [
@@ -47,10 +47,6 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.+-].*)?$")
 NEED_KINDS = ("landmark", "forceplates", "markers", "events", "subject", "result")
 _SCALAR_TYPES = (bool, int, float, str)
-
-
-class PluginError(GaitlabError):
-    """A plugin is declared wrongly, or called with parameters it does not accept."""
 
 
 @dataclass(frozen=True)
