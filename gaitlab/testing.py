@@ -1,9 +1,11 @@
 """Helpers for testing analysis plugins, ours and researchers' alike.
 
-:func:`analyse_file` runs plugins on a C3D file in memory, exactly as the
-project runner does (same checks, same order, same parameters), without a
-project. Combine it with :mod:`gaitlab.synth`, whose synthetic runners carry
-their known answers::
+:func:`run_plugin` calls one plugin function on a trial with upstream results
+you make up (no installation, no discovery, no project): the way to test a
+plugin's own arithmetic. :func:`analyse_file` runs installed plugins on a C3D
+file in memory, exactly as the project runner does (same checks, same order,
+same parameters), without a project. Combine them with :mod:`gaitlab.synth`,
+whose synthetic runners carry their known answers::
 
     from gaitlab.synth.running import make_running_trial
     from gaitlab.testing import analyse_file
@@ -15,18 +17,137 @@ their known answers::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from gaitlab.core.errors import PluginError
 from gaitlab.core.results import Result
-from gaitlab.core.trial import Trial
-from gaitlab.pipeline.config import PipelineConfig, PipelineStep
+from gaitlab.core.trial import AnalogSet, MarkerSet, Trial
+from gaitlab.pipeline.config import PipelineConfig, PipelineStep, Plan
 from gaitlab.pipeline.discovery import discover
-from gaitlab.pipeline.runner import run_plugins
+from gaitlab.pipeline.runner import read_only, run_plugins
+from gaitlab.pipeline.spec import PluginSpec, resolve_parameters
 from gaitlab.pipeline.view import TrialView
 
-__all__ = ["analyse_file", "analyse_trial_object"]
+__all__ = [
+    "analyse_file",
+    "analyse_trial_object",
+    "blank_trial",
+    "plugin_spec",
+    "run_plugin",
+]
+
+
+def blank_trial(
+    duration_s: float = 1.0,
+    point_rate_hz: float = 100.0,
+    analog_rate_hz: float = 1000.0,
+) -> Trial:
+    """A trial with no markers, no analog channels and no plates, for a plugin
+    that reads only upstream results.
+
+    Parameters
+    ----------
+    duration_s : float
+        Length of the capture, s.
+    point_rate_hz, analog_rate_hz : float
+        Marker and analog sampling rates, Hz.
+
+    Examples
+    --------
+    >>> blank_trial(2.0).markers.data.shape
+    (200, 0, 3)
+    """
+    n_points = round(duration_s * point_rate_hz)
+    n_analog = round(duration_s * analog_rate_hz)
+    return Trial(
+        MarkerSet(np.zeros((n_points, 0, 3)), (), point_rate_hz),
+        AnalogSet(np.zeros((n_analog, 0)), (), (), analog_rate_hz),
+    )
+
+
+def plugin_spec(plugin: Callable[..., Any]) -> PluginSpec:
+    """The declaration a ``@plugin`` decorator attached to a function.
+
+    Raises
+    ------
+    PluginError
+        The function is not decorated with :func:`gaitlab.api.plugin`.
+    """
+    spec = getattr(plugin, "__gaitlab_plugin__", None)
+    if not isinstance(spec, PluginSpec):
+        raise PluginError(
+            f"{getattr(plugin, '__name__', plugin)!r} is not a plugin: decorate it "
+            "with @plugin(name=..., version=...) from gaitlab.api"
+        )
+    return spec
+
+
+def run_plugin(
+    plugin: Callable[..., Any],
+    trial: Trial,
+    *,
+    upstream: Mapping[str, Result] | None = None,
+    params: Mapping[str, Any] | None = None,
+    static: Trial | None = None,
+) -> Result:
+    """Call one plugin on a trial, with upstream results made up by the test.
+
+    The plugin function is called as the runner calls it: its needs are
+    checked (a missing input gives a ``skipped`` result, as in a project),
+    its parameters are completed with their defaults and checked against
+    their declared types and limits, and what it returns is validated
+    against its declaration (units, names, statuses). The plugin does not
+    need to be installed or on ``GAITLAB_PLUGIN_PATH``.
+
+    Parameters
+    ----------
+    plugin : callable
+        The ``@plugin``-decorated function (import it from your plugin file).
+    trial : Trial
+        The trial (e.g. ``gaitlab.io.read_trial(path)`` of a file written by
+        :mod:`gaitlab.synth`).
+    upstream : mapping of str to Result, optional
+        Results of the plugins it needs, by plugin name (``result:<name>``
+        needs), e.g. a ``Result`` holding made-up contacts or a COM series.
+    params : mapping, optional
+        Parameter values (the others take their defaults).
+    static : Trial, optional
+        The subject's standing trial.
+
+    Returns
+    -------
+    result : Result
+        With its provenance filled in, as stored in a project.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaitlab.api import MetricSpec, Result, plugin
+    >>> @plugin(name="doubled", version="1.0.0", needs=["result:source"],
+    ...         metrics=[MetricSpec("twice", "m", per_step=False)])
+    ... def doubled(trial, ctx, *, factor: float = 2.0):
+    ...     result = Result()
+    ...     value = trial.result("source").metric_values("length")[0]
+    ...     result.add_metric("twice", factor * value)
+    ...     return result
+    >>> source = Result()
+    >>> source.add_metric("length", 0.5)
+    >>> run_plugin(doubled, blank_trial(), upstream={"source": source}).metric_values(
+    ...     "twice")
+    array([1.])
+    """
+    spec = plugin_spec(plugin)
+    plan = Plan(
+        specs=(spec,), params={spec.name: resolve_parameters(spec, params or {})}
+    )
+    view = TrialView(trial, static=None if static is None else TrialView(static))
+    for name, result in (upstream or {}).items():
+        view.add_result(name, read_only(result))
+    return run_plugins(view, plan, [spec.name])[spec.name]
 
 
 def analyse_trial_object(

@@ -1,13 +1,17 @@
-"""``gaitlab plugins list|show NAME``: the analysis plugins gaitlab can run."""
+"""``gaitlab plugins list|show NAME|new NAME``: the analysis plugins, and a new one."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from gaitlab.cli.scaffold import write_scaffold
+from gaitlab.core.errors import GaitlabError
 from gaitlab.pipeline.discovery import (
     PLUGIN_PATH_VARIABLE,
     builtin_plugin_folder,
@@ -25,11 +29,24 @@ def add_parser(subparsers: Any) -> None:
     actions.add_parser("list", help="every plugin found, and load failures")
     show = actions.add_parser("show", help="parameters, inputs and outputs of a plugin")
     show.add_argument("name", help="plugin name")
+    new = actions.add_parser(
+        "new",
+        help="start a plugin of your own: plugin file, its test and a README",
+    )
+    new.add_argument("name", help="plugin name (lowercase letters, digits and _)")
+    new.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="folder to write into (default: a new folder NAME here)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the list or one plugin; exit 1 if a plugin failed to load."""
+    if args.action == "new":
+        return _new(args.name, args.dir)
     report = discover()
     if args.action == "show":
         print(describe(report.get(args.name)))
@@ -165,3 +182,20 @@ def _difference(base: str, variant: str) -> str:
         space = variant.find(" ", stop)
         stop = len(variant) if space < 0 else space
     return variant[start:stop].strip(" ,;:") or variant
+
+
+def _new(name: str, folder: Path | None) -> int:
+    """Write the scaffold of a new plugin and say what to do next."""
+    folder = Path(name) if folder is None else folder
+    try:
+        written = write_scaffold(name, folder)
+    except GaitlabError as error:
+        print(f"gaitlab plugins new: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"\nnext:\n  cd {folder}\n  python -m pytest            # its tests pass as "
+        f"written\n  {PLUGIN_PATH_VARIABLE}=$PWD gaitlab plugins show {name}"
+    )
+    return 0
