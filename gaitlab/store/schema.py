@@ -43,6 +43,11 @@ Versions:
    files keep the version-2 layout. Trial files of versions 1 and 2 still
    open; a trial file is written once, so a project's old trials stay in
    their format until re-imported.
+4. Lean results files (see :mod:`gaitlab.store._resultfile`): one compressed
+   JSON document for the statuses, metrics, events and provenance of every
+   plugin, and one dataset per series. Results files of versions 1–3 still
+   open; results are rewritten at every run, so they move to version 4 as
+   the pipeline runs. Trial, events and index files are unchanged.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ __all__ = [
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
 RESULTS_FORMAT_NAME = "gaitlab-results"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 TRIAL_ID_PATTERN = re.compile(r"[a-z0-9_][a-z0-9_-]{0,199}")
 """A trial id: what :func:`~gaitlab.store.project.slugify` makes (at most 200

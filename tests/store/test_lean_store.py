@@ -27,6 +27,7 @@ from gaitlab.store._trialfile import (
     read_trial_file,
     write_trial_file,
 )
+from gaitlab.store.schema import FORMAT_VERSION
 
 IDENTITY = {
     "trial_id": "t",
@@ -226,7 +227,7 @@ def test_a_trial_file_is_a_header_and_a_few_arrays(
     attrs = read_trial_attrs(path)
     assert attrs["trial_id"] == "t"
     assert attrs["source_sha256"] == trial.source.sha256
-    assert attrs["gaitlab_format_version"] == 3
+    assert attrs["gaitlab_format_version"] == FORMAT_VERSION
 
 
 # ------------------------------------------------------------ checksums
