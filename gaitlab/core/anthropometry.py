@@ -222,7 +222,7 @@ def foot_length_m(height_m: float | None, sex: str | None) -> float | None:
 
 @cache
 def _table() -> dict[tuple[str, str, str], SegmentParameters]:
-    """The CSV rows keyed by (segment, variant, sex), read once."""
+    """Read the CSV rows once, keyed by (segment, variant, sex)."""
     text = (
         resources.files("gaitlab.core") / "data" / "deleva1996_table4.csv"
     ).read_text(encoding="utf-8")

@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from gaitlab.core.anthropometry import foot_length_m, hat_parameters, segment_parameters
 from gaitlab.core.geometry import unit
+from gaitlab.core.types import SIDE_PREFIX, SIDES, FloatArray
 
 __all__ = [
     "DEFAULT_ANKLE_WIDTH_M",
@@ -55,7 +56,6 @@ __all__ = [
     "running_com",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 LandmarkGetter = Callable[[str], "npt.ArrayLike | None"]
 
 DEFAULT_KNEE_WIDTH_M = 0.100
@@ -71,7 +71,8 @@ SJC_OFFSET_FRACTION = 0.17
 """Rab et al. (2002): SJC lies this fraction of the bi-acromial distance below the
 acromion marker, along the trunk axis (rule 5)."""
 
-_SIDES = {"l": "left", "r": "right"}
+_SIDES = {SIDE_PREFIX[side]: side.lower() for side in SIDES}
+"""Side prefix of the point names -> the side's word in the notes."""
 _POINT_SEGMENTS = {
     "thigh": ("hjc", "kjc", "primary"),
     "shank": ("kjc", "ajc", "alt_ajc"),
@@ -365,8 +366,10 @@ def full_body_com(points: BodyPoints, sex: str | None) -> ComEstimate:
     head = segment_parameters("head", sex)
     masses = [head.mass_fraction, trunk.mass_fraction]
     centres = [
-        points.head_com,
-        _along(getattr(points, trunk_origin), points.midh, trunk.com_fraction),
+        _point(points, "head_com"),
+        _along(
+            _point(points, trunk_origin), _point(points, "midh"), trunk.com_fraction
+        ),
     ]
     names = ["head", "trunk"]
     for name in _ARM_SEGMENTS + _LEG_SEGMENTS:
@@ -418,9 +421,8 @@ def running_com(
     _raise_if_missing("running", points, _running_needs(points))
     line = "cerv" if points.cerv is not None else "mids"
     hat_mass, fraction = hat_parameters(sex, com_fraction=hat_com_fraction, line=line)
-    top = points.cerv if line == "cerv" else points.mids
     masses = [hat_mass]
-    centres = [_along(points.midh, top, fraction)]
+    centres = [_along(_point(points, "midh"), _point(points, line), fraction)]
     names = ["hat"]
     for name in _LEG_SEGMENTS:
         for side in _SIDES:
@@ -472,12 +474,12 @@ def pelvis_com(
     _raise_if_missing("pelvis", points, _absent(points, needs))
     if d_static is None:
         note = "COM = pelvis marker centroid (no static offset)"
-        com = points.pelvis_centroid.copy()
+        com = _point(points, "pelvis_centroid").copy()
         return ComEstimate(com, "pelvis", ("pelvis",), (note,))
     offset = np.asarray(d_static, float)
     if offset.shape != (3,):
         raise ValueError(f"d_static must have shape (3,), got {offset.shape}")
-    com = points.pelvis_centroid + points.pelvis_rotation @ offset
+    com = _point(points, "pelvis_centroid") + _point(points, "pelvis_rotation") @ offset
     note = (
         "COM = pelvis marker centroid + static offset "
         f"({', '.join(f'{1000 * v:.1f}' for v in offset)}) mm in the pelvis frame "
@@ -517,12 +519,13 @@ def pelvis_offset_from_static(
         _absent(static_points, ["pelvis_centroid", "pelvis_rotation"]),
     )
     com = np.asarray(static_com, float)
-    centroid = static_points.pelvis_centroid
+    centroid = _point(static_points, "pelvis_centroid")
     if com.shape != centroid.shape:
         raise ValueError(
             f"static COM has shape {com.shape}, the pelvis points {centroid.shape}"
         )
-    local = np.einsum("nji,nj->ni", static_points.pelvis_rotation, com - centroid)
+    rotation = _point(static_points, "pelvis_rotation")
+    local = np.einsum("nji,nj->ni", rotation, com - centroid)
     valid = np.isfinite(local).all(axis=1)
     if not valid.any():
         raise ValueError("no static frame has both the COM and the pelvis frame")
@@ -536,7 +539,7 @@ def best_com(
     hat_com_fraction: float = 0.56,
     d_static: npt.ArrayLike | None = None,
 ) -> ComEstimate:
-    """The most complete COM model the points allow: full body, running, pelvis.
+    """Return the most complete COM model the points allow: full, running, pelvis.
 
     Parameters
     ----------
@@ -609,7 +612,8 @@ class _BodyBuilder:
         self._notes: dict[str, list[str]] = {}
         self._lateral_axis: FloatArray | None = None
         self._mid_psis: FloatArray | None = None
-        self._pelvis_origin: FloatArray | None = None
+        # l_asis, r_asis and mid-PSIS, when the pelvis frame could be built
+        self._pelvis_markers: tuple[FloatArray, FloatArray, FloatArray] | None = None
         self.points: dict[str, FloatArray | None] = {}
         self.missing: dict[str, tuple[str, ...]] = {}
 
@@ -669,6 +673,12 @@ class _BodyBuilder:
     def _absent(self, *names: str) -> tuple[str, ...]:
         return tuple(name for name in names if self._landmark(name) is None)
 
+    def _all(self, *names: str) -> tuple[FloatArray, ...] | None:
+        """Return the trajectories of ``names`` in order, or None if any is missing."""
+        found = [self._landmark(name) for name in names]
+        present = [array for array in found if array is not None]
+        return tuple(present) if len(present) == len(found) else None
+
     def _note(self, text: str, side: str = "") -> None:
         sides = self._notes.setdefault(text, [])
         label = _SIDES.get(side, "")
@@ -691,39 +701,42 @@ class _BodyBuilder:
         l_asis, r_asis = self._landmark("l_asis"), self._landmark("r_asis")
         if l_asis is not None and r_asis is not None:
             self._lateral_axis = unit(r_asis - l_asis)
-        if self._absent("l_psis", "r_psis") == ():
-            self._mid_psis = (self._landmark("l_psis") + self._landmark("r_psis")) / 2
-        elif self._landmark("sacrum") is not None:
-            self._mid_psis = self._landmark("sacrum")
+        psis = self._all("l_psis", "r_psis")
+        sacrum = None if psis is not None else self._landmark("sacrum")
+        if psis is not None:
+            self._mid_psis = (psis[0] + psis[1]) / 2
+        elif sacrum is not None:
+            self._mid_psis = sacrum
             self._note("mid-PSIS = sacrum marker (PSIS markers missing)")
-        pelvis_missing = self._absent("l_asis", "r_asis")
-        if self._mid_psis is None:
-            pelvis_missing += ("l_psis and r_psis, or sacrum",)
-        if pelvis_missing:
+        mid_psis = self._mid_psis
+        if l_asis is None or r_asis is None or mid_psis is None:
+            pelvis_missing = self._absent("l_asis", "r_asis")
+            if mid_psis is None:
+                pelvis_missing += ("l_psis and r_psis, or sacrum",)
             self._set("pelvis_rotation", None, pelvis_missing)
-            if self._mid_psis is not None:
+            if mid_psis is not None:
                 self._note("pelvis centroid = mid-PSIS/sacrum point (ASIS missing)")
-            self._set("pelvis_centroid", self._mid_psis, pelvis_missing)
+            self._set("pelvis_centroid", mid_psis, pelvis_missing)
             return
-        origin, rotation = pelvis_frame(l_asis, r_asis, self._mid_psis)
-        self._pelvis_origin = origin
+        origin, rotation = pelvis_frame(l_asis, r_asis, mid_psis)
+        self._pelvis_markers = (l_asis, r_asis, mid_psis)
         self._set("pelvis_rotation", rotation)
-        self._set("pelvis_centroid", (origin + self._mid_psis) / 2)
+        self._set("pelvis_centroid", (origin + mid_psis) / 2)
 
     def _hips(self) -> None:
         file_centres = {side: self._landmark(f"{side}_hip_jc") for side in _SIDES}
         regression = None
         if (
             any(c is None for c in file_centres.values())
-            and self._pelvis_origin is not None
+            and self._pelvis_markers is not None
         ):
-            mid_psis = self._mid_psis
+            l_asis, r_asis, mid_psis = self._pelvis_markers
             regression = dict(
                 zip(
                     _SIDES,
                     hip_joint_centres(
-                        self._landmark("l_asis"),
-                        self._landmark("r_asis"),
+                        l_asis,
+                        r_asis,
                         mid_psis,
                         mid_psis,
                         leg_length_m=self._leg_length_m,
@@ -799,7 +812,7 @@ class _BodyBuilder:
             self._set(f"{side}_{point}", (lateral + medial) / 2)
             return
         if lateral is None or self._lateral_axis is None:
-            missing = (lateral_name,) if lateral is None else ()
+            missing: tuple[str, ...] = (lateral_name,) if lateral is None else ()
             if self._lateral_axis is None:
                 missing += (medial_name, "pelvis lateral axis (l_asis, r_asis)")
             self._set(f"{side}_{point}", None, missing)
@@ -825,23 +838,25 @@ class _BodyBuilder:
         self._set("cerv", self._landmark("c7"), ("c7",))
         self._set("supr", self._landmark("clavicle"), ("clavicle",))
         head_names = ("l_head_front", "r_head_front", "l_head_back", "r_head_back")
-        head_missing = self._absent(*head_names)
-        if head_missing:
-            self._set("head_com", None, head_missing)
+        head = self._all(*head_names)
+        if head is None:
+            self._set("head_com", None, self._absent(*head_names))
             return
         self._note("head COM = centroid of the four head markers")
-        self._set("head_com", sum(self._landmark(n) for n in head_names) / 4)
+        self._set("head_com", (head[0] + head[1] + head[2] + head[3]) / 4)
 
     def _shoulders(self) -> None:
-        missing = self._absent("l_shoulder", "r_shoulder") + self.missing.get(
-            "midh", ()
-        )
-        if missing:
+        shoulders = self._all("l_shoulder", "r_shoulder")
+        midh = self.points["midh"]
+        if shoulders is None or midh is None:
+            missing = self._absent("l_shoulder", "r_shoulder") + self.missing.get(
+                "midh", ()
+            )
             for point in ("l_sjc", "r_sjc", "mids"):
                 self._set(point, None, missing)
             return
-        left, right = self._landmark("l_shoulder"), self._landmark("r_shoulder")
-        trunk_axis = unit((left + right) / 2 - self.points["midh"])
+        left, right = shoulders
+        trunk_axis = unit((left + right) / 2 - midh)
         drop = SJC_OFFSET_FRACTION * np.linalg.norm(
             right - left, axis=-1, keepdims=True
         )
@@ -849,9 +864,10 @@ class _BodyBuilder:
             "SJC (Rab 2002): acromion marker moved towards MIDH by 0.17 times the "
             "bi-acromial distance"
         )
-        self._set("l_sjc", left - drop * trunk_axis)
-        self._set("r_sjc", right - drop * trunk_axis)
-        self._set("mids", (self.points["l_sjc"] + self.points["r_sjc"]) / 2)
+        l_sjc, r_sjc = left - drop * trunk_axis, right - drop * trunk_axis
+        self._set("l_sjc", l_sjc)
+        self._set("r_sjc", r_sjc)
+        self._set("mids", (l_sjc + r_sjc) / 2)
 
     def _arm(self, side: str) -> None:
         self._medial_or_shifted(
@@ -881,28 +897,28 @@ class _BodyBuilder:
         heel = self._landmark(f"{side}_heel")
         self._set(f"{side}_heel", heel, (f"{side}_heel",))
         toe = self._landmark(f"{side}_toe")
-        if toe is None and self._absent(f"{side}_mt1", f"{side}_mt5") == ():
-            toe = (self._landmark(f"{side}_mt1") + self._landmark(f"{side}_mt5")) / 2
+        if toe is None and (mt := self._all(f"{side}_mt1", f"{side}_mt5")) is not None:
+            toe = (mt[0] + mt[1]) / 2
             self._note("toe = midpoint of the MT1 and MT5 markers", side)
         if heel is None or toe is None:
-            missing = (f"{side}_heel",) if heel is None else ()
+            missing: tuple[str, ...] = (f"{side}_heel",) if heel is None else ()
             if toe is None:
                 missing += (f"{side}_toe or {side}_mt1 and {side}_mt5",)
             self._set(f"{side}_ttip", None, missing)
             return
         given = self._extra.get("foot_length_m")
         scaled = foot_length_m(self._height_m, self._sex)
-        if given is None and scaled is None:
-            self._note("TTIP = toe marker (no stature or foot length known)", side)
-            self._set(f"{side}_ttip", toe)
-            return
         if given is not None:
             length = float(given)
             source = f"{length:.3f} m (given)"
-        else:
+        elif scaled is not None:
             length = scaled
             ratio = "mean of F and M" if self._sex is None else self._sex
             source = f"{length:.3f} m (stature times de Leva foot/stature, {ratio})"
+        else:
+            self._note("TTIP = toe marker (no stature or foot length known)", side)
+            self._set(f"{side}_ttip", toe)
+            return
         self._note(f"TTIP on the HEEL→toe line at foot length {source}", side)
         self._set(f"{side}_ttip", heel + length * unit(toe - heel))
 
@@ -918,8 +934,8 @@ def _limb_segment(
     origin, other, variant = _POINT_SEGMENTS[segment]
     parameters = segment_parameters(segment, sex, variant)
     centre = _along(
-        getattr(points, f"{side}_{origin}"),
-        getattr(points, f"{side}_{other}"),
+        _point(points, f"{side}_{origin}"),
+        _point(points, f"{side}_{other}"),
         parameters.com_fraction,
     )
     return parameters.mass_fraction, centre
@@ -957,11 +973,23 @@ def _absent(points: BodyPoints, names: list[str]) -> list[str]:
     return [name for name in names if getattr(points, name) is None]
 
 
+def _point(points: BodyPoints, name: str) -> FloatArray:
+    """Return the point ``name`` of ``points``, which the caller's model needs.
+
+    The models check their points first (`_raise_if_missing`), so this raises
+    only if that check and the model disagree.
+    """
+    value: FloatArray | None = getattr(points, name)
+    if value is None:
+        raise ValueError(f"point {name} is missing: {_describe(points, [name])}")
+    return value
+
+
 def _describe(points: BodyPoints, absent: list[str]) -> str:
     """``"head_com (missing l_head_back), l_ttip (...)"`` for an error or note."""
     parts = []
     for name in absent:
-        landmarks = ()
+        landmarks: tuple[str, ...] = ()
         for alternative in name.split(" or "):
             landmarks += points.missing.get(alternative, ())
         parts.append(

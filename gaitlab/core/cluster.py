@@ -37,6 +37,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.errors import StaticMismatchError
+from gaitlab.core.types import SIDE_PREFIX, FloatArray
+
 if TYPE_CHECKING:
     from gaitlab.core.landmarks import MarkerMap
     from gaitlab.core.trial import MarkerSet
@@ -55,8 +58,6 @@ __all__ = [
     "rigid_fit",
     "segment_of",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_RESIDUAL_THRESHOLD_MM = 10.0
 """Per-frame fit residual (RMS over the technical markers, mm) above which a
@@ -99,7 +100,7 @@ SEGMENT_LANDMARKS: dict[str, tuple[str, ...]] = {
     "head": ("l_head_front", "r_head_front", "l_head_back", "r_head_back", "head_top"),
     **{
         f"{side}_{segment}": tuple(f"{side}_{name}" for name in names)
-        for side in ("l", "r")
+        for side in SIDE_PREFIX.values()
         for segment, names in _SIDED_SEGMENTS.items()
     },
 }
@@ -108,7 +109,7 @@ malleoli on the shank, as in CAST; the acromion on the trunk)."""
 
 
 def segment_of(landmark: str) -> str | None:
-    """The segment that carries a canonical landmark, or None.
+    """Return the segment that carries a canonical landmark, or None.
 
     Examples
     --------
@@ -121,13 +122,9 @@ def segment_of(landmark: str) -> str | None:
     return None
 
 
-class StaticMismatchError(ValueError):
-    """The static trial does not fit the dynamic trial's technical markers."""
-
-
 def rigid_fit(
     reference: npt.ArrayLike, measured: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.int_]]:
     """Least-squares rigid transforms of a marker configuration, frame by frame.
 
     For each frame, the rotation R and translation t minimising
@@ -309,7 +306,7 @@ class SegmentCalibration:
     source: str = ""
 
     def subset(self, labels: Sequence[str]) -> SegmentCalibration:
-        """The same calibration restricted to some technical markers.
+        """Restrict the calibration to some of the technical markers.
 
         Used to rebuild the landmarks from another triplet of the cluster (a
         consistency check); the technical frame is unchanged.
@@ -622,7 +619,12 @@ def reconstruct_trial(
             calibration = calibrate_segment(
                 segment,
                 {moving: static_markers[still] for still, moving in pairs},
-                {name: static_map.position(static_markers, name) for name in names},
+                {  # every wanted landmark resolves in the static trial
+                    name: position
+                    for name in names
+                    if (position := static_map.position(static_markers, name))
+                    is not None
+                },
                 source=static_label,
             )
             rebuilt = calibration.reconstruct(
@@ -653,7 +655,7 @@ def _technical_pairs(
     markers: MarkerSet,
     marker_map: MarkerMap,
 ) -> list[tuple[str, str]]:
-    """(static label, dynamic label) of the segment's technical markers.
+    """Pair the segment's technical markers: (static label, dynamic label).
 
     Markers seen in fewer than half the static frames, or never in the dynamic
     trial, are left out.

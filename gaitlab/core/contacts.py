@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gaitlab.core.trial import Event
+from gaitlab.core.types import SIDES
 
 __all__ = ["FOOT_OFF", "FOOT_STRIKE", "Contact", "contacts_from_events"]
 
@@ -97,7 +98,7 @@ def contacts_from_events(
     return [
         Contact(
             step,
-            strike.context if strike.context in ("Left", "Right") else "",
+            strike.context if strike.context in SIDES else "",
             strike.time_s,
             off.time_s,
             clean.get(strike.time_s, True),

@@ -13,6 +13,7 @@ __all__ = [
     "PluginError",
     "ProjectError",
     "ProjectLockedError",
+    "StaticMismatchError",
 ]
 
 
@@ -37,11 +38,22 @@ class C3DReadError(GaitlabError):
         super().__init__(f"{self.path}: {reason}")
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        """Pickle with the constructor's arguments (errors cross processes)."""
         return (type(self), (self.path, self.reason))
 
 
 class PluginError(GaitlabError):
     """A plugin is declared wrongly, or called with parameters it does not accept."""
+
+
+class StaticMismatchError(GaitlabError, ValueError):
+    """A static calibration trial does not fit a dynamic trial's cluster markers.
+
+    Raised by :meth:`gaitlab.core.cluster.SegmentCalibration.reconstruct` when
+    the median rigid-fit residual exceeds its limit (another subject's static
+    trial, or a cluster re-applied between trials). A ``ValueError`` too, as
+    before it joined the hierarchy.
+    """
 
 
 class ProjectError(GaitlabError):
@@ -69,6 +81,7 @@ class DamagedFileError(ProjectError):
         super().__init__(f"{self.path}: damaged: {problem}")
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        """Pickle with the constructor's arguments (errors cross processes)."""
         return (type(self), (self.path, self.problem))
 
 

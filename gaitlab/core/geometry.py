@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
+
 __all__ = [
     "GRAVITY",
     "horizontal_unit",
@@ -20,14 +22,13 @@ __all__ = [
     "unit",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 GRAVITY = 9.81
 """Gravitational acceleration g in m/s² (METHODS §0.1)."""
 
 
 def unit(vector: npt.ArrayLike) -> FloatArray:
-    """The vector scaled to length 1 (along the last axis).
+    """Scale a vector to length 1 (along the last axis).
 
     Examples
     --------
@@ -41,7 +42,7 @@ def unit(vector: npt.ArrayLike) -> FloatArray:
 
 
 def horizontal_unit(vector: npt.ArrayLike, up: npt.ArrayLike) -> FloatArray:
-    """The horizontal part of ``vector`` (perpendicular to ``up``), unit length.
+    """Return the horizontal part of ``vector`` (perpendicular to ``up``), unit length.
 
     Examples
     --------

@@ -66,7 +66,7 @@ class GroupingPattern:
         return _compiled(text)
 
     def match(self, name: str) -> dict[str, str] | None:
-        """The grouping a file name gives, or None when it does not fit.
+        """Return the grouping a file name gives, or None when it does not fit.
 
         Parameters
         ----------

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from gaitlab.core.geometry import GRAVITY, horizontal_unit, unit
 from gaitlab.core.trial import ForcePlate
+from gaitlab.core.types import FloatArray
 
 __all__ = [
     "GroundReaction",
@@ -24,7 +25,6 @@ __all__ = [
     "runs",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 OVERGROUND_MIN_M = 1.0
@@ -228,9 +228,9 @@ def find_progression(
             if np.all(np.isfinite(direction)):
                 candidates["facing"] = direction
     if grf is not None:
-        direction = _braking_first_direction(grf, e_up)
-        if direction is not None:
-            candidates["force"] = direction
+        braking = _braking_first_direction(grf, e_up)
+        if braking is not None:
+            candidates["force"] = braking
     treadmill = (
         None
         if not np.isfinite(displacement)
@@ -288,7 +288,7 @@ def _braking_first_direction(
 
 
 def _default_direction(e_up: FloatArray) -> FloatArray:
-    """The first lab axis that is horizontal."""
+    """Return the first lab axis that is horizontal."""
     for axis in np.eye(3):
         if abs(axis @ e_up) < 0.5:
             return horizontal_unit(axis, e_up)

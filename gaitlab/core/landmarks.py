@@ -49,10 +49,10 @@ from types import MappingProxyType
 from typing import TypeAlias
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.core.cluster import DEFAULT_RESIDUAL_THRESHOLD_MM, SEGMENT_LANDMARKS
 from gaitlab.core.trial import MarkerSet
+from gaitlab.core.types import SIDE_PREFIX, FloatArray
 
 __all__ = [
     "COMMON_CLUSTERS",
@@ -68,12 +68,14 @@ __all__ = [
     "normalize_label",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 Candidate: TypeAlias = str | tuple[str, ...]
 """A marker label, or a tuple of labels whose mean position is the landmark."""
 
-_SIDES = (("l", "L", "left"), ("r", "R", "right"))
+_SIDES = tuple(
+    (prefix, prefix.upper(), side.lower()) for side, prefix in SIDE_PREFIX.items()
+)
+"""(name prefix, preset label prefix, word) per side: ``("l", "L", "left")``."""
 
 
 def _sided(descriptions: Mapping[str, str]) -> dict[str, str]:
@@ -137,7 +139,7 @@ _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 
 
 def normalize_label(label: str) -> str:
-    """The key under which marker labels are compared.
+    """Return the key under which marker labels are compared.
 
     Lower case, with everything but ``a-z`` and ``0-9`` removed.
 
@@ -615,7 +617,7 @@ def _side_parses(label: str) -> set[tuple[str, str]]:
 def _synonym_keys(landmark: str) -> tuple[tuple[str, str], ...]:
     """(side, stem) keys that name a canonical landmark, in order of preference."""
     side, _, name = landmark.partition("_")
-    if side in ("l", "r") and name in SYNONYMS:
+    if side in SIDE_PREFIX.values() and name in SYNONYMS:
         return tuple((side, stem) for stem in SYNONYMS[name])
     return tuple(("", stem) for stem in SYNONYMS.get(landmark, ()))
 
@@ -674,7 +676,7 @@ class _LabelIndex:
                 self._by_parse.setdefault(parse, []).append(label)
 
     def by_synonym(self, landmark: str) -> tuple[str, tuple[str, ...]]:
-        """The first synonym stem of ``landmark`` found, and the labels it matches.
+        """Find the first synonym stem of ``landmark`` and the labels it matches.
 
         ``("", ())`` when no synonym matches a label of the trial.
         """
@@ -705,7 +707,7 @@ class _Outcome:
 
 
 def _try_candidates(index: _LabelIndex, candidates: Sequence[Candidate]) -> _Outcome:
-    """The first candidate whose labels are all present.
+    """Return the first candidate whose labels are all present.
 
     A candidate whose labels are present but match several trial labels stops
     the search unresolved: falling through to a later candidate would hide
@@ -728,12 +730,12 @@ def _try_candidates(index: _LabelIndex, candidates: Sequence[Candidate]) -> _Out
 
 
 def _render(candidate: Candidate) -> str:
-    """A candidate for messages: ``"LTOE"`` or ``"L.MT1+L.MT5"`` (a mean)."""
+    """Render a candidate for messages: ``"LTOE"`` or ``"L.MT1+L.MT5"`` (a mean)."""
     return candidate if isinstance(candidate, str) else "+".join(candidate)
 
 
 def detect_preset(labels: Sequence[str]) -> PresetMatch | None:
-    """The preset that best fits a trial's marker labels.
+    """Return the preset that best fits a trial's marker labels.
 
     Presets are ranked by the number of landmarks they resolve, then by
     score (the fraction of their landmarks that resolve); a preset must
@@ -900,7 +902,7 @@ class MarkerMap:
             raise _unknown_name_error("landmark", [landmark], list(LANDMARKS))
 
     def resolve(self, landmark: str) -> Resolution | None:
-        """The labels that give ``landmark`` in this trial, or None if missing.
+        """Return the labels that give ``landmark`` in this trial, or None if missing.
 
         Raises
         ------
@@ -911,7 +913,7 @@ class MarkerMap:
         return self._resolutions.get(landmark)
 
     def tried(self, landmark: str) -> tuple[str, ...]:
-        """The candidates tried for ``landmark``, in order, for messages.
+        """Return the candidates tried for ``landmark``, in order, for messages.
 
         A mean of several labels reads ``"L.MT1+L.MT5"``.
         """
@@ -980,7 +982,7 @@ class MarkerMap:
         return trajectories.mean(axis=0)
 
     def find(self, label: str) -> str | None:
-        """This trial's label that ``label`` names (normalised), or None.
+        """Return the trial's label that ``label`` names (normalised), or None.
 
         None also when several labels of the trial match (ambiguous).
         """
@@ -1011,7 +1013,7 @@ class MarkerMap:
         return tuple(dict.fromkeys(label for label in found if label is not None))
 
     def report(self) -> list[str]:
-        """What was matched: one line per resolved landmark, with how.
+        """Describe what was matched: one line per resolved landmark, with how.
 
         Examples
         --------
@@ -1025,7 +1027,7 @@ class MarkerMap:
         ]
 
     def as_dict(self) -> dict[str, list[str]]:
-        """Resolved landmarks -> the trial labels used, in :data:`LANDMARKS` order."""
+        """Map each resolved landmark to its labels, in :data:`LANDMARKS` order."""
         return {
             landmark: list(self._resolutions[landmark].labels)
             for landmark in LANDMARKS
@@ -1034,7 +1036,7 @@ class MarkerMap:
 
 
 def _synonym_text(landmark: str, tried: Sequence[str] = ()) -> str:
-    """``"common names tried: LHEEL, LHEL, LCAL, ..."`` for messages.
+    """Return ``"common names tried: LHEEL, LHEL, LCAL, ..."`` for messages.
 
     Names equal (normalised) to a label in ``tried`` are not repeated.
     """
@@ -1072,7 +1074,7 @@ def _checked_clusters(
 def _checked_overrides(
     overrides: Mapping[str, str | Sequence[str]],
 ) -> dict[str, Candidate]:
-    """Overrides as candidates; raise ValueError for unknown or empty entries."""
+    """Turn overrides into candidates; raise ValueError for unknown or empty ones."""
     unknown = [landmark for landmark in overrides if landmark not in LANDMARKS]
     if unknown:
         raise _unknown_name_error("landmark", unknown, list(LANDMARKS))

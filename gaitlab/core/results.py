@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.trial import Event
-from gaitlab.core.types import FloatArray
+from gaitlab.core.types import SIDES, FloatArray
 
 __all__ = [
     "SAGITTAL_COMPONENTS",
@@ -120,6 +120,7 @@ class SeriesSpec:
     lines: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        """Check the display hints (colour, components, lines)."""
         _check_display(self.name, self.colour)
         unknown = set(self.components) - set(SAGITTAL_COMPONENTS)
         if unknown:
@@ -358,7 +359,7 @@ class Result:
             raise ValueError(
                 f"metric status must be one of {METRIC_STATUSES}, got {status!r}"
             )
-        if side not in ("", "Left", "Right"):
+        if side not in ("", *SIDES):
             raise ValueError(f"side must be 'Left', 'Right' or '', got {side!r}")
         self.metrics.append(
             Metric(
@@ -431,8 +432,9 @@ def left_out_by_reason(left_out: dict[str, str]) -> list[tuple[str, list[str]]]:
 
 
 def compact_names(names: Iterable[str]) -> str:
-    """Metric names in a short form: a name and its ``<name>_<suffix>`` variants
-    in braces.
+    """Write metric names in a short form: a name and its ``_<suffix>`` variants.
+
+    The variants ``<name>_<suffix>`` go in braces after the name.
 
     Examples
     --------

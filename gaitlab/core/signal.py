@@ -17,10 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.kinetics import runs
+from gaitlab.core.types import FloatArray
 
 __all__ = ["cutoff_correction", "derivative", "fill_gaps", "lowpass", "sample_at"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def cutoff_correction(order: int, passes: int = 2) -> float:

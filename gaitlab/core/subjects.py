@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gaitlab.core.types import SIDES
+
 __all__ = [
     "SUBJECT_FIELDS",
     "ColumnMapping",
@@ -67,7 +69,7 @@ _NOT_A_PERSON = frozenset(
 
 
 def subject_name_from_file(names: Iterable[str]) -> str | None:
-    """The first entry of ``SUBJECTS:NAMES`` that names a person, else None.
+    """Return the first entry of ``SUBJECTS:NAMES`` that names a person, or None.
 
     An entry is taken for a marker-set or model name when one of its words
     (split at spaces, ``_``, ``-``, ``.``) is a marker-set word: ``CAST``,
@@ -284,7 +286,7 @@ def _first_column(
 
 
 def _map_column(column: str, key: str) -> ColumnMapping | None:
-    """The field, side and unit a column name gives, or None for another column.
+    """Read the field, side and unit a column name gives (None: another column).
 
     ``Height_cm`` -> height in cm; ``LLegLength`` -> left leg length (unit
     to infer); ``Mass`` -> mass in kg.
@@ -369,7 +371,7 @@ def _store(
     metres = number * _LENGTH_UNITS[mapping.unit]
     if mapping.field == "leg_length_m":
         legs = values.setdefault("leg_length_m", {})
-        for side in (mapping.side,) if mapping.side else ("Left", "Right"):
+        for side in (mapping.side,) if mapping.side else SIDES:
             legs[side] = metres
         return
     values[mapping.field] = metres

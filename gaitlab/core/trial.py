@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+
+from gaitlab.core.types import FloatArray
 
 __all__ = [
     "AnalogSet",
@@ -23,8 +24,6 @@ __all__ = [
     "Subject",
     "Trial",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _time_axis(n: int, rate_hz: float, t0_s: float) -> FloatArray:
@@ -63,6 +62,7 @@ class MarkerSet:
     original_unit: str = "m"
 
     def __post_init__(self) -> None:
+        """Default the prefixes; check the data shape and that labels are unique."""
         if not self.prefixes:
             self.prefixes = ("",) * len(self.labels)
         if self.data.ndim != 3 or self.data.shape[1:] != (len(self.labels), 3):
@@ -281,6 +281,7 @@ class Subject:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Check that mass and height are positive and the sex is F, M or None."""
         if self.mass_kg is not None and not self.mass_kg > 0:
             raise ValueError(f"subject mass must be > 0 kg, got {self.mass_kg}")
         if self.height_m is not None and not self.height_m > 0:
@@ -364,6 +365,7 @@ class Trial:
     label: str = ""
 
     def __post_init__(self) -> None:
+        """Sort the events by time."""
         self.events = tuple(sorted(self.events, key=lambda e: e.time_s))
 
     @property

@@ -34,7 +34,7 @@ SIDE_PREFIX: dict[str, str] = {"Left": "l", "Right": "r"}
 
 
 def side_of_prefix(prefix: str) -> Side:
-    """The side whose landmark names start with ``prefix`` (``"l"`` or ``"r"``).
+    """Return the side whose landmark names start with ``prefix`` (``"l"``, ``"r"``).
 
     Examples
     --------

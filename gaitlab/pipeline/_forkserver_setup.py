@@ -33,7 +33,10 @@ def _import_builtin_plugins() -> None:
     for path in _plugin_files(builtin_plugin_folder()):
         try:
             _load_file(path, "builtin")
-        except Exception:  # the child imports it again and reports why
+        # Isolation boundary (a plugin import runs the module's code, which may
+        # raise anything): the preload is only a speed-up, and the child that
+        # needs the module imports it again and reports the failure.
+        except Exception:
             continue
 
 

@@ -40,10 +40,10 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from importlib.metadata import entry_points
+from functools import lru_cache, partial
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -135,7 +135,11 @@ def discover() -> DiscoveryReport:
     for source, load, builtin in _sources():
         try:
             module, source = load()
-        except Exception as error:  # a plugin's import must never stop discovery
+        # Isolation boundary: importing a module runs its top-level code, which
+        # may raise anything. The failure is not hidden: it is reported with its
+        # traceback, flagged builtin (the app shows it as a gaitlab bug, the
+        # tests fail on it), and the other plugins still load.
+        except Exception as error:
             report.failures.append(
                 PluginFailure(
                     source,
@@ -146,26 +150,26 @@ def discover() -> DiscoveryReport:
             )
             continue
         _add(report, _specs_in(module, source), source, builtin)
-    for module, outcome in _probed(_third_party_modules()):
+    for probed, outcome in _probed(_third_party_modules()):
         if isinstance(outcome, PluginFailure):
             report.failures.append(outcome)
             continue
         try:
             specs = [
                 PluginSpec.from_json(
-                    {**data, "source": module.source},
+                    {**data, "source": probed.source},
                     _LazyPlugin(
-                        module.kind, module.location, data["name"], module.source
+                        probed.kind, probed.location, data["name"], probed.source
                     ),
                 )
                 for data in outcome
             ]
         except (KeyError, TypeError, ValueError, PluginError) as error:
             report.failures.append(
-                PluginFailure(module.source, f"declaration unreadable: {error}")
+                PluginFailure(probed.source, f"declaration unreadable: {error}")
             )
             continue
-        _add(report, specs, module.source, False)
+        _add(report, specs, probed.source, False)
     return report
 
 
@@ -195,7 +199,7 @@ def refresh() -> DiscoveryReport:
     return discover()
 
 
-def _sources() -> Iterator[tuple[str, object, bool]]:
+def _sources() -> Iterator[tuple[str, Callable[[], tuple[ModuleType, str]], bool]]:
     """(source label, loader, builtin) for the built-in plugin modules, in order."""
     builtin = builtin_plugin_folder()
     if not _plugin_files(builtin):
@@ -203,7 +207,7 @@ def _sources() -> Iterator[tuple[str, object, bool]]:
     for path in _plugin_files(builtin):
         yield (
             f"builtin:{path.name}",
-            lambda path=path: _load_file(path, "builtin"),
+            partial(_load_file, path, "builtin"),
             True,
         )
 
@@ -335,10 +339,12 @@ def _probe(modules: list[_Module]) -> Iterator[tuple[_Module, dict[str, Any]]]:
     left = list(modules)
     while left:
         child = Child(_probe_child, ([(m.kind, m.location) for m in left],), limits)
+        # the modules of this child not answered yet, by their index in `left`
+        pending = dict(enumerate(left))
         current: int | None = None
         deadline = time.monotonic() + limits.time_s
         try:
-            while left:
+            while pending:
                 wait(
                     [child.connection, child.sentinel],
                     max(0.0, deadline - time.monotonic()),
@@ -351,12 +357,11 @@ def _probe(modules: list[_Module]) -> Iterator[tuple[_Module, dict[str, Any]]]:
                             deadline = time.monotonic() + limits.time_s
                         else:
                             index, answer = int(message[1]), json.loads(message[2])
-                            yield left[index], answer
-                            left[index] = None  # type: ignore[call-overload]
+                            yield pending.pop(index), answer
                             current = None
                 except (EOFError, OSError):
                     pass
-                if all(m is None for m in left):
+                if not pending:
                     return
                 if child.process.is_alive() and time.monotonic() < deadline:
                     continue
@@ -365,23 +370,18 @@ def _probe(modules: list[_Module]) -> Iterator[tuple[_Module, dict[str, Any]]]:
                     if child.process.is_alive()
                     else f"ended the process ({child.exit_reason()})"
                 )
-                failed = (
-                    current
-                    if current is not None
-                    else next(i for i, m in enumerate(left) if m is not None)
-                )
+                failed = current if current is not None else min(pending)
                 yield (
-                    left[failed],
+                    pending.pop(failed),
                     {
                         "error": f"import failed: importing the module {what}",
                         "details": "",
                     },
                 )
-                left[failed] = None  # type: ignore[call-overload]
                 break
         finally:
             child.kill()
-        left = [m for m in left if m is not None]
+        left = list(pending.values())
 
 
 def _probe_child(connection: Any, modules: list[tuple[str, str]]) -> None:
@@ -440,12 +440,12 @@ def _no_builtins(folder: Path) -> tuple[ModuleType, str]:
     )
 
 
-def _iter_entry_points() -> list[object]:
+def _iter_entry_points() -> list[EntryPoint]:
     """Entry points of the plugin group (one small function a frozen build can replace)."""
     return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
-def _dist_label(entry: object) -> str:
+def _dist_label(entry: EntryPoint) -> str:
     dist = getattr(entry, "dist", None)
     if dist is None:
         return getattr(entry, "value", "?")

@@ -23,9 +23,9 @@ cannot run code in the parent through the pipe. The parent watches each
 child with a deadline, kills it on time-out, and describes an abnormal end
 (:func:`exit_reason`).
 
-Children are forked when the parent has a single thread (fast: the modules
-are already imported), otherwise (e.g. under the Qt GUI) started with
-``spawn``.
+On Linux, children are forked when the parent has a single thread (fast:
+the modules are already imported), otherwise (e.g. under the Qt GUI) forked
+by a fork server (:func:`child_context`); elsewhere they are spawned.
 """
 
 from __future__ import annotations
@@ -43,17 +43,21 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gaitlab.io._isolation import _context, _die_with_parent
+from gaitlab.io._isolation import _die_with_parent
 
 if sys.platform != "win32":
     import fcntl
     import resource
+
+if TYPE_CHECKING:  # the fork contexts do not exist on Windows
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT_MB",
@@ -204,17 +208,18 @@ _SERVER_PRELOAD = [
 ]
 
 
-def child_context() -> multiprocessing.context.BaseContext:
+def child_context() -> ForkContext | ForkServerContext | SpawnContext:
     """How children start: forked, or from a fork server, or spawned.
 
-    A single-threaded parent forks (fastest). A threaded one (the GUI) must
-    not fork itself; on Linux a fork server (started once, with gaitlab and
+    On Linux a single-threaded parent forks (fastest). A threaded one (the
+    GUI) must not fork itself: a fork server (started once, with gaitlab and
     scipy imported) forks the children, so a child does not pay the second
-    or so of imports that ``spawn`` costs.
+    or so of imports that ``spawn`` costs. Elsewhere children are spawned.
     """
-    context = _context()
-    if context.get_start_method() == "fork" or not sys.platform.startswith("linux"):
-        return context
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     server = multiprocessing.get_context("forkserver")
     server.set_forkserver_preload(_SERVER_PRELOAD)
     return server

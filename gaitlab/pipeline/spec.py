@@ -27,7 +27,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from gaitlab.core.errors import PluginError
 from gaitlab.core.results import MetricSpec, SeriesSpec
@@ -47,6 +47,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.+-].*)?$")
 NEED_KINDS = ("landmark", "forceplates", "markers", "events", "subject", "result")
 _SCALAR_TYPES = (bool, int, float, str)
+_Output = TypeVar("_Output", SeriesSpec, MetricSpec)
 
 
 @dataclass(frozen=True)
@@ -222,14 +223,14 @@ class PluginSpec:
         return {p.name: p.default for p in self.params}
 
     def metric(self, name: str) -> MetricSpec:
-        """The declaration of one metric."""
+        """Return the declaration of one metric."""
         for spec in self.metrics:
             if spec.name == name:
                 return spec
         raise KeyError(f"plugin {self.name!r} declares no metric {name!r}")
 
     def to_json(self) -> dict[str, Any]:
-        """The declaration as JSON-compatible data (everything but ``func``).
+        """Return the declaration as JSON-compatible data (everything but ``func``).
 
         Discovery reads user plugins in a separate process and rebuilds their
         specs with :meth:`from_json`, so gaitlab itself never runs their code.
@@ -360,6 +361,7 @@ def plugin(
             produces_events=produces_events,
             module_file=inspect.getsourcefile(func) or "",
         )
+        # functions take attributes, but Callable does not declare this one
         func.__gaitlab_plugin__ = spec  # type: ignore[attr-defined]
         return func
 
@@ -392,7 +394,10 @@ def _optional_result(name: str, text: str) -> str:
     return target
 
 
-def _check_outputs(name: str, what: str, outputs: tuple[Any, ...], kind: type) -> Any:
+def _check_outputs(
+    name: str, what: str, outputs: tuple[Any, ...], kind: type[_Output]
+) -> tuple[_Output, ...]:
+    """Return ``outputs`` if each is a ``kind`` with a valid name, declared once."""
     seen: set[str] = set()
     for output in outputs:
         if not isinstance(output, kind):

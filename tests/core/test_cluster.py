@@ -14,6 +14,7 @@ from gaitlab.core.cluster import (
     rigid_fit,
     segment_of,
 )
+from gaitlab.core.errors import GaitlabError
 from gaitlab.core.landmarks import LANDMARKS, MarkerMap
 from gaitlab.core.trial import MarkerSet
 
@@ -129,6 +130,12 @@ def test_a_deformed_cluster_is_refused() -> None:
     )
     assert rebuilt.flagged.all()
     assert np.median(rebuilt.residual_mm) > 15.0
+
+
+def test_static_mismatch_is_in_the_gaitlab_hierarchy() -> None:
+    """The CLI and the app catch GaitlabError: a refused static trial is one."""
+    assert issubclass(StaticMismatchError, GaitlabError)
+    assert issubclass(StaticMismatchError, ValueError)  # reconstruct_trial catches it
 
 
 def test_calibration_needs_three_markers_seen_together() -> None:
