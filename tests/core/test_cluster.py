@@ -181,3 +181,82 @@ def test_reconstruct_trial_reports_segments_it_cannot_carry() -> None:
     )
     assert result.problem_for("l_knee") == result.problems["l_thigh"]
     assert result.problem_for("r_knee") is None
+
+
+def _random_rotations(rng: np.random.Generator, n: int) -> np.ndarray:
+    q = rng.normal(size=(n, 4))
+    q /= np.linalg.norm(q, axis=1)[:, None]
+    a, b, c, d = q.T
+    return np.stack(
+        [
+            np.stack(
+                [
+                    a * a + b * b - c * c - d * d,
+                    2 * (b * c - a * d),
+                    2 * (b * d + a * c),
+                ],
+                -1,
+            ),
+            np.stack(
+                [
+                    2 * (b * c + a * d),
+                    a * a - b * b + c * c - d * d,
+                    2 * (c * d - a * b),
+                ],
+                -1,
+            ),
+            np.stack(
+                [
+                    2 * (b * d - a * c),
+                    2 * (c * d + a * b),
+                    a * a - b * b - c * c + d * d,
+                ],
+                -1,
+            ),
+        ],
+        axis=1,
+    )
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        [[0, 0, 0], [0.08, 0, 0], [0, 0.05, 0], [0.08, 0.05, 0.002]],  # a flat plate
+        [
+            [0, 0, 0],
+            [0.06, 0, 0],
+            [0, 0.06, 0],
+            [0.06, 0.06, 0],
+        ],  # a square: equal spreads
+        [[0, 0, 0], [0.05, 0.01, 0.02], [-0.01, 0.06, 0.01], [0.02, 0.01, 0.07]],  # 3-D
+        [[0, 0, 0], [0.05, 0, 0], [0.1, 0, 0], [0.15, 0.0001, 0]],  # nearly collinear
+    ],
+    ids=["plate", "square", "solid", "collinear"],
+)
+def test_closed_form_kabsch_equals_the_svd(reference: list[list[float]]) -> None:
+    from gaitlab.core.cluster import _kabsch_rotations, _svd_rotations
+
+    rng = np.random.default_rng(7)
+    ref = np.array(reference)
+    truth = _random_rotations(rng, 2000)
+    meas = ref @ truth.transpose(0, 2, 1) + rng.normal(scale=0.001, size=(2000, 4, 3))
+    centred = ref - ref.mean(axis=0)
+    cross = centred.T @ (meas - meas.mean(axis=1)[:, None])
+    fast, exact = _kabsch_rotations(cross), _svd_rotations(cross)
+    np.testing.assert_allclose(fast, exact, atol=1e-10)
+    np.testing.assert_allclose(np.linalg.det(fast), 1.0, atol=1e-12)
+
+
+def test_closed_form_kabsch_takes_the_svd_where_it_cannot_decide() -> None:
+    from gaitlab.core.cluster import _kabsch_rotations, _svd_rotations
+
+    rng = np.random.default_rng(8)
+    rank_one = np.einsum(
+        "ni,nj->nij", rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
+    )
+    isotropic = np.repeat(np.eye(3)[None], 5, axis=0)  # three equal singular values
+    mixed = np.concatenate([rank_one, isotropic, rng.normal(size=(50, 3, 3))])
+    np.testing.assert_allclose(
+        _kabsch_rotations(mixed), _svd_rotations(mixed), atol=1e-10
+    )
+    assert _kabsch_rotations(np.zeros((0, 3, 3))).shape == (0, 3, 3)
