@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +94,9 @@ def _result_entry(result: Result) -> dict[str, Any]:
         "message": result.message,
         "notes": list(result.notes),
         "left_out": dict(result.left_out),
-        "provenance": asdict(result.provenance) if result.provenance else None,
+        # a shallow copy: asdict's deep copy of the parameters cost more than the
+        # JSON encoding of the whole document
+        "provenance": dict(vars(result.provenance)) if result.provenance else None,
         "series": {
             key: {
                 "rate_hz": float(s.rate_hz),
