@@ -98,6 +98,21 @@ def run(args: argparse.Namespace) -> int:
     for setting in args.settings:
         plugin, params = _parse_setting(setting, config)
         config = config.with_params(plugin, params)
+    for name in args.plugins or ():
+        if config.step(name) is None and name in report.specs:
+            print(
+                f"note: {name} is not in the project's pipeline: it runs this once "
+                "and the pipeline is not changed (add it in the app's pipeline "
+                "panel to keep it up to date)",
+                file=sys.stderr,
+            )
+    if not args.plugins:
+        for name, reason in config.plan(report).left_out.items():
+            print(
+                f"note: {name} is left out: {reason}; its stored results are kept "
+                "as they are",
+                file=sys.stderr,
+            )
     events = run_pipeline(
         project,
         trial_ids,

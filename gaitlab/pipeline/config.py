@@ -49,10 +49,15 @@ class Plan:
         Plugins in dependency order.
     params : dict of str to dict
         Parameters of each plugin (defaults filled in, checked).
+    left_out : dict of str to str
+        Enabled steps of the pipeline that cannot run here, and why: a plugin
+        not installed on this machine (a colleague's), or one needing such a
+        plugin. The others run; their stored results are kept as they are.
     """
 
     specs: tuple[PluginSpec, ...]
     params: dict[str, dict[str, Any]]
+    left_out: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -154,14 +159,11 @@ class PipelineConfig:
             provides, or a dependency cycle.
         """
         enabled = {s.plugin: s for s in self.steps if s.enabled}
-        for name in enabled:
-            if name not in report.specs:
-                failed = "; ".join(f"{f.source}: {f.error}" for f in report.failures)
-                raise PluginError(
-                    f"the pipeline uses plugin {name!r}, which is not installed; "
-                    f"installed: {', '.join(report.specs) or '(none)'}"
-                    + (f"; load failures: {failed}" if failed else "")
-                )
+        left_out = _not_runnable(enabled, report)
+        for name in only or ():
+            if name in left_out:
+                raise PluginError(f"plugin {name!r} cannot run here: {left_out[name]}")
+        enabled = {n: s for n, s in enabled.items() if n not in left_out}
         selected = set(enabled) if only is None else set(only)
         for name in selected:
             if name not in enabled:
@@ -192,7 +194,30 @@ class PipelineConfig:
             spec.name: _checked_params(spec, enabled[spec.name].params)
             for spec in specs
         }
-        return Plan(specs, params)
+        return Plan(specs, params, left_out)
+
+
+def _not_runnable(
+    enabled: Mapping[str, PipelineStep], report: DiscoveryReport
+) -> dict[str, str]:
+    """Enabled plugins not installed here, and those that need one of them."""
+    left_out: dict[str, str] = {}
+    for name in enabled:
+        if name not in report.specs:
+            left_out[name] = report.missing_reason(name)
+    changed = True
+    while changed:  # a plugin needing a left-out one cannot run either
+        changed = False
+        for name in enabled:
+            if name in left_out:
+                continue
+            for need in report.specs[name].needs:
+                gone = [n for n in need.results if n in left_out]
+                if gone and len(gone) == len(need.alternatives):
+                    left_out[name] = f"it needs {gone[0]!r}, which cannot run here"
+                    changed = True
+                    break
+    return left_out
 
 
 def _with_upstream(

@@ -31,6 +31,7 @@ changes.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -107,13 +108,42 @@ class DiscoveryReport:
     failures: list[PluginFailure] = field(default_factory=list)
 
     def get(self, name: str) -> PluginSpec:
-        """One plugin by name; PluginError lists the known names."""
+        """Return one plugin by name; PluginError says why it is not there."""
         try:
             return self.specs[name]
         except KeyError:
-            raise PluginError(
-                f"no plugin {name!r}; plugins are: {', '.join(self.specs) or '(none)'}"
-            ) from None
+            raise PluginError(self.missing_reason(name)) from None
+
+    def failure_of(self, name: str) -> PluginFailure | None:
+        """Return the load failure of the module named like plugin ``name``, if any."""
+        for failure in self.failures:
+            location = failure.source.partition(":")[2].split("@sha256:")[0]
+            if Path(location).stem == name or failure.error.startswith(
+                f"plugin {name!r} "
+            ):
+                return failure
+        return None
+
+    def missing_reason(self, name: str) -> str:
+        """Say why there is no plugin ``name``: it failed to load, or where to put it.
+
+        Examples
+        --------
+        >>> DiscoveryReport().missing_reason("step_width")  # doctest: +ELLIPSIS
+        "plugin 'step_width' is not installed here; ..."
+        """
+        failure = self.failure_of(name)
+        if failure is not None:
+            return f"plugin {name!r} did not load ({failure.source}): {failure.error}"
+        close = difflib.get_close_matches(name, list(self.specs), n=1)
+        if close:
+            return f"no plugin {name!r}; did you mean {close[0]!r}?"
+        return (
+            f"plugin {name!r} is not installed here; plugins load from "
+            f"{user_plugin_folder()}, the folders of ${PLUGIN_PATH_VARIABLE} and "
+            "installed packages (`gaitlab plugins list` shows them); installed: "
+            f"{', '.join(self.specs) or '(none)'}"
+        )
 
 
 def builtin_plugin_folder() -> Path:
@@ -170,13 +200,21 @@ def discover() -> DiscoveryReport:
             )
             continue
         _add(report, specs, probed.source, False)
+    _drop_unknown_needs(report)
     return report
 
 
 def _add(
     report: DiscoveryReport, specs: list[PluginSpec], source: str, builtin: bool
 ) -> None:
-    """Add a module's plugins; a name already taken is reported as a duplicate."""
+    """Add a module's plugins, refusing a name or a metric name already taken.
+
+    Metric names are the columns of the exported tables and the app's metric
+    table, so two plugins may not declare the same one: the plugin loaded
+    first keeps it (built-ins load first) and the later one is refused with
+    the clash named, instead of silently replacing a column.
+    """
+    owners = {m.name: other for other in report.specs.values() for m in other.metrics}
     for spec in specs:
         if spec.name in report.specs:
             report.failures.append(
@@ -188,7 +226,54 @@ def _add(
                 )
             )
             continue
+        clashes = [m.name for m in spec.metrics if m.name in owners]
+        if clashes:
+            taken = ", ".join(
+                f"{name!r} (declared by {owners[name].name!r}, "
+                f"{owners[name].source.split('@sha256:')[0]})"
+                for name in clashes
+            )
+            report.failures.append(
+                PluginFailure(
+                    source,
+                    f"plugin {spec.name!r} declares metric {taken}: metric names "
+                    f"must be unique; rename it (e.g. {spec.name}_{clashes[0]})",
+                    builtin=builtin,
+                )
+            )
+            continue
         report.specs[spec.name] = spec
+        owners.update({m.name: spec for m in spec.metrics})
+
+
+def _drop_unknown_needs(report: DiscoveryReport) -> None:
+    """Refuse plugins whose ``result:`` need names no loaded plugin.
+
+    A misspelt need (``result:center_of_mas``) is a load failure naming the
+    closest plugin, not a planning error later; a need of a plugin that did
+    not load says so. Repeated until no plugin depends on a refused one.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for spec in list(report.specs.values()):
+            for need in spec.needs:
+                results = need.results
+                if not results or any(n in report.specs for n in results):
+                    continue
+                if len(results) < len(need.alternatives):
+                    continue  # another kind of input can stand in for it
+                reason = report.missing_reason(results[0])
+                report.failures.append(
+                    PluginFailure(
+                        spec.source,
+                        f"plugin {spec.name!r} needs {need.text!r}: {reason}",
+                        builtin=spec.source.startswith("builtin:"),
+                    )
+                )
+                del report.specs[spec.name]
+                changed = True
+                break
 
 
 def refresh() -> DiscoveryReport:

@@ -545,10 +545,14 @@ def run_pipeline(
     """
     report = discover()
     config = config or project_pipeline(project, report)
+    saved = config  # a plugin named only in ``plugins`` runs once, is not saved
     plugins = None if plugins is None else list(plugins)
-    for name in plugins or ():
+    todo = list(plugins or ())
+    while todo:  # plugins named for this run, and the plugins they need
+        name = todo.pop()
         if config.step(name) is None and name in report.specs:
             config = config.with_params(name, {})
+            todo += [n for need in report.specs[name].needs for n in need.results]
     plan = config.plan(report, only=plugins)  # refuses unknown plugins, cycles
     if trial_ids is None:
         ids = [t for t in project.trial_ids if not project.is_static(t)]
@@ -559,8 +563,8 @@ def run_pipeline(
     total = len(ids)
     limits = limits or Limits()
     with project._writer_lock():
-        if project.settings.get("pipeline") != config.to_json():
-            project.set_setting("pipeline", config.to_json())
+        if project.settings.get("pipeline") != saved.to_json():
+            project.set_setting("pipeline", saved.to_json())
         yield RunEvent("started", total=total)
         n_workers = max(1, min(workers or os.cpu_count() or 1, total))
         jobs = (

@@ -22,6 +22,7 @@ Alternatives are separated by ``|``: ``"forceplates|landmark:l_heel"``.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import re
 import typing
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from gaitlab.core.errors import PluginError
+from gaitlab.core.landmarks import LANDMARKS
 from gaitlab.core.results import MetricSpec, SeriesSpec
 
 __all__ = [
@@ -47,6 +49,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+([.+-].*)?$")
 NEED_KINDS = ("landmark", "forceplates", "markers", "events", "subject", "result")
 _SCALAR_TYPES = (bool, int, float, str)
+_T = TypeVar("_T")
 _Output = TypeVar("_Output", SeriesSpec, MetricSpec)
 
 
@@ -346,26 +349,64 @@ def plugin(
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        problems: list[str] = []
+
+        def checked(check: Callable[..., _T], *args: Any, fallback: _T) -> _T:
+            try:
+                return check(*args)
+            except PluginError as error:
+                problems.append(str(error).removeprefix(f"plugin {name!r}: "))
+                return fallback
+
         spec = PluginSpec(
-            name=_check_name("plugin name", name),
-            version=_check_version(name, version),
-            title=title or name.replace("_", " ").capitalize(),
+            name=checked(_check_name, "plugin name", name, fallback=str(name)),
+            version=checked(_check_version, name, version, fallback=str(version)),
+            title=title or str(name).replace("_", " ").capitalize(),
             category=category,
             description=inspect.cleandoc(func.__doc__ or ""),
             func=func,
-            params=_read_parameters(name, func),
-            needs=tuple(Need.parse(text) for text in needs),
-            optional=tuple(_optional_result(name, text) for text in optional),
-            series=_check_outputs(name, "series", tuple(series), SeriesSpec),
-            metrics=_check_outputs(name, "metric", tuple(metrics), MetricSpec),
+            params=_read_parameters(name, func, problems),
+            needs=tuple(
+                need
+                for need in (
+                    checked(_parse_need, text, fallback=None) for text in needs
+                )
+                if need is not None
+            ),
+            optional=tuple(
+                checked(_optional_result, name, text, fallback="") for text in optional
+            ),
+            series=checked(
+                _check_outputs, name, "series", tuple(series), SeriesSpec, fallback=()
+            ),
+            metrics=checked(
+                _check_outputs, name, "metric", tuple(metrics), MetricSpec, fallback=()
+            ),
             produces_events=produces_events,
             module_file=inspect.getsourcefile(func) or "",
         )
+        if problems:
+            raise PluginError(
+                f"plugin {name!r}: {len(problems)} "
+                f"problem{'s' if len(problems) > 1 else ''} in its declaration:\n  - "
+                + "\n  - ".join(problems)
+            )
         # functions take attributes, but Callable does not declare this one
         func.__gaitlab_plugin__ = spec  # type: ignore[attr-defined]
         return func
 
     return decorate
+
+
+def _parse_need(text: str) -> Need:
+    """Parse a need and check the landmark names it names (closest match offered)."""
+    need = Need.parse(text)
+    for kind, target in need.alternatives:
+        if kind == "landmark" and target not in LANDMARKS:
+            close = difflib.get_close_matches(target, list(LANDMARKS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise PluginError(f"need {text!r}: no landmark {target!r}{hint}")
+    return need
 
 
 def _check_name(what: str, name: str) -> str:
@@ -412,29 +453,40 @@ def _check_outputs(
     return outputs
 
 
-def _read_parameters(name: str, func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
-    """Parameters from the signature ``(trial, ctx, *, ...)``; refuse anything else."""
+def _read_parameters(
+    name: str, func: Callable[..., Any], problems: list[str]
+) -> tuple[ParamSpec, ...]:
+    """Parameters from the signature ``(trial, ctx, *, ...)``.
+
+    Each problem (a wrong signature, an untyped or undefaulted parameter) is
+    appended to ``problems``, so a declaration's mistakes are reported at once.
+    """
     signature = inspect.signature(func)
-    hints = typing.get_type_hints(func, include_extras=True)
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except (NameError, TypeError, AttributeError) as error:  # e.g. an undefined name
+        problems.append(f"its type hints cannot be read ({error})")
+        hints = {}
     parameters = list(signature.parameters.values())
     positional = [
         p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if len(positional) != 2:
-        raise PluginError(
-            f"plugin {name!r}: the signature must be (trial, ctx, *, <parameters>)"
-        )
+        problems.append("the signature must be (trial, ctx, *, <parameters>)")
     specs = []
     for p in parameters:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise PluginError(f"plugin {name!r}: *args and **kwargs are not allowed")
+            problems.append("*args and **kwargs are not allowed")
+            continue
         if p.kind != p.KEYWORD_ONLY:
             continue
         if p.default is p.empty:
-            raise PluginError(
-                f"plugin {name!r}: parameter {p.name!r} needs a default value"
-            )
-        specs.append(_param_spec(name, p.name, hints.get(p.name), p.default))
+            problems.append(f"parameter {p.name!r} needs a default value")
+            continue
+        try:
+            specs.append(_param_spec(name, p.name, hints.get(p.name), p.default))
+        except PluginError as error:
+            problems.append(str(error).removeprefix(f"plugin {name!r}: "))
     return tuple(specs)
 
 
@@ -453,6 +505,12 @@ def _param_spec(plugin_name: str, name: str, hint: Any, default: Any) -> ParamSp
                 "all be of one type (bool, int, float or str)"
             )
         hint = next(iter(kinds))
+    if hint is None:
+        raise PluginError(
+            f"plugin {plugin_name!r}: parameter {name!r} has no type: annotate it "
+            "bool, int, float, str or Literal[...] (choices), e.g. "
+            f"`{name}: float = {default!r}`"
+        )
     if hint not in _SCALAR_TYPES:
         raise PluginError(
             f"plugin {plugin_name!r}: parameter {name!r} must be typed bool, int, "

@@ -42,7 +42,7 @@ def test_plugins_list_shows_sources_and_failures(
     assert main(["plugins", "list"]) == 1
     assert "FAILED  file:" in capsys.readouterr().out
     assert main(["plugins", "show", "nonexistent"]) == 2
-    assert "no plugin 'nonexistent'" in capsys.readouterr().err
+    assert "'nonexistent' is not installed here" in capsys.readouterr().err
 
 
 def test_run_exit_status_and_summary(

@@ -35,13 +35,18 @@ from gaitlab.api import MetricSpec, Result, SeriesSpec, plugin
 """
 
 
-def hostile(folder: Path, name: str, body: str, *, needs: str = "markers") -> None:
-    """A plugin ``name`` whose function runs ``body`` (``trial``, ``ctx`` known)."""
+def hostile(
+    folder: Path, name: str, body: str, *, needs: str = "markers", metric: str = "m"
+) -> None:
+    """A plugin ``name`` whose function runs ``body`` (``trial``, ``ctx`` known).
+
+    Its one metric is ``metric``: two plugins loaded together need two names.
+    """
     source = HEADER + textwrap.dedent(
         f"""
         @plugin(name={name!r}, version="1.0.0", needs=({needs!r},),
                 series=(SeriesSpec("x", "m", "a series"),),
-                metrics=(MetricSpec("m", "m", "a metric", per_step=False),))
+                metrics=(MetricSpec({metric!r}, "m", "a metric", per_step=False),))
         def run(trial, ctx):
         """
     )
@@ -90,6 +95,7 @@ def test_a_plugin_cannot_change_an_upstream_result(
         return Result()
         """,
         needs="result:mylab_source",
+        metric="m_centre",
     )
     names = ["mylab_source", "mylab_centre"]
     events = _trial_events(trials, plugins=names, workers=1)
@@ -123,12 +129,13 @@ def test_exit_crash_hang_and_memory_fail_that_plugin_and_the_run_goes_on(
         "mylab_memory": "np.ones(10 * 2**30 // 8)\nreturn Result()",
     }
     for name, body in faults.items():
-        hostile(plugin_folder, name, body)
+        hostile(plugin_folder, name, body, metric=f"{name}_m")
     hostile(
         plugin_folder,
         "mylab_after_crash",
         "return Result()",
         needs="result:mylab_segfault",
+        metric="after_crash_m",
     )
     hostile(
         plugin_folder,
@@ -330,7 +337,7 @@ def test_a_threaded_program_contains_plugins_too(
     plugin_folder: Path, trials: gaitlab.Project
 ) -> None:
     """Under the GUI (threads) children come from a fork server, not a fork."""
-    hostile(plugin_folder, "mylab_os_exit", "os._exit(0)")
+    hostile(plugin_folder, "mylab_os_exit", "os._exit(0)", metric="os_exit_m")
     hostile(
         plugin_folder,
         "mylab_fine",

@@ -191,17 +191,32 @@ def test_parallel_run_gives_the_serial_numbers(
             assert a[name].provenance.inputs_digest == b[name].provenance.inputs_digest
 
 
-def test_unknown_plugin_in_the_pipeline_is_an_error_before_running(
+def test_a_plugin_not_installed_here_is_left_out_and_the_rest_runs(
+    tmp_path: Path, treadmill: Path
+) -> None:
+    """A colleague's plugin in the saved pipeline does not block the built-ins."""
+    project = _project(tmp_path, [treadmill])
+    config = PipelineConfig(
+        [
+            PipelineStep("gait_events"),
+            PipelineStep("not_installed"),
+            PipelineStep("running_measures"),
+        ]
+    )
+    plan = config.plan(discover())
+    assert plan.names == ("gait_events", "running_measures")
+    assert "'not_installed' is not installed here" in plan.left_out["not_installed"]
+    events = [e for e in run_pipeline(project, config=config) if e.kind == "trial"]
+    assert set(events[0].statuses) == {"gait_events", "running_measures"}
+    assert events[0].statuses["gait_events"] == "ok"
+    with pytest.raises(gaitlab.GaitlabError, match="cannot run here"):
+        list(run_pipeline(project, config=config, plugins=["not_installed"]))
+
+
+def test_a_bad_parameter_is_an_error_before_running(
     tmp_path: Path, treadmill: Path
 ) -> None:
     project = _project(tmp_path, [treadmill])
-    config = PipelineConfig(
-        [PipelineStep("gait_events"), PipelineStep("not_installed")]
-    )
-    with pytest.raises(
-        gaitlab.GaitlabError, match="'not_installed', which is not installed"
-    ):
-        list(run_pipeline(project, config=config))
     bad = PipelineConfig([PipelineStep("gait_events", {"threshold_n": -5.0})])
     with pytest.raises(gaitlab.GaitlabError, match="below its minimum 0"):
         list(run_pipeline(project, config=bad))
