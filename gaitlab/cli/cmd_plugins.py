@@ -87,6 +87,7 @@ def describe(spec: Any) -> str:
         unit = f" {p.unit}" if p.unit else ""
         lines.append(
             f"  {p.name} = {p.default!r}{unit} ({p.type.__name__}{limits})"
+            + (f" “{p.label}”" if p.label else "")
             + (f": {p.doc}" if p.doc else "")
         )
     if not spec.params:

@@ -25,6 +25,7 @@ __all__ = [
     "SAGITTAL_COMPONENTS",
     "STATUSES",
     "USABLE_STATUSES",
+    "YES_NO",
     "Metric",
     "MetricSpec",
     "Provenance",
@@ -45,6 +46,10 @@ def _check_display(name: str, colour: str) -> None:
     if colour and not _COLOUR.match(colour):
         raise ValueError(f"{name!r}: colour must be '#RRGGBB', got {colour!r}")
 
+
+YES_NO = ((0.0, "no"), (1.0, "yes"))
+"""Categories of a yes/no metric: ``MetricSpec(..., categories=YES_NO)``, its
+values added as ``True``/``False`` (stored 1/0, exported as yes/no)."""
 
 STATUSES = ("ok", "partial", "skipped", "failed")
 """Outcome of one plugin on one trial: ``ok`` = every declared metric was
@@ -169,6 +174,10 @@ class MetricSpec:
         One of the trial's main measures: printed by ``gaitlab demo`` without
         a display, listed first in the app's metrics table and summarised in
         the report.
+    other_units : tuple of str
+        Units a value may also be added in, for a unit that follows a
+        parameter (``unit="N"``, ``other_units=("BW",)``, then
+        ``add_metric(..., unit="BW")``); each value carries its unit.
     """
 
     name: str
@@ -179,6 +188,7 @@ class MetricSpec:
     plausible: tuple[float, float] | None = None
     label: str = ""
     headline: bool = False
+    other_units: tuple[str, ...] = ()
 
     @property
     def display_label(self) -> str:
@@ -214,6 +224,44 @@ class Series:
     def time(self) -> FloatArray:
         """Time of each sample in seconds, shape (n_samples,)."""
         return self.t0_s + np.arange(len(self.values)) / self.rate_hz
+
+    def at(self, times: npt.ArrayLike) -> FloatArray:
+        """Return the values at other times, by linear interpolation.
+
+        For reading another plugin's series on the marker frames
+        (``series.at(trial.marker_time)``) or at events. NaN outside the
+        series and next to its NaN samples.
+
+        Parameters
+        ----------
+        times : array_like, shape (m,)
+            Times in s (trial clock).
+
+        Returns
+        -------
+        values : ndarray, shape (m, ...)
+            The series' values at ``times``.
+
+        Examples
+        --------
+        >>> Series(np.array([0.0, 10.0, 20.0]), rate_hz=10.0).at([0.05, 0.15, 0.3])
+        array([ 5., 15., nan])
+        """
+        times = np.asarray(times, dtype=float)
+        values = np.asarray(self.values, dtype=float)
+        flat = values.reshape(len(values), -1)
+        position = (times - self.t0_s) * self.rate_hz
+        below = np.clip(np.floor(position).astype(int), 0, max(len(values) - 2, 0))
+        fraction = (position - below)[:, None]
+        if len(values) < 2:
+            out = np.full((len(times), flat.shape[1]), np.nan)
+            if len(values) == 1:
+                out[np.isclose(position, 0.0)] = flat[0]
+        else:
+            out = flat[below] * (1.0 - fraction) + flat[below + 1] * fraction
+            outside = (position < -1e-9) | (position > len(values) - 1 + 1e-9)
+            out[outside] = np.nan
+        return out.reshape((len(times), *values.shape[1:]))
 
 
 @dataclass(frozen=True)
@@ -407,16 +455,66 @@ class Result:
         for name in [names] if isinstance(names, str) else names:
             self.left_out[str(name)] = reason
 
-    def metric_values(self, name: str, *, side: str | None = None) -> FloatArray:
-        """Values of one metric in step order (NaN kept), optionally one side."""
+    def metric_values(
+        self,
+        name: str,
+        *,
+        side: str | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> FloatArray:
+        """Return the values of one metric in step order (NaN kept).
+
+        Parameters
+        ----------
+        name : str
+            The metric.
+        side : str or None
+            Only this side (``"Left"``, ``"Right"``).
+        statuses : iterable of str or None
+            Only values with these statuses, e.g. ``("ok", "warning")`` for
+            the values computed on clean contacts (None: all).
+
+        Examples
+        --------
+        >>> result = Result()
+        >>> result.add_metric("contact_time", 0.25, step=1, side="Left")
+        >>> result.add_metric("contact_time", 0.31, step=2, side="Right", status="unclean")
+        >>> result.metric_values("contact_time", statuses=("ok",))
+        array([0.25])
+        """
         return np.array(
-            [
-                m.value
-                for m in self.metrics
-                if m.name == name and (side is None or m.side == side)
-            ],
+            [m.value for m in self.metric_rows(name, side=side, statuses=statuses)],
             dtype=float,
         )
+
+    def metric_rows(
+        self,
+        name: str,
+        *,
+        side: str | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> list[Metric]:
+        """Return one metric's values with their step, side, time, unit and status.
+
+        The per-metric table a downstream plugin reads (same filters as
+        :meth:`metric_values`), in step order.
+
+        Examples
+        --------
+        >>> result = Result()
+        >>> result.add_metric("contact_time", 0.25, step=1, side="Left", unit="s")
+        >>> [(m.step, m.side, m.value, m.unit, m.status)
+        ...  for m in result.metric_rows("contact_time")]
+        [(1, 'Left', 0.25, 's', 'ok')]
+        """
+        wanted = None if statuses is None else set(statuses)
+        return [
+            m
+            for m in self.metrics
+            if m.name == name
+            and (side is None or m.side == side)
+            and (wanted is None or m.status in wanted)
+        ]
 
 
 def left_out_by_reason(left_out: dict[str, str]) -> list[tuple[str, list[str]]]:

@@ -1061,9 +1061,12 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
         declared = declared_metrics.get(metric.name)
         if declared is None:
             return f"undeclared metric {metric.name!r}"
-        if metric.unit and metric.unit != declared.unit:
+        if metric.unit and metric.unit not in (declared.unit, *declared.other_units):
+            declared_units = " or ".join(
+                repr(u) for u in (declared.unit, *declared.other_units)
+            )
             return (
-                f"metric {metric.name!r} in {metric.unit!r}, declared {declared.unit!r}"
+                f"metric {metric.name!r} in {metric.unit!r}, declared {declared_units}"
             )
         if declared.per_step != (metric.step is not None):
             which = "per step" if declared.per_step else "per trial"

@@ -65,12 +65,16 @@ class Param:
         Unit of the value (``"N"``, ``"Hz"``, ``"%"``).
     doc : str
         One-line help shown in the GUI and ``gaitlab plugins show``.
+    label : str
+        Name shown in the app's pipeline form (``"Cut-off frequency"``); the
+        parameter's name when empty.
     """
 
     min: float | None = None
     max: float | None = None
     unit: str = ""
     doc: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class ParamSpec:
         Inclusive limits.
     unit, doc : str
         Unit and one-line help.
+    label : str
+        Display name (``Param(label=...)``), empty for the name.
     """
 
     name: str
@@ -101,6 +107,12 @@ class ParamSpec:
     max: float | None = None
     unit: str = ""
     doc: str = ""
+    label: str = ""
+
+    @property
+    def display_label(self) -> str:
+        """Return the name to show: ``label``, or the parameter name."""
+        return self.label or self.name
 
     def check(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise PluginError."""
@@ -517,7 +529,15 @@ def _param_spec(plugin_name: str, name: str, hint: Any, default: Any) -> ParamSp
             f"float, str or Literal[...], got {hint!r}"
         )
     spec = ParamSpec(
-        name, hint, default, choices, extra.min, extra.max, extra.unit, extra.doc
+        name,
+        hint,
+        default,
+        choices,
+        extra.min,
+        extra.max,
+        extra.unit,
+        extra.doc,
+        extra.label,
     )
     try:
         spec.check(default)

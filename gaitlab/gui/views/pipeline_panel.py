@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gaitlab.core.errors import GaitlabError, PluginError
 from gaitlab.gui.tasks import GeneratorTask, connect_while_alive
 from gaitlab.pipeline.config import PipelineConfig, PipelineStep
 from gaitlab.pipeline.discovery import DiscoveryReport, discover
@@ -76,7 +77,7 @@ def parameter_options(param: ParamSpec, value: Any) -> dict[str, Any]:
     tip += f"; default {param.default!r}"
     opts: dict[str, Any] = {
         "name": param.name,
-        "title": param.name,
+        "title": param.display_label,
         "value": value,
         "default": param.default,
         "tip": tip,
@@ -127,7 +128,7 @@ def _ordered_names(config: PipelineConfig, report: DiscoveryReport) -> list[str]
     """Plugins in run order, then disabled and not-yet-used ones."""
     try:
         names = list(config.plan(report).names)
-    except Exception:  # a plugin is missing or a need is unmet: the saved order
+    except PluginError:  # a plugin is missing or a need is unmet: the saved order
         names = [s.plugin for s in config.steps if s.enabled]
     names += [s.plugin for s in config.steps if s.plugin not in names]
     names += [n for n in report.specs if n not in names]
@@ -357,7 +358,7 @@ class PipelinePanel(QWidget):
         config = self.config()
         try:
             self.session.set_pipeline(config)
-        except Exception as error:
+        except (GaitlabError, OSError) as error:  # refused by the plan, or not written
             self._show_message(f"Not saved: {error}")
             log.warning("pipeline not saved: %s", error)
             return False
@@ -386,7 +387,7 @@ class PipelinePanel(QWidget):
         self.progress.setValue(0)
         self.progress_widget.show()
         self.cancel_button.setEnabled(True)
-        task.event.connect(self._on_run_event)
+        task.event_applied.connect(self._on_run_event)
         task.finished.connect(self._on_run_finished)
 
     def cancel_run(self) -> None:
