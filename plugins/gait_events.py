@@ -278,6 +278,13 @@ def gait_events(
         force_contacts = _force_contacts(
             trial, result, threshold_n, noise_factor, detection_lowpass_hz, zeni
         )
+    else:
+        result.leave_out(
+            ("event_threshold", "force_noise_sd"),
+            "no force plate in the trial"
+            if not trial.forceplates
+            else "the plates are not used (source='kinematic')",
+        )
     running, reason = _gait(trial, force_contacts, zeni)
     result.add_metric("gait_running", float(running))
     result.note(f"gait: {'running' if running else 'walking'} ({reason})")
@@ -302,6 +309,18 @@ def gait_events(
     if force_contacts and kinematic:
         kinematic = _calibrated(
             result, force_contacts, kinematic, correct_kinematic_bias
+        )
+    else:
+        result.leave_out(
+            BIAS_METRICS,
+            "no contact measured both by a force plate and by the foot markers"
+            + (
+                ": no force-plate contact"
+                if not force_contacts
+                else ": no foot markers"
+                if not markers
+                else ": no contact found from the foot markers"
+            ),
         )
     contacts = sorted(force_contacts + kinematic, key=lambda c: c["ic"])
     if not contacts:
@@ -1216,6 +1235,15 @@ def _extrema(signal: np.ndarray, rate_hz: float, *, maximum: bool) -> np.ndarray
 
 # ---------------------------------------------------------------- bias correction
 
+BIAS_METRICS = (
+    "kinematic_ic_offset",
+    "kinematic_to_offset",
+    "kinematic_ic_residual",
+    "kinematic_to_residual",
+)
+"""Metrics of the marker events' bias against the plates (needs contacts
+measured both ways)."""
+
 
 def _calibrated(
     result: Result, force: list[dict], kinematic: list[dict], correct: bool
@@ -1246,6 +1274,11 @@ def _calibrated(
             offsets.setdefault(("ic", k["side"]), []).append(k["ic"] - plate["ic"])
             offsets.setdefault(("to", k["side"]), []).append(k["to"] - plate["to"])
     if not offsets:
+        result.leave_out(
+            BIAS_METRICS,
+            "no contact measured both by a force plate and by the foot markers "
+            "with that foot alone on the plate (the marker bias cannot be measured)",
+        )
         return remaining
     for kind, name in (("ic", "initial contact"), ("to", "toe-off")):
         pooled = [x for (k, _), v in offsets.items() if k == kind for x in v]
