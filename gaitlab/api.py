@@ -24,6 +24,39 @@ A declared metric the plugin cannot compute on a trial is left out with the
 reason, ``result.leave_out("step_width", "needs ...: missing landmarks ...")``:
 the result is then ``partial``, not ``ok`` (see :class:`Result`).
 
+What it holds, by purpose:
+
+Declaring and running
+    :func:`plugin`, :class:`Param`, :class:`MetricSpec`, :class:`SeriesSpec`
+    (with their display hints, ``docs/plugins.md`` "Display hints"),
+    :class:`RunContext`, :class:`Skip`, :class:`Cancelled`, :class:`MissingInput`.
+Inputs and outputs
+    :class:`TrialView` (the trial, its contacts and the results of earlier
+    plugins), :class:`Result`, :class:`Series`, :class:`Metric`, :class:`Event`,
+    :class:`Contact`, :func:`contacts_from_events`, :data:`FOOT_STRIKE`,
+    :data:`FOOT_OFF`, :class:`MarkerSet`, :class:`ForcePlate`, :class:`Subject`,
+    :data:`LANDMARKS`.
+Shared names
+    :data:`FloatArray` (float64 arrays), :data:`Side`, :data:`SIDES`
+    (``("Left", "Right")``), :data:`SIDE_PREFIX` (``{"Left": "l", "Right": "r"}``).
+Geometry and signals (SI units, angles in degrees)
+    :data:`GRAVITY`, :func:`unit`, :func:`horizontal_unit`,
+    :func:`sagittal_components`, :func:`sagittal_angle_deg`; lines of the body
+    (METHODS §4.1) :class:`Lines`, :func:`line_angles`, :func:`line_points`,
+    :func:`trunk_points`, :data:`LINE_QUANTITIES`; :func:`lowpass`,
+    :func:`cutoff_correction`, :func:`derivative`, :func:`fill_gaps`,
+    :func:`sample_at`.
+Body and forces
+    :class:`BodyPoints`, :class:`ComEstimate`, :func:`best_com`,
+    :func:`full_body_com`, :func:`running_com`, :func:`pelvis_com`,
+    :func:`pelvis_offset_from_static`, :func:`segment_parameters`,
+    :func:`hat_parameters`, :func:`foot_length_m`, :class:`GroundReaction`,
+    :class:`Progression`, :func:`runs`.
+Running measures (METHODS §5.4–5.6)
+    :func:`step_intervals` (:class:`StepIntervals`), :func:`loading_rate`
+    (:class:`LoadingRate`), :func:`least_squares_slope`,
+    :func:`mcmahon_stiffness`, :func:`morin_stiffness` (:class:`SpringMass`).
+
 See ``docs/plugins.md`` for the guide. Everything here follows semantic
 versioning: names are only added, never changed, within a major version.
 """
@@ -51,6 +84,14 @@ from gaitlab.core.geometry import (
 )
 from gaitlab.core.kinetics import GroundReaction, Progression, runs
 from gaitlab.core.landmarks import LANDMARKS
+from gaitlab.core.lines import (
+    LINE_QUANTITIES,
+    Lines,
+    line_angles,
+    line_points,
+    trunk_points,
+)
+from gaitlab.core.loading_rate import LoadingRate, least_squares_slope, loading_rate
 from gaitlab.core.results import Metric, MetricSpec, Result, Series, SeriesSpec
 from gaitlab.core.signal import (
     cutoff_correction,
@@ -59,7 +100,10 @@ from gaitlab.core.signal import (
     lowpass,
     sample_at,
 )
+from gaitlab.core.spring_mass import SpringMass, mcmahon_stiffness, morin_stiffness
+from gaitlab.core.steps import StepIntervals, step_intervals
 from gaitlab.core.trial import Event, ForcePlate, MarkerSet, Subject
+from gaitlab.core.types import SIDE_PREFIX, SIDES, FloatArray, Side
 from gaitlab.pipeline.spec import Param, plugin
 from gaitlab.pipeline.view import MissingInput, TrialView
 
@@ -68,13 +112,19 @@ __all__ = [
     "FOOT_STRIKE",
     "GRAVITY",
     "LANDMARKS",
+    "LINE_QUANTITIES",
+    "SIDES",
+    "SIDE_PREFIX",
     "BodyPoints",
     "Cancelled",
     "ComEstimate",
     "Contact",
     "Event",
+    "FloatArray",
     "ForcePlate",
     "GroundReaction",
+    "Lines",
+    "LoadingRate",
     "MarkerSet",
     "Metric",
     "MetricSpec",
@@ -85,7 +135,10 @@ __all__ = [
     "RunContext",
     "Series",
     "SeriesSpec",
+    "Side",
     "Skip",
+    "SpringMass",
+    "StepIntervals",
     "Subject",
     "TrialView",
     "best_com",
@@ -97,7 +150,13 @@ __all__ = [
     "full_body_com",
     "hat_parameters",
     "horizontal_unit",
+    "least_squares_slope",
+    "line_angles",
+    "line_points",
+    "loading_rate",
     "lowpass",
+    "mcmahon_stiffness",
+    "morin_stiffness",
     "pelvis_com",
     "pelvis_offset_from_static",
     "plugin",
@@ -107,5 +166,7 @@ __all__ = [
     "sagittal_components",
     "sample_at",
     "segment_parameters",
+    "step_intervals",
+    "trunk_points",
     "unit",
 ]

@@ -47,6 +47,7 @@ from gaitlab.api import (
             "Force-derived body mass: mean vertical GRF / g over quiet standing "
             "(≥ 1 s) or over whole strides of continuous running (METHODS §3.5)",
             per_step=False,
+            headline=True,
         ),
         MetricSpec(
             "subject_mass_difference",

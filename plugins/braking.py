@@ -95,12 +95,14 @@ UNCLEAN_MESSAGE = (
             "N·s/kg",
             "Sign-based braking impulse ∫min(F_ap, 0)dt from IC to TO (≤ 0), F_ap = "
             "GRF·e_prog unfiltered, divided by body mass (METHODS §5.2)",
+            headline=True,
         ),
         MetricSpec(
             "propulsive_impulse",
             "N·s/kg",
             "Sign-based propulsive impulse ∫max(F_ap, 0)dt from IC to TO (≥ 0), "
             "divided by body mass (METHODS §5.2)",
+            headline=True,
         ),
         MetricSpec(
             "net_impulse",

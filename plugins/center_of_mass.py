@@ -67,9 +67,11 @@ import numpy.typing as npt
 
 from gaitlab.api import (
     GRAVITY,
+    SIDE_PREFIX,
     BodyPoints,
     ComEstimate,
     Contact,
+    FloatArray,
     MetricSpec,
     Param,
     Result,
@@ -90,7 +92,6 @@ from gaitlab.api import (
     unit,
 )
 
-FloatArray = npt.NDArray[np.float64]
 Segment = tuple[float, float]
 
 LEGS_PELVIS_HAT = "legs_pelvis_hat"
@@ -156,6 +157,10 @@ FUSED_METRICS = KINEMATIC_METRICS[2:]
             "Best centre-of-mass estimate, lab frame, shape (n, 3): fused COM "
             "(METHODS §3.6) where both estimates exist, else the kinematic COM, else "
             "the force-derived COM; at the marker rate (analog rate without markers)",
+            label="COM",
+            plot="Centre of mass",
+            components=("vertical", "ap"),
+            point="com",
         ),
         SeriesSpec(
             "com_kinematic",
@@ -500,7 +505,7 @@ def legs_pelvis_hat_com(
     points = trial.body
     needed = ["midh", "pelvis_rotation"] + [
         f"{side}_{point}"
-        for side in "lr"
+        for side in SIDE_PREFIX.values()
         for _, origin, other, _ in LEG_SEGMENTS
         for point in (origin, other)
     ]
@@ -551,7 +556,7 @@ def legs_pelvis_hat_com(
 def _legs(points: BodyPoints, sex: str | None) -> tuple[float, FloatArray, list[str]]:
     """Leg mass fraction Σμ_i, first moment Σμ_i·COM_i (m) and segment names."""
     mass, moment, names = 0.0, 0.0, []
-    for side in "lr":
+    for side in SIDE_PREFIX.values():
         for name, origin, other, variant in LEG_SEGMENTS:
             parameters = segment_parameters(name, sex, variant)
             start = getattr(points, f"{side}_{origin}")
@@ -652,7 +657,7 @@ def _hat_height(
             np.linalg.norm(
                 getattr(points, f"{s}_{b}") - getattr(points, f"{s}_{a}"), axis=1
             )
-            for s in "lr"
+            for s in SIDE_PREFIX.values()
             for _, a, b, _ in LEG_SEGMENTS[:2]
         ]
         measured = 0.5 * float(np.nanmedian(np.sum(lengths, axis=0)))

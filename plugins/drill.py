@@ -51,7 +51,9 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.api import (
+    SIDE_PREFIX,
     BodyPoints,
+    FloatArray,
     MetricSpec,
     Param,
     Result,
@@ -66,9 +68,6 @@ from gaitlab.api import (
     sample_at,
 )
 
-FloatArray = npt.NDArray[np.float64]
-
-SIDES = {"Left": "l", "Right": "r"}
 ANGLE = "deg from the upward vertical in the sagittal plane, positive forward"
 
 METRICS = (
@@ -232,7 +231,7 @@ def drill(
     lift_s = float(time[lift_index])
 
     body = trial.body
-    support, catch = SIDES[support_side], SIDES[catch_side]
+    support, catch = SIDE_PREFIX[support_side], SIDE_PREFIX[catch_side]
     raw = {
         "ajc": getattr(body, f"{support}_ajc"),
         "hjc": getattr(body, f"{support}_hjc"),
@@ -370,7 +369,7 @@ def _foot_heights(
 ) -> dict[str, FloatArray]:
     """Height of each foot's lowest landmark above its quiet-stance median, m."""
     heights = {}
-    for side, prefix in SIDES.items():
+    for side, prefix in SIDE_PREFIX.items():
         found = [
             trial.landmark(f"{prefix}_{name}") @ up
             for name in ("heel", "toe")
@@ -426,7 +425,7 @@ def _check_heel_down(
     lift_m: float,
 ) -> None:
     """Skip unless the support heel stays down from the onset to the catch IC."""
-    name = f"{SIDES[side]}_heel"
+    name = f"{SIDE_PREFIX[side]}_heel"
     if not trial.has_landmark(name):
         return
     height = trial.landmark(name) @ up

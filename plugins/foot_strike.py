@@ -53,6 +53,7 @@ from typing import Annotated
 import numpy as np
 
 from gaitlab.api import (
+    SIDE_PREFIX,
     Contact,
     MetricSpec,
     Param,
@@ -67,7 +68,6 @@ from gaitlab.api import (
     sample_at,
 )
 
-SIDES = (("l", "Left"), ("r", "Right"))
 REARFOOT, MIDFOOT, FOREFOOT = 1.0, 2.0, 3.0
 """Codes of the foot-strike classes."""
 STRIKE_CLASSES = ((REARFOOT, "rearfoot"), (MIDFOOT, "midfoot"), (FOREFOOT, "forefoot"))
@@ -91,6 +91,7 @@ corrected by their bias against the plates)."""
             "Foot strike angle: sagittal angle of HEEL→TOE at IC minus that of "
             "standing (static trial); toe up positive (METHODS §6.1). Without a "
             "static trial: angle relative to the floor (status warning)",
+            headline=True,
         ),
         MetricSpec(
             "foot_strike_class_fsa",
@@ -107,6 +108,7 @@ corrected by their bias against the plates)."""
             "its first valid sample (GRF_up ≥ T_cop) along the foot, from the "
             "posterior heel, in % of foot length (METHODS §6.2)",
             plausible=(0.0, 100.0),
+            headline=True,
         ),
         MetricSpec(
             "foot_strike_class_si",
@@ -303,7 +305,7 @@ def _feet(trial: TrialView, cutoff_hz: float) -> dict[str, dict[str, np.ndarray]
     Both feet are filtered in one call (one filter design).
     """
     raw = {}
-    for prefix, side in SIDES:
+    for side, prefix in SIDE_PREFIX.items():
         heel = trial.landmark_or_none(f"{prefix}_heel")
         toe = _toe(trial, prefix)
         if heel is not None and toe is not None:
@@ -326,7 +328,7 @@ def _standing_angles(trial: TrialView, result: Result) -> dict[str, float]:
     """Mean standing foot angle (deg) per side from the static trial; adds metrics."""
     static = trial.static
     angles = {}
-    for prefix, side in SIDES:
+    for side, prefix in SIDE_PREFIX.items():
         name = f"standing_foot_angle_{side.lower()}"
         if static is None:
             result.leave_out(name, "no static trial")

@@ -67,7 +67,7 @@ upper trunk fallback tries the mid-point of C7 and CLAV before C7 alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
@@ -75,9 +75,13 @@ import numpy.typing as npt
 
 from gaitlab.api import (
     GRAVITY,
+    LINE_QUANTITIES,
+    SIDES,
     BodyPoints,
     Contact,
+    FloatArray,
     GroundReaction,
+    Lines,
     MetricSpec,
     Param,
     Result,
@@ -86,27 +90,16 @@ from gaitlab.api import (
     Skip,
     TrialView,
     best_com,
+    line_angles,
+    line_points,
     lowpass,
     plugin,
     sagittal_angle_deg,
     sample_at,
 )
 
-FloatArray = npt.NDArray[np.float64]
-
-SIDES = ("Left", "Right")
-SIDE_PREFIX = {"Left": "l", "Right": "r"}
-
-QUANTITIES = (
-    "whole_body_lean",
-    "whole_body_lean_ankle",
-    "trunk_lean",
-    "trunk_thigh_angle",
-    "leg_line",
-    "bend_index",
-    "body_line",
-    "head_alignment",
-)
+QUANTITIES = ("whole_body_lean", *LINE_QUANTITIES)
+"""The lean quantities: the force-based whole-body lean, then the lines."""
 STANDING_QUANTITIES = (
     "trunk_lean",
     "bend_index",
@@ -135,16 +128,6 @@ SERIES_QUANTITIES = (
     "head_alignment",
 )
 
-LOWER_TRUNK = ("midh", "pelvis_centroid")
-UPPER_TRUNK = ("mids", "c7_clav", "cerv", "supr")
-POINT_LABELS = {
-    "midh": "MIDH",
-    "pelvis_centroid": "pelvis centroid",
-    "mids": "MIDS",
-    "c7_clav": "mid-point of C7 and CLAV",
-    "cerv": "C7",
-    "supr": "CLAV",
-}
 FILTERED_POINTS = (
     "midh",
     "pelvis_centroid",
@@ -225,6 +208,10 @@ def _instant_text(quantity: str, suffix: str) -> str:
     }[suffix]
 
 
+HEADLINE_QUANTITIES = ("trunk_lean", "whole_body_lean", "bend_index")
+"""Quantities whose stance mean is a headline metric."""
+
+
 def _metric_specs() -> tuple[MetricSpec, ...]:
     specs = [
         MetricSpec(
@@ -232,6 +219,7 @@ def _metric_specs() -> tuple[MetricSpec, ...]:
             "deg",
             f"{DEFINITIONS[quantity]}, {_instant_text(quantity, suffix)}; "
             f"{ANGLE_CONVENTION}",
+            headline=not suffix and quantity in HEADLINE_QUANTITIES,
         )
         for quantity in QUANTITIES
         for suffix in ("", "_ic", "_midstance", "_to")
@@ -277,189 +265,80 @@ def _metric_specs() -> tuple[MetricSpec, ...]:
     return tuple(specs)
 
 
+LEAN_PLOT = "Lean angles (from vertical, + forward)"
+"""Title of the plot of the app's default layout that draws the lean series."""
+
 SERIES_SPECS = (
-    SeriesSpec("trunk_lean", "deg", "θ(MIDH→MIDS) (or the fallback line in the notes)"),
-    SeriesSpec("whole_body_lean", "deg", "θ(COP→COM); NaN in flight"),
-    SeriesSpec("whole_body_lean_ankle", "deg", "θ(stance AJC→COM); NaN in flight"),
-    SeriesSpec("leg_line", "deg", "θ(stance AJC→HJC); NaN in flight"),
-    SeriesSpec("bend_index", "deg", "θ(trunk) - θ(stance AJC→HJC); NaN in flight"),
-    SeriesSpec("body_line", "deg", "θ(stance AJC→trunk upper point); NaN in flight"),
-    SeriesSpec("head_alignment", "deg", "θ(C7→head centroid) - θ(MIDH→C7)"),
+    SeriesSpec(
+        "trunk_lean",
+        "deg",
+        "θ(MIDH→MIDS) (or the fallback line in the notes)",
+        label="trunk",
+        plot=LEAN_PLOT,
+        colour="#6A3D9A",
+        lines=(("midh", "mids"),),
+    ),
+    SeriesSpec(
+        "whole_body_lean",
+        "deg",
+        "θ(COP→COM); NaN in flight",
+        label="COP→COM",
+        plot=LEAN_PLOT,
+        colour="#009E73",
+        lines=(("cop", "com"),),
+    ),
+    SeriesSpec(
+        "whole_body_lean_ankle",
+        "deg",
+        "θ(stance AJC→COM); NaN in flight",
+        label="ankle→COM",
+        plot=LEAN_PLOT,
+        colour="#56B4E9",
+        lines=(("ajc", "com"),),
+    ),
+    SeriesSpec(
+        "leg_line",
+        "deg",
+        "θ(stance AJC→HJC); NaN in flight",
+        label="leg line",
+        plot=LEAN_PLOT,
+        colour="#E69F00",
+        lines=(("ajc", "hjc"),),
+    ),
+    SeriesSpec(
+        "bend_index",
+        "deg",
+        "θ(trunk) - θ(stance AJC→HJC); NaN in flight",
+        label="bend index",
+        plot=LEAN_PLOT,
+        colour="#CC79A7",
+        lines=(("midh", "mids"), ("ajc", "hjc")),
+    ),
+    SeriesSpec(
+        "body_line",
+        "deg",
+        "θ(stance AJC→trunk upper point); NaN in flight",
+        label="body line",
+        plot=LEAN_PLOT,
+        colour="#8C564B",
+        lines=(("ajc", "mids"),),
+    ),
+    SeriesSpec(
+        "head_alignment",
+        "deg",
+        "θ(C7→head centroid) - θ(MIDH→C7)",
+        label="head",
+        plot=LEAN_PLOT,
+        colour="#7F7F7F",
+    ),
 )
-
-
-@dataclass
-class Lines:
-    """Line angles of a trial, per marker frame.
-
-    Attributes
-    ----------
-    angles : dict of str to dict of str to ndarray
-        Quantity → side (``"Left"``, ``"Right"``; ``""`` for lines that do not
-        depend on the stance leg) → angle per frame in degrees.
-    used : dict of str to str
-        Quantity → the line actually used, in words.
-    unavailable : dict of str to str
-        Quantity → why it could not be computed.
-    trunk : tuple of str or None
-        Keys of the trunk line's lower and upper points (``("midh", "mids")``).
-    """
-
-    angles: dict[str, dict[str, FloatArray]] = field(default_factory=dict)
-    used: dict[str, str] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
-    trunk: tuple[str, str] | None = None
-
-    def of(self, quantity: str, side: str) -> FloatArray | None:
-        """Angle per frame of a quantity for a stance side (None if undefined)."""
-        by_side = self.angles.get(quantity, {})
-        return by_side.get(side, by_side.get(""))
-
-
-def trunk_points(
-    points: Mapping[str, FloatArray | None], choice: tuple[str, str] | None = None
-) -> tuple[str, FloatArray, str, FloatArray] | None:
-    """Lower and upper points of the trunk line (keys and trajectories).
-
-    Parameters
-    ----------
-    points : mapping of str to ndarray or None
-        Points by BodyPoints field name, shape (n_frames, 3) in m.
-    choice : tuple of str or None
-        Force these (lower, upper) keys (e.g. the running trial's choice for its
-        static trial); None takes the first available of MIDH, pelvis centroid
-        and MIDS, mid-point of C7 and CLAV, C7, CLAV.
-
-    Returns
-    -------
-    line : tuple or None
-        ``(lower_key, lower, upper_key, upper)``, or None if a point is missing.
-    """
-    lowers = LOWER_TRUNK if choice is None else (choice[0],)
-    uppers = UPPER_TRUNK if choice is None else (choice[1],)
-    lower = next(((k, points[k]) for k in lowers if points.get(k) is not None), None)
-    upper = next(
-        ((k, p) for k in uppers if (p := _upper_point(points, k)) is not None), None
-    )
-    if lower is None or upper is None:
-        return None
-    return lower[0], lower[1], upper[0], upper[1]
-
-
-def _upper_point(
-    points: Mapping[str, FloatArray | None], key: str
-) -> FloatArray | None:
-    if key != "c7_clav":
-        return points.get(key)
-    c7, clavicle = points.get("cerv"), points.get("supr")
-    return None if c7 is None or clavicle is None else (c7 + clavicle) / 2
-
-
-def line_angles(
-    points: Mapping[str, FloatArray | None],
-    com: FloatArray | None,
-    up: npt.ArrayLike,
-    progression: npt.ArrayLike,
-    *,
-    trunk: tuple[str, str] | None = None,
-) -> Lines:
-    """Angles of the kinematic lean lines of METHODS §4.1, per frame.
-
-    Parameters
-    ----------
-    points : mapping of str to ndarray or None
-        Joint centres by BodyPoints field name (``midh``, ``mids``, ``cerv``,
-        ``supr``, ``head_com``, ``pelvis_centroid``, ``l_hjc``, ``l_kjc``,
-        ``l_ajc``, ``r_...``), shape (n_frames, 3) in m, lab frame.
-    com : ndarray or None
-        Whole-body COM at the same frames, shape (n_frames, 3) in m.
-    up, progression : array_like, shape (3,)
-        Unit vectors of the upward vertical and of the progression.
-    trunk : tuple of str or None
-        Force the trunk line's (lower, upper) point keys (see `trunk_points`).
-
-    Returns
-    -------
-    lines : Lines
-        Angles in degrees (positive forward) and the lines used.
-
-    Examples
-    --------
-    >>> hip, shoulder = np.array([[0.0, 0.0, 1.0]]), np.array([[0.1, 0.0, 1.5]])
-    >>> lines = line_angles({"midh": hip, "mids": shoulder}, None, [0, 0, 1], [1, 0, 0])
-    >>> lines.of("trunk_lean", "Left").round(2), lines.used["trunk_lean"]
-    (array([11.31]), 'MIDH→MIDS')
-    """
-
-    def angle(lower: FloatArray, upper: FloatArray) -> FloatArray:
-        return sagittal_angle_deg(lower, upper, up, progression)
-
-    lines = Lines()
-    line = trunk_points(points, trunk)
-    trunk_angle = None
-    if line is None:
-        lines.unavailable["trunk_lean"] = (
-            "needs MIDH or the pelvis centroid, and MIDS, C7 or CLAV"
-        )
-    else:
-        lower_key, lower, upper_key, upper = line
-        lines.trunk = (lower_key, upper_key)
-        trunk_angle = angle(lower, upper)
-        lines.angles["trunk_lean"] = {"": trunk_angle}
-        lines.used["trunk_lean"] = (
-            f"{POINT_LABELS[lower_key]}→{POINT_LABELS[upper_key]}"
-        )
-        c7, head = points.get("cerv"), points.get("head_com")
-        if c7 is not None and head is not None:
-            lines.angles["head_alignment"] = {"": angle(c7, head) - angle(lower, c7)}
-            lines.used["head_alignment"] = (
-                f"θ(C7→head centroid) - θ({POINT_LABELS[lower_key]}→C7)"
-            )
-    for side in SIDES:
-        prefix = SIDE_PREFIX[side]
-        hjc, kjc, ajc = (points.get(f"{prefix}_{j}") for j in ("hjc", "kjc", "ajc"))
-        if ajc is not None and hjc is not None:
-            leg = angle(ajc, hjc)
-            lines.angles.setdefault("leg_line", {})[side] = leg
-            if trunk_angle is not None:
-                lines.angles.setdefault("bend_index", {})[side] = trunk_angle - leg
-        if trunk_angle is not None and kjc is not None and hjc is not None:
-            thigh = angle(kjc, hjc)
-            lines.angles.setdefault("trunk_thigh_angle", {})[side] = 180.0 - (
-                trunk_angle - thigh
-            )
-        if ajc is not None and line is not None:
-            lines.angles.setdefault("body_line", {})[side] = angle(ajc, line[3])
-        if ajc is not None and com is not None:
-            lines.angles.setdefault("whole_body_lean_ankle", {})[side] = angle(ajc, com)
-    if line is not None:
-        upper_label = POINT_LABELS[line[2]]
-        trunk_label = lines.used["trunk_lean"]
-        lines.used |= {
-            "leg_line": "AJC→HJC",
-            "bend_index": f"θ({trunk_label}) - θ(AJC→HJC)",
-            "trunk_thigh_angle": f"180° - (θ({trunk_label}) - θ(KJC→HJC))",
-            "body_line": f"AJC→{upper_label}",
-            "whole_body_lean_ankle": "AJC→COM",
-        }
-    else:
-        lines.used |= {"leg_line": "AJC→HJC", "whole_body_lean_ankle": "AJC→COM"}
-    for quantity in QUANTITIES[1:]:
-        if quantity not in lines.angles and quantity not in lines.unavailable:
-            lines.unavailable[quantity] = _needs_text(quantity, com is not None)
-    return lines
-
-
-def _needs_text(quantity: str, have_com: bool) -> str:
-    needs = {
-        "whole_body_lean_ankle": "an AJC" + ("" if have_com else " and the COM"),
-        "trunk_thigh_angle": "the trunk line and a HJC and KJC",
-        "leg_line": "a HJC and an AJC",
-        "bend_index": "the trunk line and a HJC and an AJC",
-        "body_line": "an AJC and the trunk line's upper point",
-        "head_alignment": "the trunk line's lower point, C7 and the 4 head markers",
-    }
-    return f"needs {needs[quantity]}"
+"""The lean series, in plotting order. ``lines`` name the body-view points
+(stance-side ``ajc``/``hjc``): the view draws the trunk MIDH→MIDS only, so a
+trunk_lean or body_line value computed on a fallback trunk point (pelvis
+centroid, C7, CLAV; see :func:`gaitlab.core.lines.trunk_points`) is shown from the
+stored series while the drawn line needs MIDH and MIDS. head_alignment is a
+difference of two lines through C7 and the head centroid, points the body
+view does not name: no lines."""
 
 
 def cop_com_lean_deg(
@@ -591,7 +470,8 @@ def _filtered_points(
     left out, and so is their filtering time.
     """
     raw = {n: getattr(body, n) for n in FILTERED_POINTS}
-    present = _used_points(raw, trunk)
+    used = line_points(raw, trunk)
+    present = [n for n in FILTERED_POINTS if n in used]
     points: dict[str, FloatArray | None] = dict.fromkeys(FILTERED_POINTS)
     if not present:
         return points
@@ -600,28 +480,6 @@ def _filtered_points(
     for i, name in enumerate(present):
         points[name] = filtered[:, 3 * i : 3 * i + 3]
     return points
-
-
-def _used_points(
-    points: Mapping[str, FloatArray | None], trunk: tuple[str, str] | None
-) -> list[str]:
-    """Keys of the points that enter at least one line of `line_angles`."""
-    used = set()
-    line = trunk_points(points, trunk)
-    if line is not None:
-        used.add(line[0])
-        used.update(("cerv", "supr") if line[2] == "c7_clav" else (line[2],))
-        if points["cerv"] is not None and points["head_com"] is not None:
-            used.update(("cerv", "head_com"))
-    for prefix in SIDE_PREFIX.values():
-        hjc, kjc, ajc = (f"{prefix}_{j}" for j in ("hjc", "kjc", "ajc"))
-        if points[ajc] is not None:
-            used.add(ajc)
-            if points[hjc] is not None:
-                used.add(hjc)
-        if line is not None and points[hjc] is not None and points[kjc] is not None:
-            used.update((hjc, kjc))
-    return [n for n in FILTERED_POINTS if n in used]
 
 
 def _com_track(trial: TrialView, cutoff_hz: float, mode: str) -> ComTrack | None:

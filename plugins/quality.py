@@ -42,11 +42,11 @@ import math
 from typing import Annotated
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.api import (
     GRAVITY,
     Contact,
+    FloatArray,
     ForcePlate,
     GroundReaction,
     MetricSpec,
@@ -57,8 +57,6 @@ from gaitlab.api import (
     lowpass,
     plugin,
 )
-
-FloatArray = npt.NDArray[np.float64]
 
 USED_LANDMARKS = (
     "l_asis", "r_asis", "l_psis", "r_psis", "sacrum",

@@ -64,31 +64,31 @@ VILR are reported in BW/s only (N/s = BW/s × m·g).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.api import (
     GRAVITY,
     Contact,
+    FloatArray,
     MetricSpec,
     Param,
     Result,
     RunContext,
     Series,
     Skip,
+    StepIntervals,
     TrialView,
+    least_squares_slope,
+    loading_rate,
     lowpass,
+    mcmahon_stiffness,
+    morin_stiffness,
     plugin,
     sample_at,
+    step_intervals,
 )
-
-FloatArray = npt.NDArray[np.float64]
-
-MISSED_CONTACT_RATIO = 1.5
-"""A step (stride) longer than this many median steps (strides) spans a missed contact."""
 
 STATURE_TO_LEG_LENGTH = 0.53
 """L0 ≈ 0.53 × stature when no leg length is measured (METHODS §5.6)."""
@@ -98,9 +98,6 @@ MIN_RUNNING_SPEED_M_S = 1.0
 
 STANCE_MIDDLE = (0.25, 0.75)
 """Part of each stance used for the belt speed (fractions of the contact time)."""
-
-WINDOW_IMPACT, WINDOW_3_12, WINDOW_PEAK_13 = 1.0, 2.0, 3.0
-"""Codes of ``loading_rate_window``."""
 
 FORCE_METRICS = (
     "peak_vertical_grf",
@@ -115,329 +112,6 @@ MORIN_METRICS = ("vertical_stiffness_morin", "leg_stiffness_morin")
 """Spring-mass measures from m, v, L0, t_f and t_c (Morin et al. 2005)."""
 
 
-@dataclass(frozen=True)
-class StepIntervals:
-    """Step, flight and stride times of each contact (NaN where undefined).
-
-    Attributes
-    ----------
-    step_time_s, flight_time_s, stride_time_s : ndarray, shape (n_contacts,)
-        IC(next) − IC, IC(next) − TO, IC(next of the same foot) − IC, in s.
-    step_reason, stride_reason : list of str
-        Why the step (and flight) or the stride is NaN ("" when defined).
-    """
-
-    step_time_s: FloatArray
-    flight_time_s: FloatArray
-    stride_time_s: FloatArray
-    step_reason: list[str]
-    stride_reason: list[str]
-
-
-@dataclass(frozen=True)
-class LoadingRate:
-    """Impact peak and vertical loading rates of one stance (METHODS §5.4).
-
-    Attributes
-    ----------
-    impact_peak_n : float
-        Impact peak in N (NaN when there is none).
-    valr_n_s, vilr_n_s : float
-        Average and instantaneous loading rates in N/s (NaN when the window
-        holds too few samples or ``no_impact_peak="none"``).
-    window : float
-        ``WINDOW_IMPACT`` (20–80 % of the impact peak), ``WINDOW_3_12`` (3–12 %
-        of stance) or ``WINDOW_PEAK_13`` (20–80 % of the force at 13 % of
-        stance); NaN when no window was used.
-    reason : str
-        Why a loading rate is NaN ("" otherwise).
-    """
-
-    impact_peak_n: float
-    valr_n_s: float
-    vilr_n_s: float
-    window: float
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class SpringMass:
-    """Stiffness of the spring-mass model (METHODS §5.6).
-
-    Attributes
-    ----------
-    f_max_n : ndarray
-        Peak vertical force in N.
-    com_drop_m : ndarray
-        Vertical COM displacement Δy in m.
-    leg_compression_m : ndarray
-        Leg compression ΔL in m.
-    vertical_stiffness_n_m, leg_stiffness_n_m : ndarray
-        F_max / Δy and F_max / ΔL in N/m.
-
-    Each has the shape of the inputs (0-d for scalars).
-    """
-
-    f_max_n: FloatArray
-    com_drop_m: FloatArray
-    leg_compression_m: FloatArray
-    vertical_stiffness_n_m: FloatArray
-    leg_stiffness_n_m: FloatArray
-
-
-def mcmahon_stiffness(
-    f_max_n: npt.ArrayLike,
-    com_drop_m: npt.ArrayLike,
-    leg_length_m: float,
-    speed_m_s: npt.ArrayLike,
-    contact_time_s: npt.ArrayLike,
-) -> SpringMass:
-    """Vertical and leg stiffness from measured F_max and Δy (McMahon & Cheng 1990).
-
-    ``ΔL = Δy + L0·(1 − cos θ)`` with ``θ = asin(v·t_c / (2·L0))``. Inputs are
-    scalars or arrays (one value per step); non-positive Δy or ΔL give NaN.
-
-    Examples
-    --------
-    >>> float(mcmahon_stiffness(1000.0, 0.05, 1.0, 0.0, 0.2).leg_stiffness_n_m)
-    20000.0
-    """
-    f_max, drop = np.asarray(f_max_n, float), np.asarray(com_drop_m, float)
-    sine = np.minimum(np.asarray(speed_m_s) * contact_time_s / (2.0 * leg_length_m), 1)
-    compression = drop + leg_length_m * (1.0 - np.cos(np.arcsin(sine)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return SpringMass(
-            f_max,
-            drop,
-            compression,
-            np.where(drop > 0, f_max / drop, np.nan),
-            np.where(compression > 0, f_max / compression, np.nan),
-        )
-
-
-def morin_stiffness(
-    mass_kg: float,
-    speed_m_s: float,
-    leg_length_m: float,
-    flight_time_s: npt.ArrayLike,
-    contact_time_s: npt.ArrayLike,
-) -> SpringMass:
-    """Sine-wave estimates of F_max, Δy, ΔL and the stiffnesses (Morin et al. 2005).
-
-    Parameters
-    ----------
-    mass_kg : float
-        Body mass m in kg.
-    speed_m_s : float
-        Running speed v in m/s.
-    leg_length_m : float
-        Leg length L0 in m (NaN gives NaN leg values only).
-    flight_time_s, contact_time_s : float or ndarray
-        t_f and t_c in s (scalars or one value per step).
-
-    Returns
-    -------
-    estimate : SpringMass
-        Values (NaN where v·t_c/2 > L0 for the leg values).
-
-    Examples
-    --------
-    >>> estimate = morin_stiffness(70.0, 3.5, 1.0, 0.110, 0.2356)
-    >>> round(float(estimate.f_max_n) / (70.0 * 9.81), 3)
-    2.304
-    """
-    t_c, t_f = np.asarray(contact_time_s, float), np.asarray(flight_time_s, float)
-    f_max = mass_kg * GRAVITY * (np.pi / 2.0) * (t_f / t_c + 1.0)
-    com_drop = np.abs(-f_max * t_c**2 / (mass_kg * np.pi**2) + GRAVITY * t_c**2 / 8.0)
-    half_contact = speed_m_s * t_c / 2.0
-    with np.errstate(invalid="ignore"):
-        compression = leg_length_m - np.sqrt(leg_length_m**2 - half_contact**2)
-    compression = compression + com_drop
-    return SpringMass(
-        f_max, com_drop, compression, f_max / com_drop, f_max / compression
-    )
-
-
-def step_intervals(contacts: list[Contact]) -> StepIntervals:
-    """Step, flight and stride times of each contact, with reasons for gaps.
-
-    The step of contact k ends at the IC of contact k+1 when that is the other
-    foot (or a side is unknown) and comes less than 1.5 median step times
-    later; the stride ends at the next IC of the same foot (with unknown
-    sides: two valid steps later) less than 1.5 median strides later.
-
-    Examples
-    --------
-    >>> from gaitlab.api import Contact
-    >>> steps = step_intervals([Contact(1, "Right", 0.0, 0.25),
-    ...                         Contact(2, "Left", 0.35, 0.6),
-    ...                         Contact(3, "Right", 0.7, 0.95)])
-    >>> steps.step_time_s.round(3).tolist(), steps.stride_time_s.round(3).tolist()
-    ([0.35, 0.35, nan], [0.7, nan, nan])
-    """
-    n = len(contacts)
-    ic = np.array([c.ic_s for c in contacts])
-    to = np.array([c.to_s for c in contacts])
-    sides = [c.side for c in contacts]
-    step, flight, stride = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    step_reason = ["last contact of the trial: no next contact"] * n
-    stride_reason = ["no later contact of the same foot in the trial"] * n
-    gaps = np.diff(ic)
-    alternating = [not (sides[k] and sides[k] == sides[k + 1]) for k in range(n - 1)]
-    typical = np.median(gaps[alternating]) if any(alternating) else np.nan
-    for k in range(n - 1):
-        if not alternating[k]:
-            step_reason[k] = (
-                "the next contact is of the same foot: a contact of the other foot "
-                "was missed"
-            )
-        elif gaps[k] > MISSED_CONTACT_RATIO * typical:
-            step_reason[k] = (
-                f"the next contact comes {gaps[k]:.3f} s later, more than "
-                f"{MISSED_CONTACT_RATIO} × the median step time: a contact was missed"
-            )
-        else:
-            step[k], flight[k], step_reason[k] = gaps[k], ic[k + 1] - to[k], ""
-    for k in range(n):
-        if sides[k]:
-            later = [j for j in range(k + 1, n) if sides[j] == sides[k]]
-            if later:
-                stride[k] = ic[later[0]] - ic[k]
-        elif k + 2 < n and np.isfinite(step[k]) and np.isfinite(step[k + 1]):
-            stride[k] = ic[k + 2] - ic[k]
-    typical_stride = np.nanmedian(stride) if np.isfinite(stride).any() else np.nan
-    for k in range(n):
-        if stride[k] > MISSED_CONTACT_RATIO * typical_stride:
-            stride_reason[k] = (
-                f"the next contact of the same foot comes {stride[k]:.3f} s later, "
-                f"more than {MISSED_CONTACT_RATIO} × the median stride: a contact "
-                "was missed"
-            )
-            stride[k] = np.nan
-        elif np.isfinite(stride[k]):
-            stride_reason[k] = ""
-    return StepIntervals(step, flight, stride, step_reason, stride_reason)
-
-
-def loading_rate(
-    time_s: FloatArray,
-    force_n: FloatArray,
-    ic_s: float,
-    to_s: float,
-    *,
-    impact_window: float = 0.25,
-    impact_dip: float = 0.05,
-    impact_min_n: float = 0.0,
-    no_impact_peak: str = "window_3_12",
-) -> LoadingRate:
-    """Impact peak, VALR and VILR of one stance (METHODS §5.4).
-
-    Parameters
-    ----------
-    time_s : ndarray, shape (n,)
-        Sample times in s (uniform).
-    force_n : ndarray, shape (n,)
-        Vertical GRF in N.
-    ic_s, to_s : float
-        Initial contact and toe-off in s.
-    impact_window : float
-        Fraction of stance in which the impact peak is sought.
-    impact_dip : float
-        Required dip after the impact peak, as a fraction of its height.
-    impact_min_n : float
-        Lowest impact peak in N.
-    no_impact_peak : {"window_3_12", "peak_at_13", "none"}
-        Window used when there is no impact peak.
-
-    Returns
-    -------
-    rates : LoadingRate
-
-    Examples
-    --------
-    >>> t = np.arange(0.0, 0.25, 0.001)
-    >>> f = np.interp(t, [0.0, 0.03, 0.045, 0.125, 0.25], [0, 1500, 1200, 2000, 0])
-    >>> rate = loading_rate(t, f, 0.0, 0.25)
-    >>> round(rate.impact_peak_n), round(rate.valr_n_s), round(rate.vilr_n_s)
-    (1500, 50000, 50000)
-    """
-    stance = slice(
-        int(np.searchsorted(time_s, ic_s, side="left")),
-        int(np.searchsorted(time_s, to_s, side="right")),
-    )
-    t, f = time_s[stance], force_n[stance]
-    contact_time = to_s - ic_s
-    peak = _impact_peak(t, f, ic_s + impact_window * contact_time, impact_dip)
-    if peak is not None and f[peak] >= impact_min_n:
-        return _rising_edge_rates(t, f, peak, float(f[peak]), WINDOW_IMPACT)
-    if no_impact_peak == "window_3_12":
-        inside = (t >= ic_s + 0.03 * contact_time) & (t <= ic_s + 0.12 * contact_time)
-        valr, vilr = _slopes(t[inside], f[inside])
-        reason = "" if np.isfinite(valr) else "fewer than 2 samples in 3–12 % of stance"
-        return LoadingRate(np.nan, valr, vilr, WINDOW_3_12, reason)
-    if no_impact_peak == "peak_at_13":
-        at_13 = ic_s + 0.13 * contact_time
-        level = float(np.interp(at_13, t, f))
-        end = int(np.searchsorted(t, at_13, side="right")) - 1
-        return _rising_edge_rates(t, f, end, level, WINDOW_PEAK_13, impact=np.nan)
-    return LoadingRate(np.nan, np.nan, np.nan, np.nan, "no impact peak")
-
-
-def _impact_peak(
-    t: FloatArray, f: FloatArray, window_end_s: float, dip: float
-) -> int | None:
-    """Index of the first local maximum before ``window_end_s`` followed by a dip."""
-    stop = min(int(np.searchsorted(t, window_end_s, side="right")), f.size - 1)
-    if stop < 2:
-        return None
-    middle = f[1:stop]
-    is_max = (middle > f[: stop - 1]) & (middle >= f[2 : stop + 1])
-    for i in np.flatnonzero(is_max) + 1:
-        later = i + 1 + int(np.argmax(f[i + 1 :]))
-        valley = float(np.min(f[i + 1 : later + 1]))
-        if f[i] > 0 and f[i] - valley >= dip * f[i]:
-            return int(i)
-    return None
-
-
-def _rising_edge_rates(
-    t: FloatArray,
-    f: FloatArray,
-    end: int,
-    level_n: float,
-    window: float,
-    *,
-    impact: float | None = None,
-) -> LoadingRate:
-    """Slopes over the samples rising from 20 % to 80 % of ``level_n`` before ``end``."""
-    impact_peak = level_n if impact is None else impact
-    rising = f[: end + 1]
-    below = np.flatnonzero(rising < 0.2 * level_n)
-    start = below[-1] + 1 if below.size else 0
-    above = np.flatnonzero(rising[start:] > 0.8 * level_n)
-    stop = start + (above[0] if above.size else rising.size - start)
-    valr, vilr = _slopes(t[start:stop], f[start:stop])
-    reason = (
-        ""
-        if np.isfinite(valr)
-        else "fewer than 2 samples between 20 and 80 % of the impact peak"
-    )
-    return LoadingRate(impact_peak, valr, vilr, window, reason)
-
-
-def _slopes(t: FloatArray, f: FloatArray) -> tuple[float, float]:
-    """Least-squares slope and largest sample-to-sample slope, in N/s."""
-    if t.size < 2:
-        return np.nan, np.nan
-    return _ls_slope(t, f), float(np.max((f[1:] - f[:-1]) / (t[1:] - t[:-1])))
-
-
-def _ls_slope(x: FloatArray, y: FloatArray) -> float:
-    """Least-squares slope of y against x."""
-    dx = x - x.sum() / x.size
-    return float(dx @ y / (dx @ dx))
-
-
 @plugin(
     name="running_measures",
     version="1.0.0",
@@ -446,13 +120,19 @@ def _ls_slope(x: FloatArray, y: FloatArray) -> float:
     needs=("result:gait_events",),
     optional=("result:body_mass", "result:center_of_mass"),
     metrics=(
-        MetricSpec("contact_time", "s", "Contact time t_c = TO − IC (METHODS §5.5)"),
+        MetricSpec(
+            "contact_time",
+            "s",
+            "Contact time t_c = TO − IC (METHODS §5.5)",
+            headline=True,
+        ),
         MetricSpec(
             "flight_time",
             "s",
             "Flight time t_f = IC of the next contact (other foot) − TO of this one "
             "(METHODS §5.5); NaN for the last contact or when the next contact of the "
             "other foot is missing; negative = both feet on the ground",
+            headline=True,
         ),
         MetricSpec(
             "step_time",
@@ -460,7 +140,12 @@ def _ls_slope(x: FloatArray, y: FloatArray) -> float:
             "Step time = IC of the next contact (other foot) − IC of this one "
             "(METHODS §5.5)",
         ),
-        MetricSpec("cadence", "steps/min", "Step rate 60 / step time (METHODS §5.5)"),
+        MetricSpec(
+            "cadence",
+            "steps/min",
+            "Step rate 60 / step time (METHODS §5.5)",
+            headline=True,
+        ),
         MetricSpec(
             "stride_time",
             "s",
@@ -476,6 +161,7 @@ def _ls_slope(x: FloatArray, y: FloatArray) -> float:
             "peak_vertical_grf",
             "BW",
             "Largest vertical GRF between IC and TO, in body weights m·g",
+            headline=True,
         ),
         MetricSpec(
             "impact_peak",
@@ -1035,7 +721,7 @@ def _forward_velocity(
         span = "the whole trial"
     if window.sum() < 2:
         return np.nan, f"{what} missing: overground speed unknown"
-    slope = _ls_slope(time[window], position[window])
+    slope = least_squares_slope(time[window], position[window])
     return slope, f"mean forward {what} velocity over {span}"
 
 

@@ -20,11 +20,10 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.core.body import BodyPoints, body_points
 from gaitlab.core.cluster import TrialReconstruction, reconstruct_trial, segment_of
-from gaitlab.core.contacts import Contact, contacts_from_events
+from gaitlab.core.contacts import FOOT_STRIKE, Contact, contacts_from_events
 from gaitlab.core.context import Skip
 from gaitlab.core.kinetics import (
     GroundReaction,
@@ -43,10 +42,9 @@ from gaitlab.core.trial import (
     Subject,
     Trial,
 )
+from gaitlab.core.types import SIDE_PREFIX, FloatArray
 
 __all__ = ["MissingInput", "TrialView"]
-
-FloatArray = npt.NDArray[np.float64]
 
 PELVIS_LANDMARKS = ("l_asis", "r_asis", "l_psis", "r_psis")
 
@@ -263,7 +261,7 @@ class TrialView:
         here = self._body_with(rebuilt.landmarks)
         there = static.body
         problems = []
-        for side in ("l", "r"):
+        for side in SIDE_PREFIX.values():
             for segment, top, bottom in _LENGTHS:
                 ends = [f"{side}_{top}", f"{side}_{bottom}"]
                 if not _uses_rebuilt(rebuilt, ends):
@@ -404,24 +402,44 @@ class TrialView:
         return result
 
     def add_result(self, plugin: str, result: Result) -> None:
-        """Make a result visible to the plugins that run next (used by the runner)."""
+        """Make a result visible to the plugins that run next (used by the runner).
+
+        The result becomes the latest one (see :meth:`contacts`), also when it
+        replaces an earlier result of the same plugin.
+        """
+        self._results.pop(plugin, None)
         self._results[plugin] = result
 
     def contacts(self) -> list[Contact]:
         """Foot contacts, numbered in time order (the ``step`` of per-step metrics).
 
-        From the ``gait_events`` plugin's result when it ran (with its clean
-        flags), otherwise from the trial's own Foot Strike / Foot Off events.
+        From the events of the latest usable result holding Foot Strike events
+        (built in: ``gait_events``), with the clean flags of its
+        ``contact_clean`` metric, otherwise from the trial's own Foot Strike /
+        Foot Off events. Only a plugin declaring ``produces_events=True`` can
+        return events (the runner refuses them from any other), so any such
+        plugin, ours or a researcher's, is a source of contacts; "latest" is
+        the order the results were given, then added (the pipeline order).
         """
-        if self.has_result("gait_events"):
-            result = self.result("gait_events")
-            clean = {
-                m.time_s: m.value >= 0.5
-                for m in result.metrics
-                if m.name == "contact_clean" and m.time_s is not None
-            }
-            return contacts_from_events(result.events, clean)
-        return contacts_from_events(self.events)
+        result = self._contact_result()
+        if result is None:
+            return contacts_from_events(self.events)
+        clean = {
+            m.time_s: m.value >= 0.5
+            for m in result.metrics
+            if m.name == "contact_clean" and m.time_s is not None
+        }
+        return contacts_from_events(result.events, clean)
+
+    def _contact_result(self) -> Result | None:
+        """The latest usable result whose events include a Foot Strike, or None."""
+        holding = [
+            result
+            for result in self._results.values()
+            if result.status in USABLE_STATUSES
+            and any(event.label == FOOT_STRIKE for event in result.events)
+        ]
+        return holding[-1] if holding else None
 
     def first_cop(
         self,

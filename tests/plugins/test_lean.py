@@ -15,6 +15,7 @@ import pytest
 
 from gaitlab.core.body import BodyPoints, running_com
 from gaitlab.core.contacts import contacts_from_events
+from gaitlab.core.lines import line_angles
 from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.trial import AnalogSet, ForcePlate, MarkerSet, Subject, Trial
 from gaitlab.pipeline.discovery import discover
@@ -273,7 +274,7 @@ def test_reference_geometry_cases_1_and_2(
     up, forward = lab_axes("y", "-x")
     com_model = com[0] @ np.linalg.inv(model_to_lab(up, forward))
     assert 1000 * com_model[:2] == pytest.approx(com_mm, abs=0.1)
-    lines = LEAN.line_angles(
+    lines = line_angles(
         {
             "midh": points["hjc"],
             "mids": points["mids"],
@@ -303,29 +304,6 @@ def test_reference_geometry_cases_1_and_2(
             180.0 - (trunk - leg), abs=1e-9
         )
     assert lines.used["trunk_lean"] == "MIDH→MIDS"
-
-
-def test_trunk_line_fallbacks_are_used_in_order_and_named() -> None:
-    hip = np.array([[0.0, 0.0, 1.0]])
-    c7 = np.array([[-0.05, 0.0, 1.6]])
-    clavicle = np.array([[0.15, 0.0, 1.45]])
-    up, forward = [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]
-    both = LEAN.line_angles(
-        {"midh": hip, "cerv": c7, "supr": clavicle}, None, up, forward
-    )
-    middle = (c7 + clavicle) / 2 - hip
-    assert both.of("trunk_lean", "Left")[0] == pytest.approx(
-        np.degrees(np.arctan2(middle[0, 0], middle[0, 2])), abs=1e-12
-    )
-    assert both.used["trunk_lean"] == "MIDH→mid-point of C7 and CLAV"
-    only_c7 = LEAN.line_angles({"pelvis_centroid": hip, "cerv": c7}, None, up, forward)
-    assert only_c7.of("trunk_lean", "Left")[0] == pytest.approx(
-        np.degrees(np.arctan2(-0.05, 0.6)), abs=1e-12
-    )
-    assert only_c7.used["trunk_lean"] == "pelvis centroid→C7"
-    nothing = LEAN.line_angles({"midh": hip}, None, up, forward)
-    assert "trunk_lean" not in nothing.angles
-    assert "trunk_lean" in nothing.unavailable
 
 
 # ---------------------------------------------------------------- §8.3 cases 3, 4, 6
