@@ -164,6 +164,7 @@ UNCLEAN_MESSAGE = (
             "m",
             "Foot landing distance (AJC - COM)·e_prog at IC, COM from the "
             "center_of_mass plugin; positive = ankle ahead of the COM (METHODS §5.3)",
+            headline=True,
         ),
         MetricSpec(
             "landing_distance_heel",
@@ -195,6 +196,7 @@ UNCLEAN_MESSAGE = (
             "Angle of the shank KJC→AJC from the downward vertical at IC in the "
             "sagittal plane, atan2((AJC - KJC)·e_prog, (KJC - AJC)·e_up); positive "
             "= ankle ahead of the knee (METHODS §5.3)",
+            headline=True,
         ),
     ),
 )

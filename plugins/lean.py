@@ -208,7 +208,14 @@ def _instant_text(quantity: str, suffix: str) -> str:
     }[suffix]
 
 
-HEADLINE_QUANTITIES = ("trunk_lean", "whole_body_lean", "bend_index")
+HEADLINE_QUANTITIES = (
+    "trunk_lean",
+    "whole_body_lean",
+    "whole_body_lean_ankle",
+    "leg_line",
+    "bend_index",
+    "body_line",
+)
 """Quantities whose stance mean is a headline metric."""
 
 

@@ -228,6 +228,7 @@ MORIN_METRICS = ("vertical_stiffness_morin", "leg_stiffness_morin")
             "Running speed: given, or the treadmill belt speed from the stance "
             "feet, or the mean forward COM (pelvis) velocity overground",
             per_step=False,
+            headline=True,
         ),
         MetricSpec(
             "leg_length",
