@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import UsageError, resolve_trials
-from gaitlab.pipeline.export import EXPORT_FORMATS, export_events, export_metrics
+from gaitlab.pipeline.export import (
+    export_events,
+    export_metrics,
+    table_formats,
+    table_writers,
+)
 from gaitlab.store.project import Project, open_project
 
-_FORMATS_TEXT = (
-    ".csv (tidy table, or with --wide FILE_steps.csv and FILE_trials.csv) or "
-    ".xlsx (one workbook with every table)"
-)
+
+def _formats_text() -> str:
+    """The table formats, e.g. ``.csv (tidy table ...) or .xlsx (...)``."""
+    return " or ".join(f"{w.suffix} ({w.description})" for w in table_writers())
 
 
 def add_parser(subparsers: Any) -> None:
@@ -35,7 +40,11 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="FILE.csv or FILE.xlsx"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="FILE" + " or FILE".join(table_formats()),
     )
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--wide", action="store_true", help="wide CSV tables")
@@ -58,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{args.output}: events are written as .csv, not {suffix or 'no suffix'!r}"
         )
-    if suffix not in EXPORT_FORMATS:
+    if suffix not in table_formats():
         raise UsageError(
             f"{args.output}: cannot write {suffix or 'a file without suffix'!r}; "
-            f"accepted formats: {_FORMATS_TEXT}"
+            f"accepted formats: {_formats_text()}"
         )
     project = open_project(args.project)
     trial_ids = resolve_trials(project, args.trials)

@@ -22,11 +22,11 @@ from typing import Any
 
 from gaitlab.cli._common import UsageError, help_text, resolve_trials
 from gaitlab.io.export_trial import (
-    EXPORT_TRIAL_FORMATS,
     TrialExportError,
     check_export_options,
-    export_trial,
+    trial_export_formats,
 )
+from gaitlab.pipeline.trial_export import export_trial
 from gaitlab.store.project import open_project
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         dest="fmt",
         metavar="FORMAT",
-        help="one of " + ", ".join(EXPORT_TRIAL_FORMATS),
+        help="one of " + ", ".join(trial_export_formats()),
     )
     parser.add_argument(
         "-o", "--output", type=Path, required=True, help="output folder"

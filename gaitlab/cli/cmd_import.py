@@ -1,4 +1,4 @@
-"""``gaitlab import PROJECT PATHS...``: import C3D files into a project."""
+"""``gaitlab import PROJECT PATHS...``: import C3D (or other readable) files into a project."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import UsageError
-from gaitlab.io.c3d import not_c3d_reason
+from gaitlab.io.readers import (
+    find_readable_files,
+    not_readable_reason,
+    registered_readers,
+)
+from gaitlab.store import is_project
 from gaitlab.store.project import (
     ImportEvent,
     Project,
     create_project,
-    find_c3d_files,
     open_project,
 )
 
@@ -65,17 +69,17 @@ def run(args: argparse.Namespace) -> int:
             + ", ".join(str(p) for p in missing)
             + " (nothing imported)"
         )
-    files = find_c3d_files(args.paths)
+    files = find_readable_files(args.paths)
     if not files:
         print(
-            "gaitlab import: no C3D files (*.c3d) found in "
+            f"gaitlab import: no {_known_formats()} found in "
             + ", ".join(str(p) for p in args.paths)
             + "; nothing imported",
             file=sys.stderr,
         )
         return 1
     refused = [
-        ImportEvent("refused", str(p), message=why) for p, why in _not_c3d(files)
+        ImportEvent("refused", str(p), message=why) for p, why in _unreadable(files)
     ]
     files = [p for p in files if str(p) not in {e.path for e in refused}]
     if not files:
@@ -94,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
     return _print_summary(refused + results, args.project)
 
 
-def _not_c3d(files: list[Path]) -> list[tuple[Path, str]]:
-    """Files that are not C3D files at all (a text file, a picture), with the reason."""
+def _unreadable(files: list[Path]) -> list[tuple[Path, str]]:
+    """Files no registered reader takes (a text file, a picture), with the reason."""
     refused = []
     for path in files:
         try:
-            reason = not_c3d_reason(path)
+            reason = not_readable_reason(path)
         except OSError as error:
             reason = f"cannot be read: {error.strerror or error}"
         if reason is not None:
@@ -107,8 +111,19 @@ def _not_c3d(files: list[Path]) -> list[tuple[Path, str]]:
     return refused
 
 
+def _known_formats() -> str:
+    """The files the readers take, e.g. ``C3D files (*.c3d)``."""
+    readers = registered_readers()
+    return (
+        " or ".join(r.name.upper() for r in readers)
+        + " files ("
+        + ", ".join("*" + s for r in readers for s in r.suffixes)
+        + ")"
+    )
+
+
 def _open_or_create(path: Path) -> Project:
-    if (path / "project.h5").exists():
+    if is_project(path):
         return open_project(path)
     return create_project(path)
 

@@ -1,4 +1,4 @@
-"""``gaitlab inspect FILE.c3d``: what a researcher checks first in a capture."""
+"""``gaitlab inspect FILE``: what a researcher checks first in a capture (C3D, or any readable format)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from gaitlab.core.trial import Trial
-from gaitlab.io.c3d import read_c3d
+from gaitlab.io.readers import read_trial
 
 GRAVITY = 9.81
 
@@ -19,9 +19,10 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "inspect",
-        help="describe a C3D file: rates, markers, channels, plates, events, problems",
+        help="describe a capture file (C3D ...): rates, markers, channels, plates, "
+        "events, problems",
     )
-    parser.add_argument("file", type=Path, help="C3D file")
+    parser.add_argument("file", type=Path, help="C3D file (or another readable format)")
     parser.add_argument(
         "--all-labels", action="store_true", help="list every marker and channel"
     )
@@ -30,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the file in an isolated worker and print its description."""
-    trial = read_c3d(args.file)
+    trial = read_trial(args.file)
     print(describe_trial(trial, all_labels=args.all_labels))
     return 0
 

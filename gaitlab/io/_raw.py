@@ -7,7 +7,7 @@ arrays follow the C3D dimension order (first index fastest), the layout ezc3d
 returns: ``CORNERS[:, corner, plate]``, ``CAL_MATRIX[:, :, plate]``.
 
 Only this module imports ezc3d and c3d. It runs inside the isolated reader
-workers (see :mod:`gaitlab.io._isolation`), never in the application process.
+workers (see :mod:`gaitlab.io.workers`), never in the application process.
 
 Before a parser sees a file, :func:`check_header` walks its header and
 parameter section and refuses what would crash or hang a parser (a broken
@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.core.errors import C3DReadError
+from gaitlab.core.types import FloatArray
 
 __all__ = [
     "ParameterEntry",
@@ -71,9 +71,9 @@ class RawC3D:
     """
 
     parameters: dict[str, dict[str, Any]]
-    points: npt.NDArray[np.float64]
-    residuals: npt.NDArray[np.float64]
-    analogs: npt.NDArray[np.float64]
+    points: FloatArray
+    residuals: FloatArray
+    analogs: FloatArray
     point_rate_hz: float
     analog_rate_hz: float
     first_frame: int
@@ -293,7 +293,8 @@ def _walk_parameter_section(
                 "negative link to the next entry (the parameter section is "
                 "damaged)",
             )
-        type_code, dims, dims_at = 0, (), -1
+        dims: tuple[int, ...] = ()
+        type_code, dims_at = 0, -1
         if entry_id > 0 and offset_at + 4 <= len(section):
             type_code = struct.unpack("b", section[offset_at + 2 : offset_at + 3])[0]
             n_dims = section[offset_at + 3]
@@ -514,7 +515,7 @@ def _read_with_ezc3d(path: Path, processor: str) -> RawC3D:
 
 def _blank_undefined_channels(
     parameters: dict[str, dict[str, Any]],
-    analogs: npt.NDArray[np.float64],
+    analogs: FloatArray,
     warnings: list[str],
 ) -> None:
     """Set to NaN the analog channels ezc3d scaled with memory it never read.

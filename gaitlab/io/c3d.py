@@ -10,14 +10,12 @@ events, subject data and the parameter tree kept.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.core.errors import C3DReadError
 from gaitlab.core.trial import (
@@ -30,6 +28,7 @@ from gaitlab.core.trial import (
     Subject,
     Trial,
 )
+from gaitlab.core.types import FloatArray
 from gaitlab.io._raw import RawC3D, not_c3d_reason, read_raw
 from gaitlab.io.forceplates import (
     N_CHANNELS,
@@ -39,16 +38,16 @@ from gaitlab.io.forceplates import (
     longest_run,
     plate_rotation,
 )
+from gaitlab.io.readers import register_reader, sha256_of
 
 __all__ = [
     "not_c3d_reason",
     "read_c3d",
+    "read_c3d_file",
     "read_c3d_in_process",
-    "sha256_of",
     "trial_from_raw",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: POINT groups that list non-marker points (Plug-in Gait and similar models).
 _MODEL_OUTPUT_GROUPS = {
@@ -97,7 +96,7 @@ def read_c3d(path: str | Path, *, timeout_s: float | None = None) -> Trial:
     >>> trial.forceplates[0].force.shape  # doctest: +SKIP
     (8000, 3)
     """
-    from gaitlab.io._isolation import shared_pool
+    from gaitlab.io.workers import shared_pool
 
     return shared_pool().call(read_c3d_in_process, Path(path), timeout_s=timeout_s)
 
@@ -112,17 +111,20 @@ def read_c3d_in_process(path: str | Path) -> Trial:
         raise C3DReadError(path, "this is a folder, not a C3D file")
     if not path.is_file():
         raise C3DReadError(path, "no such file")
-    raw = read_raw(path)
-    return trial_from_raw(raw, path, sha256_of(path))
+    return read_c3d_file(path, sha256_of(path))
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def read_c3d_file(path: Path, sha256: str) -> Trial:
+    """The C3D entry of the reader registry: parse and interpret one file.
+
+    Parameters
+    ----------
+    path : Path
+        The C3D file.
+    sha256 : str
+        Hex digest of its bytes, recorded in ``trial.source``.
+    """
+    return trial_from_raw(read_raw(path), path, sha256)
 
 
 def trial_from_raw(raw: RawC3D, path: Path, sha256: str = "") -> Trial:
@@ -516,10 +518,10 @@ def _events(raw: RawC3D, warnings: list[str]) -> list[Event]:
     if times.size < 2 * used:
         warnings.append("EVENT:TIMES has fewer entries than EVENT:USED: events dropped")
         return []
-    times = times[: 2 * used].reshape(2, used, order="F")
+    minutes_seconds = times[: 2 * used].reshape(2, used, order="F")
     events = []
     for label, context, (minutes, seconds) in zip(
-        labels, contexts, times.T, strict=True
+        labels, contexts, minutes_seconds.T, strict=True
     ):
         events.append(
             Event(
@@ -658,3 +660,12 @@ def _json_tree(parameters: dict[str, dict[str, Any]]) -> str:
         for group, entries in parameters.items()
     }
     return json.dumps(tree, sort_keys=True, default=str)
+
+
+register_reader(
+    "c3d",
+    [".c3d"],
+    read_c3d_file,
+    rejects=not_c3d_reason,
+    description="C3D motion capture file",
+)

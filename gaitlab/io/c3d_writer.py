@@ -30,9 +30,10 @@ import ezc3d
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
+
 __all__ = ["PlateParameters", "write_c3d"]
 
-FloatArray = npt.NDArray[np.float64]
 
 LENGTH_SCALE = {"mm": 1000.0, "m": 1.0}
 """Factor from metres to each supported ``POINT:UNITS``."""
@@ -231,12 +232,12 @@ def write_c3d(
             [value] if isinstance(value, str) else np.array([float(value)]),
         )
     for group, entries in (extra_parameters or {}).items():
-        for name, value in entries.items():
+        for name, entry in entries.items():
             _set_param(
                 c3d,
                 group,
                 name,
-                list(value) if isinstance(value, list) else np.asarray(value),
+                list(entry) if isinstance(entry, list) else np.asarray(entry),
             )
     return _write_atomically(c3d, Path(path))
 
@@ -252,7 +253,7 @@ def _set_points(
     """Fill POINT parameters and point data, converting metres to ``units``."""
     scale = LENGTH_SCALE[units]
     n_frames, n_markers, _ = markers_m.shape
-    missing = np.isnan(markers_m).any(axis=2)
+    missing = np.any(np.isnan(markers_m), axis=2)
     if residuals_m is None:
         residuals = np.zeros((n_frames, n_markers))
     else:

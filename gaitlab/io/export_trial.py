@@ -1,9 +1,17 @@
 """Export one trial for other tools: OpenSim (TRC, MOT, ExternalLoads XML), MATLAB, C3D.
 
+The formats are a registry (:func:`register_trial_writer`,
+:func:`trial_export_formats`, :func:`trial_writer`): each
+:class:`TrialWriter` takes a trial and plain data (:class:`TrialExportData`:
+results, freshness, OpenSim axes, centre of mass) and writes its files.
+Gathering that data from a project is the pipeline's part
+(:func:`gaitlab.pipeline.trial_export.export_trial`).
+
 * **TRC** (markers) and **MOT** (force plates) are rotated into OpenSim's
   axes: ``Y`` = the lab's upward vertical (``Trial.up_axis``), ``X`` = the
   direction of progression found as the analyses find it
-  (:attr:`gaitlab.pipeline.view.TrialView.progression`, METHODS §5.1) and
+  (:attr:`gaitlab.pipeline.view.TrialView.progression`, METHODS §5.1,
+  found by the caller: :mod:`gaitlab.pipeline.trial_export`) and
   ``Z = X × Y`` (to the runner's right). A lab vector ``v`` becomes
   ``R @ v`` with the rows of ``R`` the OpenSim axes in lab coordinates.
 * The MOT holds, per force plate ``i`` (1-based), ``i_ground_force_vx/vy/vz``
@@ -46,8 +54,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,38 +69,28 @@ from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, contacts_from_events
 from gaitlab.core.errors import GaitlabError
 from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.trial import ForcePlate, Trial
+from gaitlab.core.types import FloatArray
 from gaitlab.io.c3d_writer import LENGTH_SCALE, write_c3d
-from gaitlab.pipeline.discovery import discover
-from gaitlab.pipeline.runner import (
-    freshness,
-    marker_map_for,
-    project_pipeline,
-    trial_state,
-)
-from gaitlab.pipeline.spec import PluginError
-from gaitlab.pipeline.view import TrialView
-from gaitlab.store.project import Project
 
 __all__ = [
-    "EXPORT_TRIAL_FORMATS",
     "ForceSet",
     "OpenSimFrame",
+    "TrialExportData",
     "TrialExportError",
+    "TrialWriter",
     "check_export_options",
-    "export_trial",
     "force_sets",
     "opensim_frame",
+    "register_trial_writer",
+    "trial_export_formats",
+    "trial_writer",
+    "unregister_trial_writer",
     "write_c3d_back",
     "write_external_loads",
     "write_mat",
     "write_mot",
     "write_trc",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-
-EXPORT_TRIAL_FORMATS = ("trc", "mot", "mat", "c3d")
-"""Formats of :func:`export_trial`: ``mot`` also writes the ExternalLoads XML."""
 
 FOOT_BODY = {"Right": "calcn_r", "Left": "calcn_l"}
 """OpenSim body (gait2392 / Rajagopal models) of each foot."""
@@ -194,7 +192,8 @@ def opensim_frame(
     norm = np.linalg.norm(forward)
     if not norm > 1e-9:
         raise TrialExportError(
-            f"the progression {np.round(progression, 3).tolist()} is vertical: "
+            f"the progression {np.round(np.asarray(progression, dtype=float), 3).tolist()}"
+            " is vertical: "
             "no forward axis for OpenSim"
         )
     forward = forward / norm
@@ -327,8 +326,8 @@ def force_sets(
     else:
         up = np.asarray(trial.up_axis, dtype=float)
         for contact in contacts_from_events(trial.events):
-            plate = _loaded_plate(plates, up, contact.ic_s, contact.to_s)
-            contacts.append((contact.side, contact.ic_s, contact.to_s, plate))
+            loaded = _loaded_plate(plates, up, contact.ic_s, contact.to_s)
+            contacts.append((contact.side, contact.ic_s, contact.to_s, loaded))
         labels = (FOOT_STRIKE, FOOT_OFF)
         source = (
             "the pipeline has not run on this trial (no successful gait_events "
@@ -611,7 +610,7 @@ def write_mat(
 def write_c3d_back(
     path: str | os.PathLike[str],
     trial: Trial,
-    results: Mapping[str, Result],
+    com: FloatArray | None = None,
 ) -> tuple[Path, list[str]]:
     """Write the trial back as a C3D file, with its edited events and the COM.
 
@@ -621,9 +620,9 @@ def write_c3d_back(
         Output file.
     trial : Trial
         The trial, loaded with ``c3d_parameters=True``.
-    results : mapping of str to Result
-        Stored results; ``center_of_mass``'s ``com`` series (marker rate)
-        becomes the virtual marker ``COM``.
+    com : ndarray, shape (n_frames, 3), or None
+        The centre of mass at the marker frames (m, lab frame), written as
+        the virtual marker ``COM``; None writes no COM.
 
     Returns
     -------
@@ -647,7 +646,6 @@ def write_c3d_back(
         for prefix, label in zip(markers.prefixes, markers.labels, strict=True)
     ]
     data = [markers.data]
-    com = _com_series(trial, results, notes)
     if com is not None:
         if COM_MARKER in markers.labels:
             raise TrialExportError(
@@ -730,121 +728,209 @@ def write_c3d_back(
     return written, notes
 
 
-# ------------------------------------------------------------ a project's trial
+# ------------------------------------------------------------ the registry
+
+
+@dataclass(frozen=True)
+class TrialExportData:
+    """What a trial writer may use besides the trial: plain data the caller gathered.
+
+    Attributes
+    ----------
+    results : mapping of str to Result
+        The trial's stored results, by plugin name.
+    fresh : mapping of str to str
+        ``fresh`` / ``stale`` / ``missing`` per plugin ({} when unknown).
+    frame : OpenSimFrame or None
+        OpenSim's axes, for writers with ``needs_frame``.
+    com : ndarray, shape (n_frames, 3), or None
+        Centre of mass at the marker frames (m), for writers with
+        ``needs_com``; None when not computed.
+    units : str or None
+        The length unit asked for (``"mm"``, ``"m"``), or None for the
+        writer's default.
+    """
+
+    results: Mapping[str, Result] = field(default_factory=dict)
+    fresh: Mapping[str, str] = field(default_factory=dict)
+    frame: OpenSimFrame | None = None
+    com: FloatArray | None = None
+    units: str | None = None
+
+
+TrialWriteFunction = Callable[
+    [Path, str, Trial, TrialExportData], tuple[list[Path], list[str]]
+]
+"""``write(folder, stem, trial, data) -> (paths, notes)``."""
+
+
+@dataclass(frozen=True)
+class TrialWriter:
+    """One registered trial export format.
+
+    Attributes
+    ----------
+    name : str
+        The format's name (``"trc"``), the value of ``--format``.
+    write : callable
+        ``write(folder, stem, trial, data) -> (paths, notes)``: write the
+        files into ``folder`` (which exists), named from ``stem``.
+    units : tuple of str
+        Length units it accepts (first: the default); () when it accepts
+        none.
+    fixed_units : str
+        What it writes in when it accepts no unit, for the refusal message.
+    needs_frame, needs_com, needs_c3d_parameters, uses_freshness : bool
+        What the caller must gather into :class:`TrialExportData` (and load
+        with the trial).
+    description : str
+        One line for help texts.
+    """
+
+    name: str
+    write: TrialWriteFunction
+    units: tuple[str, ...] = ()
+    fixed_units: str = ""
+    needs_frame: bool = False
+    needs_com: bool = False
+    needs_c3d_parameters: bool = False
+    uses_freshness: bool = False
+    description: str = ""
+
+
+_WRITERS: dict[str, TrialWriter] = {}
+
+
+def register_trial_writer(writer: TrialWriter) -> TrialWriter:
+    """Register (or replace) a trial export format; returns it."""
+    _WRITERS[writer.name.lower()] = writer
+    return writer
+
+
+def unregister_trial_writer(name: str) -> None:
+    """Remove a trial export format (nothing happens if it is unknown)."""
+    _WRITERS.pop(name.lower(), None)
+
+
+def trial_export_formats() -> tuple[str, ...]:
+    """Names of the registered trial export formats, in registration order.
+
+    Examples
+    --------
+    >>> trial_export_formats()
+    ('trc', 'mot', 'mat', 'c3d')
+    """
+    return tuple(_WRITERS)
+
+
+def trial_writer(fmt: str) -> TrialWriter:
+    """The writer of a format.
+
+    Raises
+    ------
+    TrialExportError
+        For an unknown format; the message names the formats known.
+    """
+    try:
+        return _WRITERS[fmt.lower()]
+    except KeyError:
+        raise TrialExportError(
+            f"unknown trial export format {fmt!r}; choose one of " + ", ".join(_WRITERS)
+        ) from None
 
 
 def check_export_options(fmt: str, units: str | None) -> None:
     """Raise :class:`TrialExportError` for an unknown format or a unit it ignores."""
-    if fmt not in EXPORT_TRIAL_FORMATS:
-        raise TrialExportError(
-            f"unknown trial export format {fmt!r}; choose one of "
-            + ", ".join(EXPORT_TRIAL_FORMATS)
-        )
+    writer = trial_writer(fmt)
     if units is not None and units not in LENGTH_SCALE:
         raise TrialExportError(f"units must be 'mm' or 'm', got {units!r}")
-    if units is not None and fmt in ("mot", "c3d"):
+    if units is not None and units not in writer.units:
+        accepting = [w.name for w in _WRITERS.values() if w.units]
         raise TrialExportError(
-            f"units apply to trc and mat only: {fmt} files are written in "
-            + ("metres (OpenSim)" if fmt == "mot" else "the original file's unit")
+            f"units apply to {' and '.join(accepting)} only: {writer.name} files "
+            f"are written in {writer.fixed_units}"
         )
 
 
-def export_trial(
-    project: Project,
-    trial_id: str,
-    fmt: str,
-    folder: str | os.PathLike[str],
-    *,
-    units: str | None = None,
+def _write_trc(
+    folder: Path, stem: str, trial: Trial, data: TrialExportData
 ) -> tuple[list[Path], list[str]]:
-    """Export one trial of a project into ``folder`` (created if missing).
+    assert data.frame is not None  # needs_frame
+    return [
+        write_trc(folder / f"{stem}.trc", trial, data.frame, data.units or "mm")
+    ], []
 
-    Parameters
-    ----------
-    project : Project
-        The project.
-    trial_id : str
-        The trial's id.
-    fmt : {"trc", "mot", "mat", "c3d"}
-        ``trc``: ``<label>.trc``; ``mot``: ``<label>_grf.mot`` and
-        ``<label>_ExternalLoads.xml``; ``mat``: ``<label>.mat``; ``c3d``:
-        ``<label>.c3d``.
-    folder : str or PathLike
-        Output folder.
-    units : {"mm", "m"} or None
-        Marker length unit of TRC (default mm) and MAT (default m) files;
-        refused for ``mot`` (always m) and ``c3d`` (the original's unit).
 
-    Returns
-    -------
-    paths : list of Path
-        Files written.
-    notes : list of str
-        What the export could not include, and how the feet or the
-        progression were found, in words.
-    """
-    check_export_options(fmt, units)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    trial = project.load_trial(trial_id, c3d_parameters=fmt == "c3d")
-    trial.id = trial_id
-    trial.label = project.record(trial_id).label
-    results = project.load_results(trial_id)
-    fresh = _freshness(project, trial_id, results) if fmt != "trc" else {}
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", trial.label) or trial_id
-    stale = sorted(name for name, state in fresh.items() if state == "stale")
-    notes = (
-        [
-            f"results of {', '.join(stale)} are out of date (events, subject or "
-            "settings changed since the run): exported as stored; run `gaitlab "
-            "run PROJECT --only-stale` to update them"
-        ]
-        if stale
-        else []
-    )
-    if fmt == "mat":
-        path = write_mat(folder / f"{stem}.mat", trial, results, units or "m", fresh)
-        return [path], notes
-    if fmt == "c3d":
-        path, more = write_c3d_back(folder / f"{stem}.c3d", trial, results)
-        return [path], notes + more
-    view = TrialView(trial, marker_map=marker_map_for(project, trial.markers.labels))
-    progression = view.progression
-    frame = opensim_frame(
-        trial.up_axis, progression.direction, progression.method, progression.notes
-    )
-    notes.append(
-        f"OpenSim X = progression {np.round(progression.direction, 3).tolist()} "
-        f"({progression.method} method, METHODS §5.1), Y = up "
-        f"{np.round(trial.up_axis, 3).tolist()}"
-        + "".join(f"; {note}" for note in progression.notes)
-    )
-    if fmt == "trc":
-        return [write_trc(folder / f"{stem}.trc", trial, frame, units or "mm")], notes
-    sets, source = force_sets(trial, results)
-    notes.append(source)
-    mot = write_mot(folder / f"{stem}_grf.mot", trial, frame, sets)
+def _write_mot(
+    folder: Path, stem: str, trial: Trial, data: TrialExportData
+) -> tuple[list[Path], list[str]]:
+    assert data.frame is not None  # needs_frame
+    sets, source = force_sets(trial, data.results)
+    mot = write_mot(folder / f"{stem}_grf.mot", trial, data.frame, sets)
     xml = write_external_loads(
         folder / f"{stem}_ExternalLoads.xml", mot.name, sets, source
     )
-    return [mot, xml], notes
+    return [mot, xml], [source]
+
+
+def _write_mat(
+    folder: Path, stem: str, trial: Trial, data: TrialExportData
+) -> tuple[list[Path], list[str]]:
+    path = write_mat(
+        folder / f"{stem}.mat", trial, data.results, data.units or "m", data.fresh
+    )
+    return [path], []
+
+
+def _write_c3d(
+    folder: Path, stem: str, trial: Trial, data: TrialExportData
+) -> tuple[list[Path], list[str]]:
+    path, notes = write_c3d_back(folder / f"{stem}.c3d", trial, data.com)
+    return [path], notes
+
+
+register_trial_writer(
+    TrialWriter(
+        "trc",
+        _write_trc,
+        units=("mm", "m"),
+        needs_frame=True,
+        description="markers, OpenSim TRC (OpenSim's axes)",
+    )
+)
+register_trial_writer(
+    TrialWriter(
+        "mot",
+        _write_mot,
+        fixed_units="metres (OpenSim)",
+        needs_frame=True,
+        uses_freshness=True,
+        description="force plates, OpenSim MOT, and the ExternalLoads XML",
+    )
+)
+register_trial_writer(
+    TrialWriter(
+        "mat",
+        _write_mat,
+        units=("m", "mm"),
+        uses_freshness=True,
+        description="trial and results, MATLAB .mat",
+    )
+)
+register_trial_writer(
+    TrialWriter(
+        "c3d",
+        _write_c3d,
+        fixed_units="the original file's unit",
+        needs_com=True,
+        needs_c3d_parameters=True,
+        uses_freshness=True,
+        description="the trial written back as C3D, with edited events and COM",
+    )
+)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _freshness(
-    project: Project, trial_id: str, results: Mapping[str, Result]
-) -> dict[str, str]:
-    """``fresh`` / ``stale`` / ``missing`` per planned plugin ({} if unknown here)."""
-    if not results:
-        return {}
-    report = discover()
-    try:
-        plan = project_pipeline(project, report).plan(report)
-    except PluginError:  # plugins missing on this machine: staleness unknown
-        return {}
-    return freshness(plan, trial_state(project, trial_id), results)
 
 
 def _opensim_wrench(
@@ -882,37 +968,6 @@ def _nearest_contact_side(
     )
     sides = np.array([c[0] for c in contacts])
     return sides[np.argmin(distance, axis=0)]
-
-
-def _com_series(
-    trial: Trial, results: Mapping[str, Result], notes: list[str]
-) -> FloatArray | None:
-    """The ``center_of_mass`` result's ``com`` at the marker frames, or None (noted)."""
-    result = results.get("center_of_mass")
-    series = (
-        result.series.get("com")
-        if result and result.status in USABLE_STATUSES
-        else None
-    )
-    if series is None:
-        notes.append(
-            "no COM marker: the center_of_mass plugin has not run with status ok "
-            "(gaitlab run PROJECT)"
-        )
-        return None
-    markers = trial.markers
-    values = np.asarray(series.values, dtype=float)
-    if (
-        values.shape != (markers.n_frames, 3)
-        or not math.isclose(series.rate_hz, markers.rate_hz)
-        or not math.isclose(series.t0_s, markers.t0_s, abs_tol=0.5 / markers.rate_hz)
-    ):
-        notes.append(
-            f"no COM marker: the COM series ({values.shape[0]} samples at "
-            f"{series.rate_hz} Hz) is not at the marker frames"
-        )
-        return None
-    return values
 
 
 def _group_values(entries: Mapping[str, Any]) -> dict[str, Any]:

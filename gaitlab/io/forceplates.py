@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.trial import ForcePlate
+from gaitlab.core.types import FloatArray
 
 __all__ = [
     "PlateDefinition",
@@ -33,7 +34,6 @@ __all__ = [
     "wrench_in_plate_frame",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 GRAVITY = 9.81  # m s^-2, METHODS §0.1
 COP_THRESHOLD_FLOOR_N = 50.0  # METHODS §1.7

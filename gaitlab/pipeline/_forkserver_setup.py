@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from gaitlab.io._isolation import _die_with_parent
+from gaitlab.core.processes import die_with_parent
 
 
 def _import_builtin_plugins() -> None:
@@ -41,5 +41,5 @@ def _import_builtin_plugins() -> None:
 
 
 if "multiprocessing.forkserver" in sys.modules and sys.argv[:1] == ["-c"]:
-    _die_with_parent()
+    die_with_parent()
     _import_builtin_plugins()

@@ -46,7 +46,7 @@ import csv
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,18 +72,20 @@ from gaitlab.store.schema import FORMAT_VERSION
 
 __all__ = [
     "EVENT_COLUMNS",
-    "EXPORT_FORMATS",
     "TIDY_COLUMNS",
     "MetricTables",
+    "TableWriter",
     "collect_events",
     "collect_tables",
     "export_events",
     "export_metrics",
     "left_out_message",
+    "register_table_writer",
+    "table_formats",
+    "table_writer_for",
+    "table_writers",
+    "unregister_table_writer",
 ]
-
-EXPORT_FORMATS = (".csv", ".xlsx")
-"""File suffixes :func:`export_metrics` writes."""
 
 TIDY_COLUMNS = (
     "trial_id",
@@ -284,6 +286,7 @@ def export_metrics(
     project : Project
         The project.
     path : str or Path
+        Its suffix chooses the table writer (:func:`table_writer_for`):
         ``*.csv``: the tidy table (with ``wide``: ``<stem>_steps.csv`` and
         ``<stem>_trials.csv`` instead); ``*.xlsx``: one workbook with the
         sheets ``steps``, ``trials``, ``tidy`` and ``provenance``.
@@ -301,7 +304,8 @@ def export_metrics(
     Raises
     ------
     ValueError
-        For a suffix other than those in :data:`EXPORT_FORMATS`.
+        For a suffix no registered table writer takes
+        (:func:`table_formats`).
 
     Examples
     --------
@@ -309,26 +313,9 @@ def export_metrics(
     [PosixPath('metrics.csv'), PosixPath('metrics.csv.provenance.json')]
     """
     target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        raise ValueError(
-            f"{target}: export to .csv or .xlsx, not {suffix or 'no suffix'!r}"
-        )
+    writer = table_writer_for(target)
     tables = collect_tables(project, trial_ids)
-    sidecar = target.with_name(target.name + ".provenance.json")
-    if suffix == ".xlsx":
-        _write_xlsx(target, tables)
-        written = [target]
-    elif wide:
-        steps = target.with_name(f"{target.stem}_steps.csv")
-        trials = target.with_name(f"{target.stem}_trials.csv")
-        _write_csv(steps, tables.steps_columns, tables.steps)
-        _write_csv(trials, tables.trials_columns, tables.trials)
-        written = [steps, trials]
-        sidecar = target.with_name(f"{target.stem}_provenance.json")
-    else:
-        _write_csv(target, list(TIDY_COLUMNS), tables.tidy)
-        written = [target]
+    written, sidecar = writer.write(target, tables, wide)
     sidecar.write_text(
         json.dumps(tables.provenance, indent=2, sort_keys=True, default=str)
     )
@@ -468,6 +455,118 @@ def export_events(
     return [target]
 
 
+# ------------------------------------------------------------ table writers
+
+TableWriteFunction = Callable[[Path, MetricTables, bool], tuple[list[Path], Path]]
+"""``write(target, tables, wide) -> (files written, provenance sidecar path)``."""
+
+
+@dataclass(frozen=True)
+class TableWriter:
+    """One registered metric table format.
+
+    Attributes
+    ----------
+    name : str
+        The format's name (``"csv"``).
+    suffix : str
+        The file suffix it writes, lowercase with the dot (``".csv"``).
+    write : callable
+        ``write(target, tables, wide) -> (paths, sidecar)``: write the
+        tables, return the files written and where the provenance sidecar
+        goes (written by :func:`export_metrics`).
+    description : str
+        What the file holds, for help texts.
+    """
+
+    name: str
+    suffix: str
+    write: TableWriteFunction
+    description: str = ""
+
+
+_TABLE_WRITERS: dict[str, TableWriter] = {}
+
+
+def register_table_writer(writer: TableWriter) -> TableWriter:
+    """Register (or replace) a metric table format; returns it."""
+    _TABLE_WRITERS[writer.suffix.lower()] = writer
+    return writer
+
+
+def unregister_table_writer(suffix: str) -> None:
+    """Remove the table writer of a suffix (nothing happens if it is unknown)."""
+    _TABLE_WRITERS.pop(suffix.lower(), None)
+
+
+def table_writers() -> tuple[TableWriter, ...]:
+    """The registered table writers, in registration order."""
+    return tuple(_TABLE_WRITERS.values())
+
+
+def table_formats() -> tuple[str, ...]:
+    """Suffixes the table writers take.
+
+    Examples
+    --------
+    >>> table_formats()
+    ('.csv', '.xlsx')
+    """
+    return tuple(_TABLE_WRITERS)
+
+
+def table_writer_for(path: str | Path) -> TableWriter:
+    """The table writer of a file, chosen by its suffix.
+
+    Raises
+    ------
+    ValueError
+        For a suffix no writer takes; the message names those known.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    try:
+        return _TABLE_WRITERS[suffix]
+    except KeyError:
+        raise ValueError(
+            f"{target}: export to {' or '.join(_TABLE_WRITERS)}, not "
+            f"{suffix or 'no suffix'!r}"
+        ) from None
+
+
+def _csv_tables(
+    target: Path, tables: MetricTables, wide: bool
+) -> tuple[list[Path], Path]:
+    if wide:
+        steps = target.with_name(f"{target.stem}_steps.csv")
+        trials = target.with_name(f"{target.stem}_trials.csv")
+        _write_csv(steps, tables.steps_columns, tables.steps)
+        _write_csv(trials, tables.trials_columns, tables.trials)
+        return [steps, trials], target.with_name(f"{target.stem}_provenance.json")
+    _write_csv(target, list(TIDY_COLUMNS), tables.tidy)
+    return [target], target.with_name(target.name + ".provenance.json")
+
+
+def _xlsx_tables(
+    target: Path, tables: MetricTables, wide: bool
+) -> tuple[list[Path], Path]:
+    _write_xlsx(target, tables)
+    return [target], target.with_name(target.name + ".provenance.json")
+
+
+register_table_writer(
+    TableWriter(
+        "csv",
+        ".csv",
+        _csv_tables,
+        "tidy table, or with --wide FILE_steps.csv and FILE_trials.csv",
+    )
+)
+register_table_writer(
+    TableWriter("xlsx", ".xlsx", _xlsx_tables, "one workbook with every table")
+)
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -601,7 +700,7 @@ def _aggregates(
             if spec is not None and spec.categories:
                 counts = Counter(r["category"] for r in chosen)
                 labels = [label for _, label in spec.categories]
-                stats = [
+                stats: list[tuple[str, str, float]] = [
                     ("count", label, counts[label])
                     for label in dict.fromkeys([*labels, *counts])
                 ]

@@ -50,7 +50,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gaitlab.io._isolation import _die_with_parent
+from gaitlab.core.processes import die_with_parent
 
 if sys.platform != "win32":
     import fcntl
@@ -302,7 +302,7 @@ def _child_main(
         os.environ.clear()
         os.environ.update(environment)
     faulthandler.disable()  # a crash is reported by the parent, once
-    _die_with_parent()
+    die_with_parent()
     os.environ["TMPDIR"] = scratch
     tempfile.tempdir = scratch
     if sys.platform != "win32":

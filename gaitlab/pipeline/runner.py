@@ -1001,7 +1001,9 @@ def static_trial_view(project: Project, static_id: str | None) -> TrialView | No
 
 
 def _static_view(project: Project, state: TrialState) -> TrialView | None:
-    return static_trial_view(project, state.static and state.static["trial_id"])
+    return static_trial_view(
+        project, state.static["trial_id"] if state.static else None
+    )
 
 
 def _subject_dict(subject: Any) -> dict[str, Any]:

@@ -85,7 +85,7 @@ _BLOSC_HEADER = 16  # version, versionlz, flags, typesize, nbytes, blocksize, cb
 _VLEN_BYTES = 16  # the least a variable-length element takes in the file
 
 
-def _crc(data: bytes, start: int = 0) -> int:
+def _crc(data: bytes | memoryview, start: int = 0) -> int:
     return zlib.crc32(data, start)
 
 

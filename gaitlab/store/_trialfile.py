@@ -330,7 +330,8 @@ def put_encoded(
     are.
     """
     values = np.asarray(values)
-    stored, factors, offset = values, [], 0.0
+    factors: list[Any] = []
+    stored, offset = values, 0.0
     if values.dtype == np.float64 and values.size:
         stored, factors, offset = _narrowest(values, chains)
     put(writer, group, name, stored, compress=True)

@@ -8,6 +8,10 @@ the holder dies and that deleting ``project.lock`` cannot break; a second
 writer gets a clear :class:`ProjectLockedError` naming the process that holds
 it, and only the holder writes.
 
+Importing files lives in :mod:`.importing`, the writer lock in :mod:`.lock`,
+the index record in :mod:`.records`; their public names are importable from
+here too.
+
 Everything read from disk is checked before use (:mod:`._integrity`,
 :mod:`._index`): a damaged or crafted file gives a
 :class:`~gaitlab.core.errors.DamagedFileError` naming it, trial ids must be
@@ -22,28 +26,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
-import sys
-import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from gaitlab._version import __version__
-from gaitlab.core.errors import (
-    C3DReadError,
-    DamagedFileError,
-    ProjectError,
-    ProjectLockedError,
-)
+from gaitlab.core.errors import DamagedFileError, ProjectError
 from gaitlab.core.results import Result
 from gaitlab.core.trial import Event, Subject, Trial
+from gaitlab.io.readers import find_readable_files
 from gaitlab.store._index import is_trial_id, read_index
 from gaitlab.store._resultfile import read_results_skipping, write_results_file
 from gaitlab.store._trialfile import (
@@ -52,9 +48,27 @@ from gaitlab.store._trialfile import (
     read_trial_attrs,
     read_trial_file,
     write_events_file,
-    write_trial_file,
 )
-from gaitlab.store.schema import FORMAT_VERSION, PROJECT_FORMAT_NAME
+from gaitlab.store.importing import ImportEvent, import_files
+from gaitlab.store.lock import (
+    ProjectLock,
+    held_lock,
+    holds_writer_lock,
+    remove_temporaries_if_idle,
+)
+from gaitlab.store.records import (
+    TrialRecord,
+    record_from_trial_attrs,
+    slugify,
+    utc_now,
+)
+from gaitlab.store.schema import (
+    FORMAT_VERSION,
+    INDEX_BACKUP_FILE,
+    INDEX_FILE,
+    PROJECT_FORMAT_NAME,
+    is_project,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,137 +77,16 @@ __all__ = [
     "Project",
     "TrialRecord",
     "create_project",
-    "find_c3d_files",
+    "find_readable_files",
+    "holds_writer_lock",
     "open_project",
+    "record_from_trial_attrs",
     "slugify",
 ]
 
-_INDEX = "project.h5"
-_INDEX_BACKUP = "project.h5.bak"
-_LOCK = "project.lock"
-_MAX_SLUG = 180  # characters; a trial id (slug plus "-N") stays a valid file name
-_INDEX_INTERVAL_S = 1.0
-"""Import writes the index at most this often (and at its end): trial files
-committed in between are indexed from their own attributes after a crash."""
 
 STATIC_TRIAL_PATTERN = re.compile(r"static|standing|stand|neutral|calib", re.IGNORECASE)
 """Trial labels that mark a static (standing) trial."""
-
-
-@dataclass(frozen=True)
-class TrialRecord:
-    """One trial in the project index.
-
-    Attributes
-    ----------
-    trial_id : str
-        Slug, unique in the project (also the trial file's name).
-    subject_id, session, condition : str
-        Grouping.
-    label : str
-        Display name (the C3D file's stem).
-    source_path : str
-        Absolute path of the C3D file at import.
-    source_sha256 : str
-        SHA-256 of the C3D file.
-    imported_utc : str
-        ISO 8601 time of import.
-    warnings : tuple of str
-        Problems found in the file at import.
-    """
-
-    trial_id: str
-    subject_id: str
-    session: str
-    condition: str
-    label: str
-    source_path: str
-    source_sha256: str
-    imported_utc: str
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImportEvent:
-    """Progress of :meth:`Project.import_files`, one per file plus start and end.
-
-    Attributes
-    ----------
-    kind : str
-        ``"started"``, ``"imported"``, ``"updated"`` (same path, new content),
-        ``"skipped"`` (unchanged file already in the project), ``"refused"``
-        (unreadable file) or ``"finished"``.
-    path : str
-        The C3D file ("" for started/finished).
-    done, total : int
-        Files handled so far, and in all.
-    trial_id : str
-        The trial created or matched ("" if refused).
-    message : str
-        The reason for a skip or refusal, or the warnings of an import.
-    warnings : tuple of str
-        Problems found in an imported file.
-    """
-
-    kind: str
-    path: str = ""
-    done: int = 0
-    total: int = 0
-    trial_id: str = ""
-    message: str = ""
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass
-class _ImportJob:
-    path: Path
-    sha256: str
-    trial_id: str
-    subject_id: str
-    session: str
-    condition: str
-    replaces: bool = False
-    imported_utc: str = field(default_factory=lambda: _now())
-    subject_from_file: bool = False
-
-
-def slugify(text: str, fallback: str = "item") -> str:
-    """A lowercase identifier of ``[a-z0-9_-]``.
-
-    Examples
-    --------
-    >>> slugify("RBDS001 run T25.c3d")
-    'rbds001-run-t25-c3d'
-    """
-    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-")
-    return slug[:_MAX_SLUG].strip("-") or fallback
-
-
-def find_c3d_files(paths: Iterable[str | Path]) -> list[Path]:
-    """C3D files named by ``paths``: files as given, folders searched recursively.
-
-    The extension test is case-insensitive (``.c3d`` and ``.C3D``); the result
-    is sorted within each folder and free of duplicates (two paths to one
-    file count once). Paths are absolute but keep the symbolic links the user
-    went through, so messages name the path the user gave.
-    """
-    found: list[Path] = []
-    for entry in paths:
-        path = Path(entry).expanduser()
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.suffix.lower() == ".c3d" and p.is_file()
-                )
-            )
-        else:
-            found.append(path)
-    unique: dict[Path, Path] = {}
-    for p in found:  # one entry per file, named as the user reached it
-        unique.setdefault(p.resolve(), p.absolute())
-    return list(unique.values())
 
 
 def create_project(path: str | Path) -> Project:
@@ -214,6 +107,8 @@ def create_project(path: str | Path) -> Project:
     >>> project = gaitlab.create_project(tmp_path / "study.gaitlab")  # doctest: +SKIP
     """
     folder = Path(path)
+    if is_project(folder):
+        raise ProjectError(f"{folder}: is already a gaitlab project; open it instead")
     if folder.exists() and any(folder.iterdir()):
         raise ProjectError(f"{folder}: exists and is not empty; choose a new folder")
     for sub in ("trials", "events"):
@@ -221,7 +116,7 @@ def create_project(path: str | Path) -> Project:
     project = Project.__new__(Project)
     project._init(folder)
     project.project_id = uuid.uuid4().hex
-    project.created_utc = _now()
+    project.created_utc = utc_now()
     with project._writer_lock():
         project._write_index()
     return project
@@ -246,7 +141,7 @@ class Project:
     Parameters
     ----------
     path : str or Path
-        The project folder.
+        The project folder, or its index file ``project.h5``.
 
     Examples
     --------
@@ -257,7 +152,10 @@ class Project:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._init(Path(path))
+        folder = Path(path)
+        if folder.name == INDEX_FILE and is_project(folder):
+            folder = folder.parent  # the path of the index names its project
+        self._init(folder)
         self.reload()
 
     def _init(self, folder: Path) -> None:
@@ -336,9 +234,9 @@ class Project:
         FormatVersionError
             When it was written by a newer gaitlab.
         """
-        index = self.path / _INDEX
-        if not index.is_file():
-            raise ProjectError(f"{self.path}: not a gaitlab project (no {_INDEX})")
+        index = self.path / INDEX_FILE
+        if not is_project(self.path):
+            raise ProjectError(f"{self.path}: not a gaitlab project (no {INDEX_FILE})")
         try:
             content = read_index(index)
         except DamagedFileError as error:
@@ -365,171 +263,20 @@ class Project:
         workers: int | None = None,
         timeout_s: float | None = None,
     ) -> Iterator[ImportEvent]:
-        """Import C3D files, yielding one progress event per file.
+        """Import files, yielding one progress event per file.
 
-        Files are parsed in parallel, isolated worker processes; a file that
-        cannot be read is refused with its reason and the others go on. An
-        unchanged file already in the project is skipped; a changed file at
-        a path already imported replaces that trial. Each trial is committed
-        on its own, so stopping the import (or a crash) keeps every trial
-        finished before it.
-
-        Parameters
-        ----------
-        paths : iterable of str or Path
-            Files and folders (searched recursively for ``*.c3d``).
-        subject : str or None
-            Subject id for every file; None takes the subject the file names
-            (``SUBJECTS:NAMES``, not a marker-set name such as ``CAST_ISB``:
-            :func:`~gaitlab.core.subjects.subject_name_from_file`), else the
-            file's folder name.
-        session, condition : str
-            Grouping labels for every file.
-        workers : int or None
-            Parallel reader processes; None uses every CPU.
-        timeout_s : float or None
-            Time limit per file in seconds; None scales with file size.
-
-        Yields
-        ------
-        event : ImportEvent
-            ``started``, then one per file, then ``finished``.
+        See :func:`gaitlab.store.importing.import_files`, which this calls
+        with the same arguments.
         """
-        from gaitlab.io._isolation import WorkerPool, default_timeout_s
-        from gaitlab.io.c3d import sha256_of
-
-        files = find_c3d_files(paths)
-        total = len(files)
-        with self._writer_lock():
-            self.reload()
-            yield ImportEvent("started", total=total)
-            done = 0
-            jobs: list[_ImportJob] = []
-            by_sha = {r.source_sha256: r for r in self._trials.values()}
-            by_path = {r.source_path: r for r in self._trials.values()}
-            claimed: set[str] = set(self._trials)
-            for path in files:
-                try:
-                    sha = sha256_of(path)
-                except OSError as error:
-                    done += 1
-                    yield ImportEvent(
-                        "refused",
-                        str(path),
-                        done,
-                        total,
-                        message=f"cannot be read: {error.strerror or error}",
-                    )
-                    continue
-                if sha in by_sha:
-                    done += 1
-                    trial_id = by_sha[sha].trial_id
-                    yield ImportEvent(
-                        "skipped",
-                        str(path),
-                        done,
-                        total,
-                        trial_id,
-                        message=f"unchanged; already imported as trial {trial_id!r}",
-                    )
-                    continue
-                previous = by_path.get(str(path))
-                subject_id = slugify(
-                    subject if subject is not None else path.parent.name, "subject"
-                )
-                if previous is not None:
-                    trial_id = previous.trial_id
-                    subject_id, session_, condition_ = (
-                        previous.subject_id,
-                        previous.session,
-                        previous.condition,
-                    )
-                else:
-                    trial_id = _unique_id(slugify(path.stem, "trial"), claimed)
-                    session_, condition_ = session, condition
-                claimed.add(trial_id)
-                by_sha[sha] = TrialRecord(
-                    trial_id,
-                    subject_id,
-                    session_,
-                    condition_,
-                    path.stem,
-                    str(path),
-                    sha,
-                    "",
-                )
-                jobs.append(
-                    _ImportJob(
-                        path,
-                        sha,
-                        trial_id,
-                        subject_id,
-                        session_,
-                        condition_,
-                        replaces=previous is not None,
-                        subject_from_file=subject is None and previous is None,
-                    )
-                )
-            pool = WorkerPool(
-                n_workers=min(workers or os.cpu_count() or 1, max(1, len(jobs)))
-            )
-            tasks = [
-                (
-                    job,
-                    (
-                        job.path,
-                        job.sha256,
-                        self._trial_path(job.trial_id),
-                        _job_attrs(job),
-                        job.subject_from_file,
-                    ),
-                    timeout_s if timeout_s is not None else default_timeout_s(job.path),
-                )
-                for job in jobs
-            ]
-            unindexed = 0  # trials committed since the index was last written
-            index_due = time.monotonic() + _INDEX_INTERVAL_S
-            try:
-                for outcome in pool.imap_unordered(_read_and_write_trial, tasks):
-                    if unindexed and time.monotonic() >= index_due:
-                        self._write_index()
-                        unindexed = 0
-                        index_due = time.monotonic() + _INDEX_INTERVAL_S
-                    job = outcome.key
-                    done += 1
-                    tmp = self._trial_path(job.trial_id).with_suffix(".h5.tmp")
-                    if outcome.error is not None:
-                        tmp.unlink(missing_ok=True)
-                        reason = (
-                            outcome.error.reason
-                            if isinstance(outcome.error, C3DReadError)
-                            else str(outcome.error)
-                        )
-                        yield ImportEvent(
-                            "refused", str(job.path), done, total, message=reason
-                        )
-                        continue
-                    self._commit_trial(job, tmp, outcome.value)
-                    unindexed += 1
-                    warnings = tuple(outcome.value["warnings"])
-                    yield ImportEvent(
-                        "updated" if job.replaces else "imported",
-                        str(job.path),
-                        done,
-                        total,
-                        job.trial_id,
-                        message="; ".join(warnings),
-                        warnings=warnings,
-                    )
-            finally:
-                pool.close()
-                for job in jobs:
-                    self._trial_path(job.trial_id).with_suffix(".h5.tmp").unlink(
-                        missing_ok=True
-                    )
-                if unindexed:
-                    self._write_index()
-            yield ImportEvent("finished", done=done, total=total)
+        return import_files(
+            self,
+            paths,
+            subject=subject,
+            session=session,
+            condition=condition,
+            workers=workers,
+            timeout_s=timeout_s,
+        )
 
     def set_subject(self, subject: Subject) -> None:
         """Add or replace a subject record (mass, height, sex, leg length)."""
@@ -550,18 +297,14 @@ class Project:
         with self._writer_lock():
             self.reload()
             record = self.record(trial_id)
-            changes = {
-                k: v
-                for k, v in (
-                    ("subject_id", subject_id),
-                    ("session", session),
-                    ("condition", condition),
-                )
-                if v is not None
-            }
             if subject_id is not None and subject_id not in self._subjects:
                 self._subjects[subject_id] = Subject(id=subject_id, label=subject_id)
-            self._trials[trial_id] = replace(record, **changes)
+            self._trials[trial_id] = replace(
+                record,
+                subject_id=record.subject_id if subject_id is None else subject_id,
+                session=record.session if session is None else session,
+                condition=record.condition if condition is None else condition,
+            )
             self._write_index()
 
     def set_events(self, trial_id: str, events: Iterable[Event]) -> None:
@@ -742,28 +485,6 @@ class Project:
             self.problems.append(problem)
             log.warning("%s", problem)
 
-    def _commit_trial(
-        self, job: _ImportJob, tmp: Path, summary: dict[str, Any]
-    ) -> None:
-        """Rename an imported trial file into place and record it (in memory:
-        the caller writes the index)."""
-        tmp.replace(self._trial_path(job.trial_id))
-        job.subject_id = summary.get("subject_id") or job.subject_id
-        if job.replaces:
-            self._events_path(job.trial_id).unlink(missing_ok=True)
-        self._trials[job.trial_id] = TrialRecord(
-            trial_id=job.trial_id,
-            subject_id=job.subject_id,
-            session=job.session,
-            condition=job.condition,
-            label=job.path.stem,
-            source_path=str(job.path),
-            source_sha256=job.sha256,
-            imported_utc=job.imported_utc,
-            warnings=tuple(summary["warnings"]),
-        )
-        self._add_subject(job.subject_id, summary.get("subject"))
-
     def _add_subject(self, subject_id: str, from_file: Subject | None) -> None:
         """Create the subject, or fill fields it lacks from the file's subject data."""
         current = self._subjects.get(subject_id) or Subject(
@@ -789,7 +510,7 @@ class Project:
     def _write_index(self) -> None:
         """Write the index atomically (copied to ``project.h5.bak`` when the
         writer lock is released, see :meth:`_writer_lock`)."""
-        with atomic_h5(self.path / _INDEX) as f:
+        with atomic_h5(self.path / INDEX_FILE) as f:
             f.attrs["gaitlab_format"] = PROJECT_FORMAT_NAME
             f.attrs["gaitlab_format_version"] = FORMAT_VERSION
             f.attrs["project_id"] = self.project_id
@@ -798,13 +519,13 @@ class Project:
             f["trials"] = json.dumps([asdict(r) for r in self._trials.values()])
             f["subjects"] = json.dumps([asdict(s) for s in self._subjects.values()])
             f["settings"] = json.dumps(self._settings, sort_keys=True)
-        lock = _ProjectLock._held.get(self.path.resolve())
+        lock = held_lock(self.path)
         if lock is not None:
             lock.index_written = True  # copied to project.h5.bak at the end
 
     def _recover_orphans(self) -> None:
         """Index trial files committed before a crash stopped the index update."""
-        _remove_temporaries_if_idle(self.path)
+        remove_temporaries_if_idle(self.path)
         for trial_file in sorted((self.path / "trials").glob("*.h5")):
             trial_id = trial_file.stem
             if trial_id in self._trials:
@@ -846,82 +567,25 @@ class Project:
         ``project.h5.bak`` is the last index written by a finished writer: a
         previous good copy for ``gaitlab repair`` if ``project.h5`` is damaged.
         """
-        with _ProjectLock(self.path) as lock:
+        with ProjectLock(self.path) as lock:
             try:
                 yield
             finally:
                 if lock.depth == 1 and lock.index_written:
                     lock.index_written = False
                     try:
-                        _copy_atomically(self.path / _INDEX, self.path / _INDEX_BACKUP)
+                        _copy_atomically(
+                            self.path / INDEX_FILE, self.path / INDEX_BACKUP_FILE
+                        )
                     except ProjectError as error:
                         self._note(f"{error}; the backup of the index is older")
-
-
-def _read_and_write_trial(
-    path: Path,
-    sha256: str,
-    target: Path,
-    attrs: dict[str, Any],
-    subject_from_file: bool = False,
-) -> dict[str, Any]:
-    """Import worker: parse one C3D file and write its trial file as ``.tmp``.
-
-    With ``subject_from_file``, the subject the file names (if any) replaces
-    the folder-name default in ``attrs`` and is returned as ``subject_id``.
-    """
-    from gaitlab.core.subjects import subject_name_from_file
-    from gaitlab.io._raw import read_raw
-    from gaitlab.io.c3d import trial_from_raw
-
-    trial = trial_from_raw(read_raw(path), path, sha256)
-    name = subject_name_from_file(trial.meta.get("c3d_subject_names", ()))
-    if subject_from_file and name:
-        attrs = {**attrs, "subject_id": slugify(name, "subject")}
-    write_trial_file(target, trial, attrs, rename=False)
-    return {
-        "warnings": trial.warnings,
-        "subject": trial.subject,
-        "subject_id": attrs["subject_id"],
-    }
-
-
-def record_from_trial_attrs(trial_id: str, attrs: dict[str, Any]) -> TrialRecord:
-    """The index record of a trial, rebuilt from its trial file's attributes.
-
-    Raises
-    ------
-    ValueError
-        When the attributes are not the text a trial file holds.
-    """
-    fields = {
-        "subject_id": attrs.get("subject_id", ""),
-        "session": attrs.get("session", ""),
-        "condition": attrs.get("condition", ""),
-        "label": attrs.get("label", trial_id),
-        "source_path": attrs.get("source_path", ""),
-        "source_sha256": attrs.get("source_sha256", ""),
-        "imported_utc": attrs.get("imported_utc", ""),
-    }
-    wrong = sorted(k for k, v in fields.items() if not isinstance(v, str))
-    if wrong:
-        raise ValueError(f"identity attributes {wrong} are not text")
-    try:
-        warnings = json.loads(attrs.get("meta", "{}")).get("warnings", [])
-    except (ValueError, AttributeError, TypeError):
-        raise ValueError("its 'meta' attribute is not a JSON object") from None
-    if not isinstance(warnings, list):
-        raise ValueError("its warnings are not a list")
-    return TrialRecord(
-        trial_id=trial_id, warnings=tuple(str(w) for w in warnings), **fields
-    )
 
 
 def repair_hint(folder: Path) -> str:
     """What to do about a damaged index: the ``gaitlab repair`` command line."""
     source = (
-        f"its last good copy {_INDEX_BACKUP}"
-        if (folder / _INDEX_BACKUP).is_file()
+        f"its last good copy {INDEX_BACKUP_FILE}"
+        if (folder / INDEX_BACKUP_FILE).is_file()
         else "the trial files"
     )
     return f"Run 'gaitlab repair {folder}' to rebuild the index from {source}"
@@ -943,231 +607,3 @@ def _copy_atomically(source: Path, target: Path) -> None:
             f"{target}: could not be written ({error.strerror or error}); the "
             "index itself was saved"
         ) from None
-
-
-def _job_attrs(job: _ImportJob) -> dict[str, Any]:
-    """Identity attributes written into the trial file (used to recover the index)."""
-    return {
-        "trial_id": job.trial_id,
-        "subject_id": job.subject_id,
-        "session": job.session,
-        "condition": job.condition,
-        "imported_utc": job.imported_utc,
-    }
-
-
-def _unique_id(base: str, taken: set[str]) -> str:
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# ------------------------------------------------------------------ locking
-
-_LOCK_PATIENCE_S = 0.5
-"""How long a writer retries a held lock before refusing (a reader tidying up
-temporaries holds it for a moment)."""
-
-_OWNER = re.compile(r"pid (\d+)")
-
-
-class _ProjectLock:
-    """Exclusive writer lock of a project folder, re-entrant within a process.
-
-    On POSIX systems the lock is ``flock`` on the project folder itself: the
-    OS releases it when the holder dies, and deleting or replacing
-    ``project.lock`` cannot let a second writer in (the folder cannot be
-    deleted while it holds the project). ``project.lock`` only names the
-    holder (``pid N``) for messages. On Windows, where a folder cannot be
-    opened, the lock is ``msvcrt.locking`` on ``project.lock``, which Windows
-    does not let anyone delete while it is open.
-
-    Taking the lock removes the temporaries (``*.tmp``) a killed writer left.
-    """
-
-    _held: ClassVar[dict[Path, _ProjectLock]] = {}
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.path = folder / _LOCK
-        self.key = folder.resolve()
-        self.handle: int | None = None
-        self.depth = 0
-        self.pid = os.getpid()
-        self.index_written = False
-
-    def __enter__(self) -> _ProjectLock:
-        held = _ProjectLock._held.get(self.key)
-        if held is not None:  # re-entrant within this process
-            held.depth += 1
-            return held
-        try:
-            handle = _open_lock_target(self.folder)
-        except OSError as error:
-            raise ProjectError(
-                f"{self.folder}: cannot be locked for writing "
-                f"({error.strerror or error}); a read-only project can be read "
-                "but not changed"
-            ) from None
-        if not _acquire(handle, patience_s=_LOCK_PATIENCE_S):
-            os.close(handle)
-            owner = lock_owner(self.folder)
-            raise ProjectLockedError(
-                f"{self.folder}: the project is being written by "
-                f"{f'pid {owner}' if owner else 'another process'}; wait for it "
-                "to finish, then try again"
-            )
-        try:
-            _write_owner(self.path, handle, f"pid {os.getpid()}")
-        except OSError as error:
-            _release(handle)
-            raise ProjectError(
-                f"{self.folder}: cannot be written ({error.strerror or error}); a "
-                "read-only project can be read but not changed"
-            ) from None
-        self.handle, self.depth = handle, 1
-        _ProjectLock._held[self.key] = self
-        _remove_temporaries(self.folder)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        lock = _ProjectLock._held.get(self.key, self)
-        lock.depth -= 1
-        if lock.depth > 0 or lock.handle is None:
-            return
-        _ProjectLock._held.pop(self.key, None)
-        with suppress(OSError):  # the folder became read-only; the lock goes anyway
-            _write_owner(lock.path, lock.handle, "")
-        _release(lock.handle)
-        lock.handle = None
-
-
-def lock_owner(folder: Path) -> int | None:
-    """The process id named in ``project.lock`` (None when none is named)."""
-    try:
-        match = _OWNER.search((folder / _LOCK).read_text(errors="replace")[:100])
-    except OSError:
-        return None
-    return int(match.group(1)) if match else None
-
-
-def holds_writer_lock(folder: Path) -> bool:
-    """True when this process holds the writer lock of ``folder``."""
-    lock = _ProjectLock._held.get(Path(folder).resolve())
-    return lock is not None and lock.pid == os.getpid()
-
-
-def _forget_inherited_locks() -> None:
-    """In a forked child: drop the parent's lock handles (the parent keeps its
-    lock; the child neither holds it nor keeps it alive after the parent dies)."""
-    for lock in _ProjectLock._held.values():
-        if lock.handle is not None:
-            with suppress(OSError):
-                os.close(lock.handle)
-    _ProjectLock._held.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_inherited_locks)
-
-
-def _acquire(handle: int, *, patience_s: float) -> bool:
-    deadline = time.monotonic() + patience_s
-    while not _try_lock(handle, exclusive=True):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def _release(handle: int) -> None:
-    try:
-        _unlock(handle)
-    finally:
-        os.close(handle)
-
-
-def _temporaries(folder: Path) -> list[Path]:
-    found = [p for p in folder.glob("*.tmp") if p.is_file()]
-    for sub in ("trials", "events", "results"):
-        found.extend((folder / sub).glob("*.tmp"))
-    return found
-
-
-def _remove_temporaries(folder: Path) -> None:
-    """Remove what killed writers left (called holding the lock or its probe)."""
-    for tmp in _temporaries(folder):
-        with suppress(OSError):  # a read-only folder: nothing to tidy
-            tmp.unlink(missing_ok=True)
-
-
-def _remove_temporaries_if_idle(folder: Path) -> None:
-    """A reader tidies temporaries only while no writer holds the lock.
-
-    It holds a shared lock meanwhile, so no writer starts during the tidying;
-    it writes nothing when there is nothing to tidy (a read-only project).
-    """
-    if holds_writer_lock(folder) or not _temporaries(folder):
-        return
-    try:
-        handle = _open_lock_target(folder, create=False)
-    except OSError:
-        return
-    try:
-        if _try_lock(handle, exclusive=False):
-            _remove_temporaries(folder)
-            _unlock(handle)
-    finally:
-        os.close(handle)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _open_lock_target(folder: Path, *, create: bool = True) -> int:
-        flags = os.O_RDWR | (os.O_CREAT if create else 0)
-        return os.open(folder / _LOCK, flags | getattr(os, "O_BINARY", 0))
-
-    def _write_owner(path: Path, handle: int, text: str) -> None:
-        os.lseek(handle, 16, os.SEEK_SET)  # byte 0 is the lock byte
-        os.ftruncate(handle, 16)
-        os.write(handle, text.encode())
-
-    def _try_lock(handle: int, *, exclusive: bool) -> bool:
-        try:
-            os.lseek(handle, 0, os.SEEK_SET)
-            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def _unlock(handle: int) -> None:
-        os.lseek(handle, 0, os.SEEK_SET)
-        msvcrt.locking(handle, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _open_lock_target(folder: Path, *, create: bool = True) -> int:
-        return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-
-    def _write_owner(path: Path, handle: int, text: str) -> None:
-        path.write_text(text)
-
-    def _try_lock(handle: int, *, exclusive: bool) -> bool:
-        try:
-            fcntl.flock(
-                handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-            )
-            return True
-        except OSError:
-            return False
-
-    def _unlock(handle: int) -> None:
-        fcntl.flock(handle, fcntl.LOCK_UN)

@@ -31,17 +31,10 @@ from gaitlab.core.errors import ProjectError
 from gaitlab.store._index import is_trial_id, read_index
 from gaitlab.store._resultfile import read_results_file
 from gaitlab.store._trialfile import read_events_file, read_trial_attrs, read_trial_file
-from gaitlab.store.project import (
-    _INDEX,
-    _INDEX_BACKUP,
-    Project,
-    TrialRecord,
-    _copy_atomically,
-    _now,
-    _ProjectLock,
-    _temporaries,
-    record_from_trial_attrs,
-)
+from gaitlab.store.lock import ProjectLock, temporaries
+from gaitlab.store.project import Project, _copy_atomically
+from gaitlab.store.records import TrialRecord, record_from_trial_attrs, utc_now
+from gaitlab.store.schema import INDEX_BACKUP_FILE, INDEX_FILE, is_project
 
 __all__ = ["RepairReport", "check_file", "repair_project"]
 
@@ -119,7 +112,7 @@ def _run_isolated(kind: str, paths: list[Path]) -> dict[Path, tuple[Any, Any]]:
     Returns ``{path: (answer, error)}``; ``error`` is set when the worker
     crashed or ran out of time.
     """
-    from gaitlab.io._isolation import WorkerPool
+    from gaitlab.io.workers import WorkerPool
 
     if not paths:
         return {}
@@ -165,20 +158,24 @@ def repair_project(folder: str | Path, *, check_only: bool = False) -> RepairRep
         When another process is writing the project.
     """
     folder = Path(folder)
-    if not (folder / _INDEX).is_file() and not (folder / "trials").is_dir():
-        raise ProjectError(f"{folder}: not a gaitlab project (no {_INDEX}, no trials)")
+    if not is_project(folder) and not (folder / "trials").is_dir():
+        raise ProjectError(
+            f"{folder}: not a gaitlab project (no {INDEX_FILE}, no trials)"
+        )
     report = RepairReport()
     if check_only:
         _repair(folder, report, check_only=True)
         return report
-    with _ProjectLock(folder):
+    with ProjectLock(folder):
         _repair(folder, report, check_only=False)
     return report
 
 
 def _repair(folder: Path, report: RepairReport, *, check_only: bool) -> None:
     files = {
-        "index": [p for p in (folder / _INDEX, folder / _INDEX_BACKUP) if p.is_file()]
+        "index": [
+            p for p in (folder / INDEX_FILE, folder / INDEX_BACKUP_FILE) if p.is_file()
+        ]
     }
     for kind, sub in (
         ("trial", "trials"),
@@ -203,7 +200,7 @@ def _repair(folder: Path, report: RepairReport, *, check_only: bool) -> None:
             report.problems.append(
                 problem if str(path) in problem else f"{path}: {problem}"
             )
-    for tmp in _temporaries(folder):
+    for tmp in temporaries(folder):
         report.problems.append(f"{tmp}: temporary left by an interrupted writer")
     if check_only:
         return
@@ -234,7 +231,7 @@ def _repair(folder: Path, report: RepairReport, *, check_only: bool) -> None:
                 f" trial {trial_id!r} uses its imported events again"
             )
     project._write_index()
-    _copy_atomically(folder / _INDEX, folder / _INDEX_BACKUP)
+    _copy_atomically(folder / INDEX_FILE, folder / INDEX_BACKUP_FILE)
     project.reload()
     report.problems.extend(p for p in project.problems if p not in report.problems)
 
@@ -243,18 +240,18 @@ def _restore_index(
     folder: Path, damaged: dict[Path, str], report: RepairReport
 ) -> Project:
     """The project, its index read, restored from the copy, or rebuilt."""
-    index, backup = folder / _INDEX, folder / _INDEX_BACKUP
+    index, backup = folder / INDEX_FILE, folder / INDEX_BACKUP_FILE
     for source in (index, backup):
         if source.is_file() and source not in damaged:
             content = read_index(source)
             if source == backup:
                 report.actions.append(
-                    f"restored the index {_INDEX} from its copy {_INDEX_BACKUP}"
+                    f"restored the index {INDEX_FILE} from its copy {INDEX_BACKUP_FILE}"
                 )
             return _project_from(
                 folder, content.project_id, content.created_utc, content
             )
-    project = _project_from(folder, uuid.uuid4().hex, _now(), None)
+    project = _project_from(folder, uuid.uuid4().hex, utc_now(), None)
     rebuilt = []
     trial_files = [
         p
@@ -281,7 +278,7 @@ def _restore_index(
         sorted(project._trials.items(), key=lambda item: item[1].imported_utc)
     )
     report.actions.append(
-        f"rebuilt the index {_INDEX} from {len(rebuilt)} trial file(s); the "
+        f"rebuilt the index {INDEX_FILE} from {len(rebuilt)} trial file(s); the "
         "project settings (pipeline, marker mapping, static trials) and subject "
         "measurements entered in gaitlab were in the lost index: set them again"
     )

@@ -53,14 +53,26 @@ Versions:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 __all__ = [
     "FORMAT_VERSION",
+    "INDEX_BACKUP_FILE",
+    "INDEX_FILE",
+    "LOCK_FILE",
     "PROJECT_FORMAT_NAME",
     "RESULTS_FORMAT_NAME",
     "TRIAL_FORMAT_NAME",
     "TRIAL_ID_PATTERN",
+    "is_project",
 ]
+
+INDEX_FILE = "project.h5"
+"""The project's index, in the project folder; its presence makes a project."""
+INDEX_BACKUP_FILE = "project.h5.bak"
+"""Copy of the last index written by a finished writer (for ``gaitlab repair``)."""
+LOCK_FILE = "project.lock"
+"""Names the process writing the project (see :mod:`gaitlab.store.lock`)."""
 
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
@@ -70,3 +82,26 @@ FORMAT_VERSION = 4
 TRIAL_ID_PATTERN = re.compile(r"[a-z0-9_][a-z0-9_-]{0,199}")
 """A trial id: what :func:`~gaitlab.store.project.slugify` makes (at most 200
 characters); it names the trial's files, so nothing else is accepted."""
+
+
+def is_project(path: str | Path) -> bool:
+    """True for a project folder, or the path of a project's index file.
+
+    A project folder is one holding an index file ``project.h5``. Only the
+    file's presence is checked (it is not opened): opening a damaged index
+    gives the error that says how to repair it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder, or a file.
+
+    Examples
+    --------
+    >>> is_project(tmp_path)  # doctest: +SKIP
+    False
+    """
+    path = Path(path).expanduser()
+    if path.name == INDEX_FILE and path.is_file():
+        return True
+    return (path / INDEX_FILE).is_file()

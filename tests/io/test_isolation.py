@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gaitlab.core.errors import C3DReadError
-from gaitlab.io._isolation import WorkerPool
+from gaitlab.io.workers import WorkerPool
 
 
 def _crash(path: Path) -> None:

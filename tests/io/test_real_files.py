@@ -15,7 +15,7 @@ import pytest
 
 from gaitlab.core.errors import C3DReadError
 from gaitlab.core.trial import Trial
-from gaitlab.io._isolation import WorkerPool
+from gaitlab.io.workers import WorkerPool
 from gaitlab.io.c3d import read_c3d, read_c3d_in_process
 
 #: Files that must be refused, and a word the reason must contain.

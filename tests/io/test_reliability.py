@@ -15,7 +15,7 @@ import pytest
 
 from gaitlab.cli.cmd_inspect import describe_trial
 from gaitlab.core.errors import C3DReadError
-from gaitlab.io._isolation import (
+from gaitlab.io.workers import (
     MAX_TIMEOUT_S,
     MEMORY_FLOOR,
     WorkerPool,

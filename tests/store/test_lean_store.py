@@ -369,9 +369,10 @@ def test_format_2_trial_files_still_open(
 def test_import_writes_the_index_once_not_per_trial(
     demo_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from gaitlab.store import importing
     from gaitlab.store import project as project_module
 
-    monkeypatch.setattr(project_module, "_INDEX_INTERVAL_S", 3600.0)
+    monkeypatch.setattr(importing, "_INDEX_INTERVAL_S", 3600.0)
     project = gaitlab.create_project(tmp_path / "p")
     writes: list[int] = []
     original = project_module.Project._write_index
@@ -392,9 +393,10 @@ def test_import_writes_the_index_once_not_per_trial(
 def test_an_import_stopped_early_indexes_what_it_committed(
     demo_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from gaitlab.store import importing
     from gaitlab.store import project as project_module
 
-    monkeypatch.setattr(project_module, "_INDEX_INTERVAL_S", 3600.0)
+    monkeypatch.setattr(importing, "_INDEX_INTERVAL_S", 3600.0)
     project = gaitlab.create_project(tmp_path / "p")
     events = project.import_files(demo_files, workers=1)
     first = next(e for e in events if e.kind == "imported")

@@ -1,8 +1,9 @@
-"""Run C3D parsing in worker processes, with a time limit per file.
+"""Run file readers (C3D parsing ...) in worker processes, with limits per file.
 
-ezc3d is a C++ extension that can crash (segmentation fault) or hang on a
-malformed file. The application must survive both, so every parse runs in a
-worker process. A :class:`WorkerPool` keeps a few workers alive (start-up is
+Every reader of the registry (:mod:`gaitlab.io.readers`) runs here. ezc3d,
+behind the C3D reader, is a C++ extension that can crash (segmentation
+fault) or hang on a malformed file. The application must survive both, so
+every parse runs in a worker process. A :class:`WorkerPool` keeps a few workers alive (start-up is
 paid once), sends each a task, and waits with a deadline:
 
 * the worker answers: its result or its exception is returned;
@@ -20,18 +21,17 @@ Limits scale with the file's size and are capped (:func:`default_timeout_s`,
 of data, or one padded to hundreds of megabytes, is refused within seconds,
 not after minutes with one worker per core swelling to the machine's memory.
 
-Workers are forked when the process has a single thread (fast, and safe
-then); otherwise, e.g. under a Qt GUI, they are started with ``spawn``.
+Workers are started as :func:`gaitlab.core.processes.worker_context` says
+(forked when the process has a single thread, else spawned) and die with
+the application (:func:`gaitlab.core.processes.die_with_parent`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -39,9 +39,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaitlab.core.errors import C3DReadError
+from gaitlab.core.processes import die_with_parent, worker_context
+
+if TYPE_CHECKING:  # the fork context does not exist on Windows
+    from multiprocessing.context import ForkContext, SpawnContext
 
 __all__ = [
     "TaskOutcome",
@@ -133,7 +137,7 @@ def _worker_main(connection: Connection) -> None:
     file.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     while True:
         try:
             task = connection.recv()
@@ -210,27 +214,8 @@ def _address_space_bytes() -> int:
         return 0
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this worker when its parent dies.
-
-    A worker outliving a killed parent would keep writing, and would keep the
-    project's writer lock (inherited by fork) held.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 class _Worker:
-    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+    def __init__(self, context: ForkContext | SpawnContext) -> None:
         parent, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
         self.process.start()
@@ -276,7 +261,7 @@ class WorkerPool:
 
     def __init__(self, n_workers: int | None = None) -> None:
         self.n_workers = max(1, n_workers or os.cpu_count() or 1)
-        self._context = _context()
+        self._context = worker_context()
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
@@ -394,7 +379,7 @@ class WorkerPool:
                 key,
                 error=C3DReadError(
                     label,
-                    "the C3D parser did not finish within its time limit and was "
+                    "the file's parser did not finish within its time limit and was "
                     "stopped (it hangs on this file, which is probably malformed)",
                 ),
             )
@@ -413,8 +398,8 @@ class WorkerPool:
             key,
             error=C3DReadError(
                 label,
-                f"the C3D parser crashed on this file ({how}): the file is malformed "
-                "or uses a layout the parser cannot handle",
+                f"the file's parser crashed on this file ({how}): the file is "
+                "malformed or uses a layout the parser cannot handle",
             ),
         )
 
@@ -440,13 +425,6 @@ def _out_of_memory(label: str, memory_bytes: int) -> C3DReadError:
         "limit for a file of its size, and was stopped: the file declares far "
         "more data than it holds (damaged or padded?)",
     )
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    single_threaded = threading.active_count() == 1
-    if sys.platform.startswith("linux") and single_threaded:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
 
 
 _SHARED: WorkerPool | None = None

@@ -28,10 +28,10 @@ from gaitlab.io.c3d_writer import write_c3d
 from gaitlab.io.export_trial import (
     COM_MARKER,
     TrialExportError,
-    export_trial,
     opensim_frame,
     write_c3d_back,
 )
+from gaitlab.pipeline.trial_export import export_trial
 from gaitlab.pipeline.runner import run_pipeline
 from gaitlab.store.project import Project, create_project
 
@@ -617,7 +617,7 @@ def test_c3d_of_a_trial_without_markers_is_refused_clearly(tmp_path: Path) -> No
         label="empty",
     )
     with pytest.raises(TrialExportError, match="'empty' cannot be written as C3D"):
-        write_c3d_back(tmp_path / "empty.c3d", empty, {})
+        write_c3d_back(tmp_path / "empty.c3d", empty)
 
 
 @pytest.mark.parametrize(("stored", "written"), [("Millimeters", "mm"), ("m", "m")])
@@ -630,7 +630,7 @@ def test_c3d_written_back_in_the_original_length_unit(
         analogs=AnalogSet(np.zeros((0, 0)), (), (), 0.0),
         label="unit",
     )
-    path, _ = write_c3d_back(tmp_path / "unit.c3d", trial, {})
+    path, _ = write_c3d_back(tmp_path / "unit.c3d", trial)
     back = read_c3d(path)
     assert back.markers.original_unit == written
     assert np.allclose(back.markers.data, markers, rtol=1e-6)
@@ -643,4 +643,4 @@ def test_c3d_in_centimetres_is_refused(tmp_path: Path) -> None:
         label="cm",
     )
     with pytest.raises(TrialExportError, match="stored points in 'cm'; only mm and m"):
-        write_c3d_back(tmp_path / "cm.c3d", trial, {})
+        write_c3d_back(tmp_path / "cm.c3d", trial)
