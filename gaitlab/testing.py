@@ -201,7 +201,10 @@ def analyse_file(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     static: str | Path | None = None,
 ) -> dict[str, Result]:
-    """Read a C3D file and run plugins on it in memory (see :func:`analyse_trial_object`).
+    """Read a file and run plugins on it in memory (see :func:`analyse_trial_object`).
+
+    Any format the reader registry knows (:mod:`gaitlab.io.readers`), read in
+    this process (a test wants its tracebacks here).
 
     Examples
     --------
@@ -209,13 +212,13 @@ def analyse_file(
     >>> results["gait_events"].status  # doctest: +SKIP
     'ok'
     """
-    from gaitlab.io.c3d import read_c3d
+    from gaitlab.io.readers import read_trial_in_process
 
-    trial = read_c3d(path)
+    trial = read_trial_in_process(path)
     trial.label = Path(path).stem
     static_trial = None
     if static is not None:
-        static_trial = read_c3d(static)
+        static_trial = read_trial_in_process(static)
         static_trial.label = Path(static).stem
     return analyse_trial_object(
         trial, plugins=plugins, params=params, static=static_trial

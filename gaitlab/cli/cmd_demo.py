@@ -16,18 +16,21 @@ import math
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gaitlab._builtin import builtin_folder
 from gaitlab.cli._common import help_text
+from gaitlab.pipeline.discovery import discover
+from gaitlab.pipeline.display import headline_metrics, pipeline_specs
 from gaitlab.pipeline.export import collect_tables
 from gaitlab.pipeline.runner import run_pipeline
+from gaitlab.store import is_project
 from gaitlab.store.project import Project, create_project, open_project
 
 __all__ = [
     "DEFAULT_PROJECT",
-    "MAIN_METRICS",
     "build_demo_project",
     "demo_files",
     "demo_metrics_text",
@@ -36,21 +39,6 @@ __all__ = [
 
 DATA_DIR = builtin_folder("data")
 DEFAULT_PROJECT = Path(tempfile.gettempdir()) / "gaitlab-demo.gaitlab"
-MAIN_METRICS = (
-    "contact_time",
-    "flight_time",
-    "cadence",
-    "braking_impulse",
-    "propulsive_impulse",
-    "peak_vertical_grf",
-    "trunk_lean",
-    "whole_body_lean",
-    "bend_index",
-    "foot_strike_angle",
-    "strike_index",
-    "body_mass",
-)
-"""The metrics printed without a display (those of absent plugins are left out)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -91,11 +79,7 @@ def build_demo_project(
 
     Returns the project folder.
     """
-    project = (
-        open_project(folder)
-        if (folder / "project.h5").exists()
-        else create_project(folder)
-    )
+    project = open_project(folder) if is_project(folder) else create_project(folder)
     imports = Counter()
     for event in project.import_files(
         demo_files(), subject="slip01", condition="synthetic"
@@ -152,13 +136,18 @@ def _fmt(value: float, decimals: int | None = None) -> str:
     return f"{value:.{_decimals(value) if decimals is None else decimals}f}"
 
 
-def demo_metrics_text(project: Project, metrics: tuple[str, ...] = MAIN_METRICS) -> str:
+def demo_metrics_text(project: Project, metrics: Sequence[str] | None = None) -> str:
     """Per trial, a table of the main metrics: mean ± SD over its steps, n, unit.
 
-    Trial-level metrics (``body_mass``) show their value. Metrics of plugins
-    that are not installed are left out; a plugin that was skipped or failed
-    on a trial is named with its reason.
+    The main metrics are those the pipeline's plugins declare as headline ones
+    (:func:`gaitlab.pipeline.display.headline_metrics`) unless ``metrics``
+    names others. Trial-level metrics (``body_mass``) show their value.
+    Metrics of plugins that are not installed are left out; a plugin that was
+    skipped or failed on a trial is named with its reason.
     """
+    if metrics is None:
+        specs = pipeline_specs(project, discover())
+        metrics = [metric.name for metric in headline_metrics(specs)]
     tables = collect_tables(project)
     lines: list[str] = []
     for trial_id in project.trial_ids:

@@ -12,14 +12,23 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import help_text, resolve_trial
 from gaitlab.core.errors import GaitlabError
+from gaitlab.store import is_project
 from gaitlab.store.project import open_project
 
-__all__ = ["add_arguments", "add_parser", "display_problem", "parse_size", "run"]
+__all__ = [
+    "add_arguments",
+    "add_parser",
+    "display_problem",
+    "gui_main",
+    "parse_size",
+    "run",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if problem is not None:  # a screenshot needs no display: draw off screen
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    project = next((p for p in args.paths if (p / "project.h5").is_file()), None)
+    project = next((p for p in args.paths if is_project(p)), None)
     if args.trial is not None and project is not None:
         try:
             args.trial = resolve_trial(open_project(project), args.trial)
@@ -161,3 +170,16 @@ def run(args: argparse.Namespace) -> int:
     if outcome.message:
         print(outcome.message, file=sys.stdout if outcome.status == 0 else sys.stderr)
     return outcome.status
+
+
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """``gaitlab-gui [PROJECT] [FILES...] [--trial ID] [--screenshot PNG] ...``.
+
+    The entry point of the windowed launcher (``[project.gui-scripts]`` and the
+    desktop bundle): the same options as ``gaitlab gui``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="gaitlab-gui", description="The gaitlab desktop app."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(sys.argv[1:] if argv is None else list(argv)))
