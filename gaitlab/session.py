@@ -25,6 +25,7 @@ from typing import Any
 from psygnal import Signal
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, Contact, contacts_from_events
+from gaitlab.core.errors import GaitlabError, PluginError
 from gaitlab.core.landmarks import MarkerMap
 from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.trial import Event, Subject, Trial
@@ -316,7 +317,9 @@ class Session:
         static, problem = None, ""
         try:
             static = static_view(self.project, trial_id)
-        except Exception as error:  # a damaged static trial must not hide this one
+        except (GaitlabError, OSError, KeyError, ValueError) as error:
+            # a damaged or mismatched static trial must not hide this one (a bug,
+            # e.g. a TypeError, still surfaces)
             problem = (
                 f"the static trial {static_id} could not be read "
                 f"({type(error).__name__}: {error})"
@@ -530,7 +533,7 @@ class Session:
         report = discover()
         try:
             plan = project_pipeline(self.project, report).plan(report)
-        except Exception:  # a plugin of the pipeline is not installed here
+        except PluginError:  # a plugin of the pipeline is not installed here
             return dict.fromkeys(results, "unknown")
         return freshness(plan, trial_state(self.project, trial_id), results)
 

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
+
 __all__ = [
     "Comparison",
     "GroupSummary",
@@ -48,7 +50,6 @@ __all__ = [
     "summarise_group",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 CONFIDENCE = 0.95
 

@@ -23,7 +23,7 @@ def main() -> int:
     # project store uses); its import would log each other filter as missing.
     logging.getLogger("hdf5plugin").setLevel(logging.CRITICAL)
     if Path(sys.executable).stem.lower().startswith("gaitlab-gui"):
-        from gaitlab.gui.app import main as gui_main
+        from gaitlab.cli.cmd_gui import gui_main
 
         return gui_main()
     from gaitlab.cli.main import main as cli_main

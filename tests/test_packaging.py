@@ -193,10 +193,10 @@ def test_frozen_entry_point_dispatches_on_the_executable_name(
         import frozen_main
     finally:
         sys.path.remove(str(INSTALLER))
+    import gaitlab.cli.cmd_gui
     import gaitlab.cli.main
-    import gaitlab.gui.app
 
-    monkeypatch.setattr(gaitlab.gui.app, "main", lambda: 11)
+    monkeypatch.setattr(gaitlab.cli.cmd_gui, "gui_main", lambda: 11)
     monkeypatch.setattr(gaitlab.cli.main, "main", lambda: 22)
     monkeypatch.setattr(sys, "executable", "/opt/gaitlab/gaitlab-gui")
     assert frozen_main.main() == 11

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import UsageError, close_matches, resolve_trials
+from gaitlab.core.errors import PluginError
 from gaitlab.core.subjects import read_subject_table
 from gaitlab.core.trial import Subject
 from gaitlab.pipeline.discovery import discover
@@ -248,7 +249,7 @@ def _report_stale(project: Project, trial_ids: list[str]) -> None:
     report = discover()
     try:
         plan = project_pipeline(project, report).plan(report)
-    except Exception:  # plugins missing here: staleness cannot be computed
+    except PluginError:  # plugins missing here: staleness cannot be computed
         return
     stale = [
         t

@@ -2,7 +2,8 @@
 
 Per runner (subject) and condition:
 
-* **Headline metrics**: mean ± SD over the steps of all the condition's trials,
+* **Headline metrics** (those the plugins declare ``headline=True``): mean ± SD
+  over the steps of all the condition's trials,
   the number of steps and trials (values with status ``unclean`` or
   ``invalid`` left out), with units;
 * **Lean through stance**: trunk lean, leg line and whole-body lean (ankle →
@@ -30,7 +31,7 @@ import html
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,31 +44,14 @@ from gaitlab.core.contacts import contacts_from_events
 from gaitlab.core.errors import GaitlabError
 from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.signal import sample_at
+from gaitlab.pipeline.discovery import discover
+from gaitlab.pipeline.display import headline_metrics, pipeline_specs
 from gaitlab.pipeline.export import collect_tables
 from gaitlab.report.figures import COLOURS, FONT_PT, figure, figure_data_uri
 from gaitlab.store.project import Project
 
-__all__ = ["HEADLINE_METRICS", "build_report", "write_report"]
+__all__ = ["build_report", "write_report"]
 
-HEADLINE_METRICS = (
-    "running_speed",
-    "cadence",
-    "contact_time",
-    "flight_time",
-    "trunk_lean",
-    "leg_line",
-    "whole_body_lean_ankle",
-    "bend_index",
-    "body_line",
-    "landing_distance_com",
-    "shank_angle_ic",
-    "braking_impulse",
-    "propulsive_impulse",
-    "peak_vertical_grf",
-    "foot_strike_angle",
-    "strike_index",
-)
-"""Metrics of the headline table, in order (those not stored are left out)."""
 
 DRILL_METRICS = (
     "drill_onset_time",
@@ -180,6 +164,7 @@ def build_report(
         group.trial_ids.append(record.trial_id)
         group.results[record.trial_id] = results[record.trial_id]
     definitions = _definitions(tables.provenance)
+    headline = [m.name for m in headline_metrics(pipeline_specs(project, discover()))]
     body: list[str] = []
     total = len(groups)
     for done, key in enumerate(sorted(groups), start=1):
@@ -187,10 +172,10 @@ def build_report(
         if done == 1 or key[0] != sorted(groups)[done - 2][0]:
             body.append(_subject_header(project, group.subject))
         rows = [r for r in tidy if r["trial_id"] in group.trial_ids]
-        body.append(_group_section(group, rows, definitions))
+        body.append(_group_section(group, rows, definitions, headline))
         if progress is not None:
             progress(done, total, f"{group.subject} / {group.condition or '—'}")
-    body.append(_provenance_section(tables.provenance, definitions))
+    body.append(_provenance_section(tables.provenance, definitions, headline))
     title = "gaitlab runner report" + (f": {subject}" if subject else "")
     created = datetime.now(UTC).isoformat(timespec="seconds")
     return (
@@ -236,7 +221,10 @@ def _subject_header(project: Project, subject_id: str) -> str:
 
 
 def _group_section(
-    group: _Group, rows: list[dict[str, Any]], definitions: Mapping[str, dict]
+    group: _Group,
+    rows: list[dict[str, Any]],
+    definitions: Mapping[str, dict],
+    headline: Sequence[str],
 ) -> str:
     label = group.condition or "(no condition)"
     parts = [
@@ -245,7 +233,7 @@ def _group_section(
         f"<h3>Condition {_e(label)}</h3>",
         f"<p class='note'>Trials: {_e(', '.join(group.trial_ids))}</p>",
     ]
-    parts.append(_headline_table(rows, definitions))
+    parts.append(_headline_table(rows, definitions, headline))
     stance = _stance_figure(group)
     if stance:
         parts += ["<h4>Lean through stance</h4>", stance]
@@ -275,9 +263,13 @@ def _step_values(rows: Iterable[dict[str, Any]], metric: str) -> list[dict[str, 
     ]
 
 
-def _headline_table(rows: list[dict[str, Any]], definitions: Mapping[str, dict]) -> str:
+def _headline_table(
+    rows: list[dict[str, Any]], definitions: Mapping[str, dict], headline: Sequence[str]
+) -> str:
+    """Mean ± SD over the steps of the per-step headline metrics (those the
+    pipeline's plugins declare ``headline=True``, in pipeline order)."""
     lines = []
-    for metric in HEADLINE_METRICS:
+    for metric in headline:
         values = _step_values(rows, metric)
         if not values:
             continue
@@ -560,7 +552,9 @@ def _definitions(provenance: Mapping[str, Any]) -> dict[str, dict]:
 
 
 def _provenance_section(
-    provenance: Mapping[str, Any], definitions: Mapping[str, dict]
+    provenance: Mapping[str, Any],
+    definitions: Mapping[str, dict],
+    headline: Sequence[str],
 ) -> str:
     plugins = provenance.get("plugins", {})
     steps = provenance.get("pipeline", {}).get("steps", [])
@@ -574,7 +568,7 @@ def _provenance_section(
             f"</td><td><code>{_e(json.dumps(step.get('params', {}), sort_keys=True))}"
             f"</code></td><td>{'yes' if step.get('enabled', True) else 'no'}</td></tr>"
         )
-    shown = [*HEADLINE_METRICS, *DRILL_METRICS, "foot_strike_class_fsa"]
+    shown = [*headline, *DRILL_METRICS, "foot_strike_class_fsa"]
     defs = "".join(
         f"<tr><td>{_e(m)}</td><td>{_e(definitions[m].get('unit', ''))}</td>"
         f"<td>{_e(definitions[m].get('definition', ''))}</td></tr>"
