@@ -5,7 +5,7 @@
 Corrupted copies of real recordings (``../shared/data``, or
 GAITLAB_SHARED_DATA) and of the bundled synthetic trials (``data/*.c3d``)
 are read one by one through the isolated reader
-(:class:`gaitlab.io._isolation.WorkerPool` running
+(:class:`gaitlab.io.workers.WorkerPool` running
 :func:`gaitlab.io.c3d.read_c3d_in_process`, with the default time and memory
 limits). Damage families:
 
@@ -53,9 +53,9 @@ from pathlib import Path
 import numpy as np
 
 from gaitlab.core.errors import C3DReadError
-from gaitlab.io._isolation import WorkerPool, default_timeout_s
 from gaitlab.io._raw import parameter_entries
 from gaitlab.io.c3d import read_c3d_in_process
+from gaitlab.io.workers import WorkerPool, default_timeout_s
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GAITLAB_SHARED_DATA", ROOT.parent / "shared" / "data"))

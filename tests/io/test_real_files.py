@@ -15,8 +15,8 @@ import pytest
 
 from gaitlab.core.errors import C3DReadError
 from gaitlab.core.trial import Trial
-from gaitlab.io.workers import WorkerPool
 from gaitlab.io.c3d import read_c3d, read_c3d_in_process
+from gaitlab.io.workers import WorkerPool
 
 #: Files that must be refused, and a word the reason must contain.
 REFUSED = {

@@ -15,6 +15,9 @@ import pytest
 
 from gaitlab.cli.cmd_inspect import describe_trial
 from gaitlab.core.errors import C3DReadError
+from gaitlab.io._raw import parameter_entries
+from gaitlab.io.c3d import read_c3d, read_c3d_in_process
+from gaitlab.io.c3d_writer import PlateParameters, write_c3d
 from gaitlab.io.workers import (
     MAX_TIMEOUT_S,
     MEMORY_FLOOR,
@@ -22,9 +25,6 @@ from gaitlab.io.workers import (
     default_memory_limit_bytes,
     default_timeout_s,
 )
-from gaitlab.io._raw import parameter_entries
-from gaitlab.io.c3d import read_c3d, read_c3d_in_process
-from gaitlab.io.c3d_writer import PlateParameters, write_c3d
 
 RNG = np.random.default_rng(7)
 N_FRAMES = 50

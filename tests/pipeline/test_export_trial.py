@@ -31,8 +31,8 @@ from gaitlab.io.export_trial import (
     opensim_frame,
     write_c3d_back,
 )
-from gaitlab.pipeline.trial_export import export_trial
 from gaitlab.pipeline.runner import run_pipeline
+from gaitlab.pipeline.trial_export import export_trial
 from gaitlab.store.project import Project, create_project
 
 DEMO = Path(__file__).resolve().parents[2] / "data"

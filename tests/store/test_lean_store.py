@@ -394,7 +394,6 @@ def test_an_import_stopped_early_indexes_what_it_committed(
     demo_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gaitlab.store import importing
-    from gaitlab.store import project as project_module
 
     monkeypatch.setattr(importing, "_INDEX_INTERVAL_S", 3600.0)
     project = gaitlab.create_project(tmp_path / "p")
