@@ -603,6 +603,10 @@ def _definition(metric: MetricSpec) -> dict[str, Any]:
         entry["categories"] = {f"{code:g}": label for code, label in metric.categories}
     if metric.plausible is not None:
         entry["plausible"] = list(metric.plausible)
+    if metric.label:
+        entry["label"] = metric.label
+    if metric.headline:
+        entry["headline"] = True
     return entry
 
 
