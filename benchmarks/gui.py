@@ -286,8 +286,8 @@ def bench_ours(app, loaded: LoadedTrial) -> dict[str, float]:
     prepared_body = BodyView.prepare(loaded)
     prepared = time.perf_counter()
     drawn = {"plots": False, "body": False}
-    plots.sig_drawn.connect(lambda: drawn.__setitem__("plots", True))
-    body.sig_drawn.connect(lambda: drawn.__setitem__("body", True))
+    plots.drawn.connect(lambda: drawn.__setitem__("plots", True))
+    body.drawn.connect(lambda: drawn.__setitem__("body", True))
     plots.show_prepared(loaded, prepared_plots)
     body.show_prepared(loaded, prepared_body)
     session.show(loaded)

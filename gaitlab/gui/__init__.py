@@ -1,7 +1,7 @@
 """The desktop app (PySide6 + pyqtgraph) on top of :class:`gaitlab.session.Session`.
 
 Nothing in ``gaitlab`` outside this package imports Qt. Importing it selects
-the PySide6 binding for pyqtgraph and superqt.
+the PySide6 binding for pyqtgraph.
 """
 
 from __future__ import annotations

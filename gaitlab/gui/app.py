@@ -7,14 +7,13 @@ once, logs to a rotating file in the user's log folder, turns uncaught
 exceptions into a non-modal error dialog, and shows the main window.
 
 With ``screenshot``, the window opens the project and trial, waits until
-everything is drawn (trial loaded, every view's ``sig_drawn``, no task or
+everything is drawn (trial loaded, every view's ``drawn``, no task or
 background read running), saves ``window.grab()`` as a PNG and quits; a
 watchdog gives up after ``timeout_s``.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import logging.handlers
 import sys
@@ -30,10 +29,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gaitlab.gui.main_window import MainWindow, is_project_folder
+from gaitlab.gui.main_window import MainWindow
 from gaitlab.gui.settings import UserSettings, load_settings
 from gaitlab.gui.tasks import show_error, wait_for_workers
 from gaitlab.session import Session
+from gaitlab.store import is_project
 
 __all__ = [
     "LOG_FILE_NAME",
@@ -42,7 +42,6 @@ __all__ = [
     "application",
     "configure_logging",
     "install_excepthook",
-    "main",
     "run_gui",
 ]
 
@@ -172,8 +171,8 @@ class ScreenshotTaker(QObject):
         self.status = 1
         self.message = "the screenshot was not taken"
         self.drawn: dict[str, bool] = {"plots": False, "body view": False}
-        window.plots.sig_drawn.connect(lambda: self._mark("plots"))
-        window.body.sig_drawn.connect(lambda: self._mark("body view"))
+        window.plots.drawn.connect(lambda: self._mark("plots"))
+        window.body.drawn.connect(lambda: self._mark("body view"))
         window.loader.failed.connect(
             lambda trial_id, message, _: self._fail(f"trial {trial_id}: {message}")
         )
@@ -296,11 +295,7 @@ def run_gui(
     install_excepthook(lambda: window)
     log.info("gaitlab desktop app starting; log file %s", log_file)
     project = next(
-        (
-            Path(p)
-            for p in paths
-            if is_project_folder(p) or Path(p).name == "project.h5"
-        ),
+        (Path(p) for p in paths if is_project(p)),
         None,
     )
     others = [Path(p) for p in paths if project is None or Path(p) != project]
@@ -342,18 +337,3 @@ def run_gui(
     if not wait_for_workers():
         log.warning("background work still running at exit")
     return outcome
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``gaitlab-gui [PROJECT] [FILES...] [--trial ID] [--screenshot PNG] ...``."""
-    from gaitlab.cli.cmd_gui import add_arguments, run
-
-    parser = argparse.ArgumentParser(
-        prog="gaitlab-gui", description="The gaitlab desktop app."
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(sys.argv[1:] if argv is None else list(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from gaitlab._version import version_text
+from gaitlab.core.errors import GaitlabError
 from gaitlab.gui.settings import UserSettings, load_settings, save_settings
 from gaitlab.gui.tasks import (
     GeneratorTask,
@@ -58,6 +59,7 @@ from gaitlab.gui.tasks import (
     show_error,
 )
 from gaitlab.gui.views.body_view import BodyView
+from gaitlab.gui.views.export_trial_dialog import ExportTrialDialog
 from gaitlab.gui.views.import_dialog import ImportDialog
 from gaitlab.gui.views.metrics_view import MetricsView
 from gaitlab.gui.views.pipeline_panel import PipelinePanel
@@ -70,8 +72,9 @@ from gaitlab.gui.views.signal_plots import SignalPlotsView
 from gaitlab.gui.views.subject_editor import SubjectEditor
 from gaitlab.gui.views.trial_browser import TrialBrowser
 from gaitlab.session import LoadedTrial, Session
+from gaitlab.store.schema import INDEX_FILE, is_project
 
-__all__ = ["LogView", "MainWindow", "is_project_folder"]
+__all__ = ["LogView", "MainWindow"]
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +82,8 @@ PROJECT_SUFFIX = ".gaitlab"
 LOG_LEVEL_COLOURS = {"WARNING": "#9a6700", "ERROR": "#c62828", "CRITICAL": "#c62828"}
 
 
-def is_project_folder(path: str | Path) -> bool:
-    """True for a gaitlab project folder (it holds ``project.h5``)."""
-    return (Path(path) / "project.h5").is_file()
-
-
 class _LogEmitter(QObject):
-    record = Signal(str, str)
+    record_logged = Signal(str, str)
 
 
 class _QtLogHandler(logging.Handler):
@@ -102,7 +100,7 @@ class _QtLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(RuntimeError):  # the view is gone (window closed)
-            self.emitter.record.emit(record.levelname, self.format(record))
+            self.emitter.record_logged.emit(record.levelname, self.format(record))
 
 
 class LogView(QPlainTextEdit):
@@ -114,7 +112,7 @@ class LogView(QPlainTextEdit):
         self.setMaximumBlockCount(5000)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._emitter = _LogEmitter()
-        self._emitter.record.connect(self.add_record)
+        self._emitter.record_logged.connect(self.add_record)
         self.handler = _QtLogHandler(self._emitter)
         self.logger = logging.getLogger("gaitlab")
         self.logger.addHandler(self.handler)
@@ -234,6 +232,7 @@ class MainWindow(QMainWindow):
                 (session.cursor_moved, self._on_cursor_moved),
                 (session.history_changed, self._update_undo),
                 (session.busy_changed, self._on_busy_changed),
+                (session.trial_loaded, lambda _: self._update_actions()),
             ],
         )
         self._restore_layout()
@@ -245,7 +244,7 @@ class MainWindow(QMainWindow):
     def open_project(self, path: str | Path) -> bool:
         """Open a project folder (or its ``project.h5``); False (error shown) if not."""
         folder = Path(path)
-        if folder.name == "project.h5":
+        if folder.name == INDEX_FILE:
             folder = folder.parent
         if self.session.busy:
             self.statusBar().showMessage(
@@ -254,7 +253,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.session.open(folder)
-        except Exception as error:
+        except (GaitlabError, OSError) as error:
             log.error("project %s could not be opened: %s", folder, error)
             show_error(self, "Open project", f"{folder} could not be opened:\n{error}")
             if not folder.exists():
@@ -273,7 +272,7 @@ class MainWindow(QMainWindow):
             folder = folder.with_name(folder.name + PROJECT_SUFFIX)
         try:
             self.session.create(folder)
-        except Exception as error:
+        except (GaitlabError, OSError) as error:
             show_error(self, "New project", f"{folder} could not be created:\n{error}")
             return False
         log.info("created project %s", folder)
@@ -319,7 +318,7 @@ class MainWindow(QMainWindow):
             return None
         task = GeneratorTask(self.session, make_generator, title)
         self.task = task
-        task.progress.connect(self._on_task_progress)
+        task.progressed.connect(self._on_task_progress)
         task.failed.connect(
             lambda message, details: self._on_task_failed(task, message, details)
         )
@@ -494,6 +493,16 @@ class MainWindow(QMainWindow):
                 "Write the metrics of every trial (CSV or XLSX, with provenance)",
             )
         )
+        file_menu.addAction(
+            self._action(
+                "export_trial",
+                "Export &trial…",
+                self.show_export_trial_dialog,
+                "Ctrl+Shift+E",
+                "Write the shown trial for OpenSim (TRC, MOT), MATLAB (MAT) or "
+                "back as C3D",
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(
             self._action("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -632,7 +641,7 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
             action.setStatusTip(path)
-            action.setEnabled(is_project_folder(path))
+            action.setEnabled(is_project(path))
             action.triggered.connect(lambda _=False, path=path: self.open_project(path))
         if not self.settings.recent_projects:
             empty = self.recent_menu.addAction("(none yet)")
@@ -697,6 +706,18 @@ class MainWindow(QMainWindow):
     def _export_dialog(self) -> None:
         self.metrics_dock.raise_()
         self.metrics.export_dialog("csv", whole_project=True)
+
+    def show_export_trial_dialog(self) -> ExportTrialDialog | None:
+        """Show the export dialog for the trial on screen (None when there is none)."""
+        current = self.session.current
+        if current is None or self.session.project is None:
+            self.statusBar().showMessage("Show a trial first, then export it.", 5000)
+            return None
+        folder = self.session.project.path.parent / "exports"
+        dialog = ExportTrialDialog(self, self.session, current.trial_id, folder)
+        dialog.setModal(False)
+        dialog.show()
+        return dialog
 
     def show_plugins_dialog(self) -> PluginsDialog:
         """Show the plugins dialog (not modal)."""
@@ -789,6 +810,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(not busy)
         for key in ("export", "run_project", "run_stale", "subjects"):
             self.actions_[key].setEnabled(has_project and not busy)
+        self.actions_["export_trial"].setEnabled(
+            has_project and not busy and self.session.current is not None
+        )
         self.actions_["run_selected"].setEnabled(
             has_project and not busy and bool(self.browser.selected_trial_ids())
         )
@@ -926,9 +950,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        if len(paths) == 1 and (
-            is_project_folder(paths[0]) or paths[0].name == "project.h5"
-        ):
+        if len(paths) == 1 and is_project(paths[0]):
             self.open_project(paths[0])
         else:
             self.import_paths(paths)

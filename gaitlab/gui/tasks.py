@@ -233,7 +233,7 @@ def event_text(event: Any) -> str:
 class _Relay(QObject):
     """Carries values from a worker thread to the GUI thread (queued signals)."""
 
-    item = Signal(object)
+    item_produced = Signal(object)
     failed = Signal(str, str)
     ended = Signal(object)
 
@@ -254,9 +254,9 @@ class GeneratorTask(QObject):
 
     Signals
     -------
-    event(object)
+    event_applied(object)
         Each yielded event, after ``session.apply``.
-    progress(int, int, str)
+    progressed(int, int, str)
         Done, total and the current file or trial.
     failed(str, str)
         The generator raised: message and traceback.
@@ -264,8 +264,8 @@ class GeneratorTask(QObject):
         The task ended (True: cancelled); ``session.busy`` is already False.
     """
 
-    event = Signal(object)
-    progress = Signal(int, int, str)
+    event_applied = Signal(object)
+    progressed = Signal(int, int, str)
     failed = Signal(str, str)
     finished = Signal(bool)
 
@@ -281,7 +281,7 @@ class GeneratorTask(QObject):
         self.title = title
         self._make_generator = make_generator
         self._relay = _Relay()
-        self._relay.item.connect(self._on_item)
+        self._relay.item_produced.connect(self._on_item)
         self._relay.failed.connect(self._on_failed)
         self._relay.ended.connect(self._on_ended)
         self._cancel = threading.Event()
@@ -334,7 +334,7 @@ class GeneratorTask(QObject):
             generator = self._make_generator()
             for item in generator:
                 self._taken.clear()
-                relay.item.emit(item)
+                relay.item_produced.emit(item)
                 self._taken.wait()
                 if self._cancel.is_set():
                     break
@@ -360,8 +360,8 @@ class GeneratorTask(QObject):
     def _on_item(self, item: Any) -> None:
         try:
             self.session.apply(item)
-            self.event.emit(item)
-            self.progress.emit(
+            self.event_applied.emit(item)
+            self.progressed.emit(
                 int(getattr(item, "done", 0)),
                 int(getattr(item, "total", 0)),
                 event_text(item),
@@ -392,13 +392,13 @@ class BackgroundCall(QObject):
 
     Signals
     -------
-    done(object)
+    completed(object)
         The return value.
     failed(str, str)
         Message and traceback of the exception raised.
     """
 
-    done = Signal(object)
+    completed = Signal(object)
     failed = Signal(str, str)
 
     def __init__(
@@ -444,7 +444,7 @@ class BackgroundCall(QObject):
     def _on_ended(self, value: object) -> None:
         self.finished = True
         if value is not _FAILED:
-            self.done.emit(value)
+            self.completed.emit(value)
         self.deleteLater()
 
 
@@ -504,7 +504,7 @@ class TrialLoader(QObject):
         call = BackgroundCall(
             _load_and_prepare, self.session, trial_id, preparers, parent=self
         )
-        call.done.connect(lambda value, token=token: self._on_loaded(token, value))
+        call.completed.connect(lambda value, token=token: self._on_loaded(token, value))
         call.failed.connect(
             lambda message, details, token=token, trial_id=trial_id: self._on_failed(
                 token, trial_id, message, details

@@ -22,6 +22,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE
+from gaitlab.gui.palette import (
+    COMPONENT_COLOURS,
+    PLATE_COLOURS,
+    SUM_COLOUR,
+    plate_colour,
+    series_colour,
+)
 
 __all__ = [
     "AXIS_WIDTH_PX",
@@ -32,8 +39,6 @@ __all__ = [
     "FOREGROUND",
     "GRF_COLOUR",
     "GRID_COLOUR",
-    "LEAN_COLOURS",
-    "LINE_COLOURS",
     "PLATE_COLOURS",
     "SELECTED_EVENT_WIDTH",
     "SIDE_COLOURS",
@@ -75,59 +80,11 @@ CURSOR_COLOUR = "#1A1A1A"
 SELECTED_EVENT_WIDTH = 3.5
 """Line width in px of the selected (or dragged) event."""
 
-SUM_COLOUR = "#000000"
-"""Force summed over all plates."""
-
-PLATE_COLOURS = (
-    "#1F77B4",
-    "#FF7F0E",
-    "#2CA02C",
-    "#9467BD",
-    "#8C564B",
-    "#E377C2",
-    "#17BECF",
-    "#BCBD22",
-)
-"""One colour per force plate (cycled beyond eight)."""
-
-COMPONENT_COLOURS = {"AP": "#0B6E4F", "vertical": "#6A3D9A", "ML": "#B15928"}
-"""Sagittal-frame components: anteroposterior, vertical, mediolateral."""
-
-LEAN_COLOURS = {
-    "trunk_lean": "#6A3D9A",
-    "whole_body_lean": "#009E73",
-    "whole_body_lean_ankle": "#56B4E9",
-    "leg_line": "#E69F00",
-    "bend_index": "#CC79A7",
-    "body_line": "#8C564B",
-    "head_alignment": "#7F7F7F",
-    "trunk_thigh_angle": "#17BECF",
-}
-"""Lean-angle series of the ``lean`` plugin."""
-
-LINE_COLOURS = {
-    "trunk": LEAN_COLOURS["trunk_lean"],
-    "leg": LEAN_COLOURS["leg_line"],
-    "ankle_com": LEAN_COLOURS["whole_body_lean_ankle"],
-    "cop_com": LEAN_COLOURS["whole_body_lean"],
-    "com": "#000000",
-}
-"""Analysis lines drawn on the body view (same colours as their plotted series)."""
-
 BODY_COLOUR = "#4A4A4A"
 """Trunk, pelvis, shoulders and head of the stick figure."""
 
 GRF_COLOUR = "#2B2B2B"
 """The ground reaction vector on the body view."""
-
-_OTHER_SERIES_COLOURS = (
-    "#1B9E77",
-    "#D95F02",
-    "#7570B3",
-    "#E7298A",
-    "#66A61E",
-    "#A6761D",
-)
 
 STALE_BANNER_STYLE = (
     "QLabel { background: #FFF4CE; color: #5C4400; border: 1px solid #E0C060;"
@@ -181,20 +138,6 @@ def event_pen(label: str, context: str, width: float = 1.4) -> QtGui.QPen:
     if label != FOOT_STRIKE:
         pen.setStyle(QtCore.Qt.PenStyle.DashLine)
     return pen
-
-
-def plate_colour(index: int) -> str:
-    """Colour of force plate ``index`` (0-based)."""
-    return PLATE_COLOURS[index % len(PLATE_COLOURS)]
-
-
-def series_colour(name: str, index: int) -> str:
-    """Colour of a plugin series: its lean colour, else one by position."""
-    if name in LEAN_COLOURS:
-        return LEAN_COLOURS[name]
-    if name in COMPONENT_COLOURS:
-        return COMPONENT_COLOURS[name]
-    return _OTHER_SERIES_COLOURS[index % len(_OTHER_SERIES_COLOURS)]
 
 
 def label_font(point_size: float = 8.5, bold: bool = False) -> QtGui.QFont:

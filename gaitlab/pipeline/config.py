@@ -202,7 +202,14 @@ def _not_runnable(
 ) -> dict[str, str]:
     """Enabled plugins not installed here, and those that need one of them."""
     left_out: dict[str, str] = {}
+    broken = [f for f in report.failures if f.builtin]
     for name in enabled:
+        if name not in report.specs and broken:  # gaitlab itself is incomplete
+            failed = "; ".join(f"{f.source}: {f.error}" for f in broken)
+            raise PluginError(
+                f"the pipeline uses plugin {name!r}, which is not installed; "
+                f"load failures: {failed}"
+            )
         if name not in report.specs:
             left_out[name] = report.missing_reason(name)
     changed = True

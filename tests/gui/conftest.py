@@ -145,9 +145,7 @@ def show_trial(qtbot, window) -> Callable[[str], None]:
     """Show a trial in ``window`` and wait until every view has drawn it."""
 
     def show(trial_id: str) -> None:
-        with qtbot.waitSignals(
-            [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
-        ):
+        with qtbot.waitSignals([window.plots.drawn, window.body.drawn], timeout=15_000):
             window.show_trial(trial_id)
         qtbot.waitUntil(lambda: window.idle, timeout=10_000)
 

@@ -1,4 +1,9 @@
-"""The body view: the figure at the cursor, its angles, the GRF vector, play, 3D tab."""
+"""The body view: the figure at the cursor, its angles, the GRF vector, play, 3D tab.
+
+The angles and lines are those the plugins declare (``SeriesSpec.lines``); the
+demo's are the ``lean`` plugin's, its COM the ``center_of_mass`` plugin's.
+The Qt-free parts are tested in tests/gui_data/test_body_figure.py.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,29 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gaitlab.core.contacts import Contact
 from gaitlab.core.errors import DamagedFileError
 from gaitlab.core.geometry import GRAVITY
-from gaitlab.gui.views.body_view import (
-    ANGLES,
-    GRF_SCALE_M_PER_BW,
-    REBUILT_COLOUR,
-    REBUILT_LEGEND,
-    BodyView,
-    _rebuilt_3d,
-    body_caption,
-    stance_side,
-)
+from gaitlab.core.results import Result, SeriesSpec
+from gaitlab.gui.body.declared import declared_angles, declared_lines
+from gaitlab.gui.body.painter import REBUILT_COLOUR
+from gaitlab.gui.body.prepared import GRF_SCALE_M_PER_BW, body_caption
+from gaitlab.gui.views.body_view import REBUILT_LEGEND, BodyView, rebuilt_3d
+from gaitlab.pipeline.spec import plugin
 from gaitlab.session import LoadedTrial, Session
 
 # The demo treadmill trial (data/README.md): Z up, running +X, markers at 200 Hz,
 # plate at 1000 Hz, 70 kg runner, trunk lean 5°.
 MARKER_RATE, ANALOG_RATE = 200.0, 1000.0
 SAGITTAL = [0, 2]  # (AP, vertical) = lab (X, Z)
+LEAN_ANGLES = (
+    "trunk_lean",
+    "whole_body_lean",
+    "whole_body_lean_ankle",
+    "leg_line",
+    "bend_index",
+    "body_line",
+)
+"""The angles the body view showed before the lean plugin declared them (issue 11)."""
 
 
 @pytest.fixture
@@ -40,7 +49,7 @@ def body(delete_widgets, qtbot, session: Session) -> BodyView:
 
 
 def show(qtbot, view: BodyView, session: Session, loaded: LoadedTrial) -> None:
-    with qtbot.waitSignal(view.sig_drawn, timeout=5000):
+    with qtbot.waitSignal(view.drawn, timeout=5000):
         view.show_prepared(loaded, BodyView.prepare(loaded))
         session.show(loaded)
 
@@ -50,6 +59,13 @@ def treadmill(qtbot, body: BodyView, session: Session) -> LoadedTrial:
     loaded = session.load("demo_treadmill_run")
     show(qtbot, body, session, loaded)
     return loaded
+
+
+def label(loaded: LoadedTrial, key: str) -> str:
+    """The declared label of an angle."""
+    labels = [a.label for a in declared_angles(loaded.specs) if a.key == key]
+    assert labels, f"no plugin declares the angle {key!r} with lines"
+    return labels[0]
 
 
 def test_the_figure_is_the_marker_frame_at_the_cursor(body, treadmill, session):
@@ -66,6 +82,7 @@ def test_the_figure_is_the_marker_frame_at_the_cursor(body, treadmill, session):
             [markers[m][frame] for m in ("LFHD", "RFHD", "LBHD", "RBHD")], axis=0
         )
         np.testing.assert_allclose(drawn["head_com"], head[SAGITTAL], atol=1e-9)
+        # the COM is the series declared with point="com": center_of_mass's
         com = treadmill.results["center_of_mass"].series["com"].values[frame]
         np.testing.assert_allclose(drawn["com"], com[SAGITTAL], atol=1e-9)
         assert body.figure_item.figure is not None
@@ -73,12 +90,15 @@ def test_the_figure_is_the_marker_frame_at_the_cursor(body, treadmill, session):
     assert body.slider.value() == 151
 
 
-def test_angles_at_the_cursor_are_the_lean_series_values(body, treadmill, session):
+def test_angles_at_the_cursor_are_the_declared_series_values(body, treadmill, session):
     lean = treadmill.results["lean"].series
+    declared = declared_angles(treadmill.specs)
+    assert [a.key for a in declared if a.plugin == "lean"][:6] == list(LEAN_ANGLES)
+    assert body.table.labels[: len(declared)] == [a.label for a in declared]
     for frame in (12, 57, 120, 333):
         session.set_cursor(frame / MARKER_RATE)
         angles = body.angles()
-        for name, _label in ANGLES:
+        for name in LEAN_ANGLES:
             value, source = angles[name]
             assert source == "lean result"
             expected = lean[name].values[frame]
@@ -86,13 +106,11 @@ def test_angles_at_the_cursor_are_the_lean_series_values(body, treadmill, sessio
                 assert np.isnan(value)
             else:
                 assert value == pytest.approx(expected, abs=1e-12)
-        shown = body.table.value(ANGLES[0][1])
+        shown = body.table.value(label(treadmill, "trunk_lean"))
         assert shown == f"{lean['trunk_lean'].values[frame]:+.1f}°"
 
 
-def test_angles_are_computed_from_the_markers_without_a_lean_result(
-    qtbot, body, session
-):
+def test_angles_of_one_line_are_computed_without_a_stored_result(qtbot, body, session):
     loaded = session.load("demo_treadmill_run")
     del loaded.results["lean"]
     show(qtbot, body, session, loaded)
@@ -101,17 +119,20 @@ def test_angles_are_computed_from_the_markers_without_a_lean_result(
         round(0.5 * (contact.ic_s + contact.to_s) * MARKER_RATE) / MARKER_RATE
     )
     angles = body.angles()
-    assert {source for _v, source in angles.values()} == {"computed from the markers"}
+    for angle in declared_angles(loaded.specs):
+        one_line = len(angle.spec.lines) == 1
+        expected = "computed from the markers" if one_line else "not available"
+        assert angles[angle.key][1] == expected, angle.key
     # the synthetic runner leans its trunk 5° forward (data/README.md)
     assert angles["trunk_lean"][0] == pytest.approx(5.0, abs=0.05)
-    assert angles["bend_index"][0] == pytest.approx(
-        angles["trunk_lean"][0] - angles["leg_line"][0], abs=1e-9
-    )
     points = body.figure_data()
     prefix = "l" if contact.side == "Left" else "r"
     ajc, com = points[f"{prefix}_ajc"], points["com"]
     expected = np.degrees(np.arctan2(com[0] - ajc[0], com[1] - ajc[1]))
     assert angles["whole_body_lean_ankle"][0] == pytest.approx(expected, abs=1e-9)
+    hjc = points[f"{prefix}_hjc"]  # the stance side's joints
+    expected = np.degrees(np.arctan2(hjc[0] - ajc[0], hjc[1] - ajc[1]))
+    assert angles["leg_line"][0] == pytest.approx(expected, abs=1e-9)
 
 
 def test_stance_leg_lines_are_absent_in_flight(body, treadmill, session):
@@ -120,7 +141,7 @@ def test_stance_leg_lines_are_absent_in_flight(body, treadmill, session):
     session.set_cursor(round(flight * MARKER_RATE) / MARKER_RATE)
     figure = body.figure_item.figure
     assert figure.side == ""
-    assert set(figure.lines) == {"trunk"}
+    assert set(figure.lines) == {"midh-mids"}  # the trunk line
     assert np.isnan(body.angles()["leg_line"][0])
     assert body.table.value("Stance") == "flight"
 
@@ -142,6 +163,84 @@ def test_grf_vector_is_one_body_weight_per_half_metre(body, treadmill, session):
         atol=1e-9,
     )
     assert "1 BW = 0.5 m" in [label.text for _sample, label in body._legend.items][-1]
+
+
+def colour_pixels(view: BodyView, colour: str) -> int:
+    """Pixels of the sagittal plot painted in a colour."""
+    image = view.sagittal.grab().toImage().convertToFormat(QtGui.QImage.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
+        image.height(), image.bytesPerLine() // 4, 4
+    )[:, : image.width(), :3]
+    target = QtGui.QColor(colour)
+    bgr = np.array([target.blue(), target.green(), target.red()])
+    return int(np.sum(np.all(np.abs(pixels.astype(int) - bgr) <= 12, axis=-1)))
+
+
+TILT_COLOUR = "#FF00FF"
+
+
+@plugin(
+    name="acme_tilt",
+    version="1.0.0",
+    series=[
+        SeriesSpec(
+            "pelvis_tilt",
+            "deg",
+            label="Acme tilt",
+            colour=TILT_COLOUR,
+            lines=(("cop", "mids"),),
+        ),
+        SeriesSpec("pelvis_bend", "deg", label="Acme bend", lines=(("cop", "midh"),)),
+        SeriesSpec("speed", "m/s"),
+    ],
+)
+def acme_tilt(trial, ctx):  # a third party's plugin (never run here)
+    raise NotImplementedError
+
+
+def test_a_third_party_angle_with_lines_is_listed_and_drawn(qtbot, body, session):
+    """Issue 11 item 4: nothing in the body view names the lean plugin; another
+    plugin's angle series with lines is shown and drawn the same way."""
+    loaded = session.load("demo_treadmill_run")
+    loaded.specs["acme_tilt"] = acme_tilt.__gaitlab_plugin__
+    contact = loaded.contacts[2]
+    time_s = round(0.5 * (contact.ic_s + contact.to_s) * MARKER_RATE) / MARKER_RATE
+    stored = Result()
+    tilt = np.linspace(-10.0, 10.0, loaded.trial.markers.n_frames)
+    stored.add_series("pelvis_tilt", tilt, rate_hz=MARKER_RATE)
+    loaded.results["acme_tilt"] = stored
+    show(qtbot, body, session, loaded)
+    session.set_cursor(time_s)
+    frame = round(time_s * MARKER_RATE)
+    angles = body.angles()
+    assert angles["pelvis_tilt"] == (pytest.approx(tilt[frame]), "acme_tilt result")
+    assert body.table.value("Acme tilt") == f"{tilt[frame]:+.1f}°"
+    # no stored pelvis_bend: one line, computed from the drawn points
+    points = body.figure_data()
+    cop, midh = points["cop"], points["midh"]
+    bend = np.degrees(np.arctan2(midh[0] - cop[0], midh[1] - cop[1]))
+    assert angles["pelvis_bend"] == (pytest.approx(bend), "computed from the markers")
+    assert body.table.value("Acme bend") == f"{bend:+.1f}°"
+    lines = body.figure_item.figure.lines
+    np.testing.assert_allclose(lines["cop-mids"][1], points["mids"])
+    assert "cop-midh" in lines
+    assert {"Acme tilt", "Acme bend"} <= set(body.legend_names())
+    assert colour_pixels(body, TILT_COLOUR) > 50  # drawn in its declared colour
+    assert "Acme tilt from the acme_tilt result" in body.source_label.text()
+
+
+def test_without_declared_angles_the_table_lists_the_readouts_only(
+    qtbot, body, session
+):
+    loaded = session.load("demo_treadmill_run")
+    loaded.specs.clear()
+    show(qtbot, body, session, loaded)
+    assert body.table.labels == ["Stance", "COM height", "GRF"]
+    assert body.angles() == {}
+    assert body.legend_names() == ["GRF at COP (1 BW = 0.5 m)"]
+    assert body.source_label.text().startswith(
+        "No plugin declares angles of the body. COM: computed here:"
+    )
 
 
 def test_play_runs_to_the_end_and_stops(qtbot, body, treadmill, session):
@@ -185,16 +284,6 @@ def test_the_3d_tab_without_opengl_says_why(qtbot, body, treadmill):
     assert body.tabs.currentWidget() is body.sagittal
 
 
-def test_stance_side_is_the_latest_contact():
-    contacts = [Contact(1, "Right", 0.0, 0.3), Contact(2, "Left", 0.25, 0.6)]
-    assert [stance_side(contacts, t) for t in (0.1, 0.27, 0.45, 0.7)] == [
-        "Right",
-        "Left",
-        "Left",
-        "",
-    ]
-
-
 # ---- what is drawn, the legend and the caption (issue 17 items 14, 15)
 
 PELVIS_AND_FEET = ("LASI", "RASI", "LPSI", "RPSI", "LHEE", "RHEE", "LTOE", "RTOE")
@@ -218,25 +307,33 @@ def test_a_pelvis_and_feet_marker_set_lists_only_the_lines_drawn(qtbot, body, se
     del full.results["lean"]
     loaded = _with_markers(full, PELVIS_AND_FEET)
     show(qtbot, body, session, loaded)
-    assert body.legend_names() == ["COP→COM", "GRF at COP (1 BW = 0.5 m)"]
+    cop_com = label(loaded, "whole_body_lean")
+    assert body.legend_names() == [cop_com, "GRF at COP (1 BW = 0.5 m)"]
     drawn: set[str] = set()
     for contact in loaded.contacts[:4]:
         session.set_cursor(0.5 * (contact.ic_s + contact.to_s))
         drawn |= set(body.figure_item.figure.lines)
-    assert drawn == {"cop_com", "grf"}  # every line drawn is in the legend
+    assert drawn == {"cop-com", "grf"}  # every line drawn is in the legend
     points = body.figure_data()
     assert {"l_heel", "r_ttip", "midh"} <= set(points)
     assert not {"mids", "l_ajc", "l_kjc", "head_com"} & set(points)
     angles = body.angles()
     assert angles["trunk_lean"][1] == "not available"
-    assert body.table.value(ANGLES[0][1]) == "n/a"
-    assert body.source_label.text() == (
-        "Angles from the vertical, + forward: COP→COM computed from the markers "
-        "(no lean result); trunk, ankle→COM, leg line, bend index, body line not "
-        "available. COM: center_of_mass result (com). Not drawn: trunk (no shoulder "
-        "markers); leg (no ankle and hip joint centres); ankle→COM (no ankle "
-        "joint centres). Not in this marker set: knees, ankles, trunk, head, arms."
+    assert body.table.value(label(loaded, "trunk_lean")) == "n/a"
+    caption = body.source_label.text()
+    assert caption.startswith(
+        f"Angles from the vertical, + forward: {cop_com} computed from the markers "
+        f"(no lean result); {label(loaded, 'trunk_lean')}, "
     )
+    assert "COM: center_of_mass result (com). Not drawn: " in caption
+    for key, why in (
+        ("trunk_lean", "no shoulder markers"),
+        ("leg_line", "no ankle and hip joint centres"),
+        ("whole_body_lean_ankle", "no ankle joint centres"),
+    ):
+        assert f"{label(loaded, key)}" in caption.split("Not drawn: ")[1]
+        assert f"({why})" in caption
+    assert caption.endswith("Not in this marker set: knees, ankles, trunk, head, arms.")
 
 
 def test_captions_say_where_angles_come_from(qtbot, body, session):
@@ -246,28 +343,34 @@ def test_captions_say_where_angles_come_from(qtbot, body, session):
         "Angles from the vertical, + forward, from the lean result. "
         "COM: center_of_mass result (com)."
     )
+    lines = declared_lines(declared_angles(loaded.specs))
+    assert [line.key for line in lines][:4] == [
+        "midh-mids",
+        "cop-com",
+        "ajc-com",
+        "ajc-hjc",
+    ]
     assert body.legend_names() == [
-        "trunk MIDH→MIDS",
-        "leg AJC→HJC",
-        "ankle→COM",
-        "COP→COM",
+        *(line.owner.label for line in lines),
         "GRF at COP (1 BW = 0.5 m)",
     ]
     without_lean = session.load("demo_treadmill_run")
     del without_lean.results["lean"]
     show(qtbot, body, session, without_lean)
-    assert body.source_label.text() == (
-        "Angles from the vertical, + forward, computed from the markers "
-        "(no lean result). COM: center_of_mass result (com)."
+    caption = body.source_label.text()
+    assert caption.startswith("Angles from the vertical, + forward: ")
+    assert caption.endswith(
+        "computed from the markers (no lean result); "
+        f"{label(loaded, 'bend_index')} not available. "
+        "COM: center_of_mass result (com)."
     )
     mixed = session.load("demo_treadmill_run")
     lean = mixed.results["lean"]
     series = {k: v for k, v in lean.series.items() if k != "trunk_lean"}
     mixed.results["lean"] = replace(lean, series=series)
     show(qtbot, body, session, mixed)
-    assert body.source_label.text() == (
-        "Angles from the vertical, + forward: COP→COM, ankle→COM, leg line, "
-        "bend index, body line from the lean result; trunk computed from the "
+    assert body.source_label.text().endswith(
+        f"from the lean result; {label(loaded, 'trunk_lean')} computed from the "
         "markers. COM: center_of_mass result (com)."
     )
 
@@ -275,17 +378,6 @@ def test_captions_say_where_angles_come_from(qtbot, body, session):
 REBUILT_POINTS = {
     f"{side}_{point}" for side in "lr" for point in ("kjc", "ajc", "heel", "ttip")
 }
-
-
-def rebuilt_pixels(view: BodyView) -> int:
-    """Pixels of the sagittal plot painted in the rebuilt points' colour."""
-    image = view.sagittal.grab().toImage().convertToFormat(QtGui.QImage.Format_RGB32)
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(
-        image.height(), image.bytesPerLine() // 4, 4
-    )[:, : image.width(), :3]
-    target = QtGui.QColor(REBUILT_COLOUR)
-    bgr = np.array([target.blue(), target.green(), target.red()])
-    return int(np.sum(np.all(np.abs(pixels.astype(int) - bgr) <= 12, axis=-1)))
 
 
 def test_landmarks_rebuilt_from_the_static_trial_are_drawn_and_named(
@@ -312,18 +404,18 @@ def test_landmarks_rebuilt_from_the_static_trial_are_drawn_and_named(
         np.testing.assert_allclose(drawn[name], truth, atol=0.002)
     assert view.figure_item.figure.rebuilt == REBUILT_POINTS
     assert set(drawn) >= REBUILT_POINTS
-    assert "leg AJC→HJC" in view.legend_names()
+    assert label(loaded, "leg_line") in view.legend_names()
     assert view.legend_names()[-1] == REBUILT_LEGEND
     assert (
         "Knees, ankles, feet rebuilt from the static trial cluster_static "
         "(cluster markers): hollow diamonds, magenta points in 3D."
         in view.source_label.text()
     )
-    assert rebuilt_pixels(view) > 20
+    assert colour_pixels(view, REBUILT_COLOUR) > 20
     # the 3D view's rebuilt landmarks: the static-only markers, carried along
     prepared = BodyView.prepare(loaded)
     assert set(prepared.rebuilt_labels) == set(case.truth)
-    points_3d = _rebuilt_3d(prepared, frame)
+    points_3d = rebuilt_3d(prepared, frame)
     truth_3d = np.array([case.truth[n][frame] for n in prepared.rebuilt_labels])
     np.testing.assert_allclose(points_3d, truth_3d @ prepared.display_axes, atol=0.002)
 
@@ -332,8 +424,8 @@ def test_a_trial_without_rebuilt_landmarks_draws_no_diamonds(qtbot, body, treadm
     assert not body.figure_item.figure.rebuilt
     assert REBUILT_LEGEND not in body.legend_names()
     assert "static trial" not in body.source_label.text()
-    assert rebuilt_pixels(body) == 0
-    assert _rebuilt_3d(BodyView.prepare(treadmill), 10).shape == (0, 3)
+    assert colour_pixels(body, REBUILT_COLOUR) == 0
+    assert rebuilt_3d(BodyView.prepare(treadmill), 10).shape == (0, 3)
 
 
 def test_the_caption_says_why_a_segment_was_not_rebuilt(cluster_project):

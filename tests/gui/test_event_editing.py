@@ -24,7 +24,7 @@ def plots(
     """The plots showing the demo treadmill trial, its results fresh."""
     monkeypatch.setattr(QtWidgets.QMenu, "popup", lambda *args: None)  # no menus
     loaded = session.load("demo_treadmill_run")
-    with qtbot.waitSignal(plots.sig_drawn, timeout=5000):
+    with qtbot.waitSignal(plots.drawn, timeout=5000):
         plots.show_prepared(loaded, SignalPlotsView.prepare(loaded))
         session.show(loaded)
     assert session.status(loaded.trial_id) == "fresh"
@@ -169,7 +169,7 @@ def test_running_the_pipeline_after_an_edit_redraws_fresh_results(
     plots.event_editor.move(index, loaded.gait_events[index].time_s + 0.03)
     assert plots.banner.isVisible()
     leg_before = plots.row("lean").curves["leg line"].getOriginalDataset()[1].copy()
-    with qtbot.waitSignal(plots.sig_drawn, timeout=10_000):
+    with qtbot.waitSignal(plots.drawn, timeout=10_000):
         for event in session.run([loaded.trial_id], workers=1):
             session.apply(event)
     assert session.status(loaded.trial_id) == "fresh"

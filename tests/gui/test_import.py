@@ -54,7 +54,9 @@ def test_import_runs_in_the_background_and_reports_every_file(
     assert dialog.start()
     assert session.busy
     assert not window.actions_["import_files"].isEnabled()
-    dialog.task.progress.connect(lambda done, total, _: progress.append((done, total)))
+    dialog.task.progressed.connect(
+        lambda done, total, _: progress.append((done, total))
+    )
     with qtbot.waitSignal(dialog.import_finished, timeout=60_000) as finished:
         pass
     timer.stop()
@@ -121,7 +123,7 @@ def test_cancelling_an_import_keeps_the_files_done(
             dialog.cancel()  # as the Cancel button does, right after the first file
 
     dialog.start()
-    dialog.task.event.connect(on_event)
+    dialog.task.event_applied.connect(on_event)
     with qtbot.waitSignal(dialog.import_finished, timeout=60_000) as finished:
         pass
     assert finished.args == [True]

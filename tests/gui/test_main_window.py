@@ -46,6 +46,7 @@ def test_menus_hold_the_workflows(window):
         "Import files…",
         "Import folder…",
         "Export metrics…",
+        "Export trial…",
         "Quit",
     ]
     assert menus["Edit"] == ["Undo", "Redo", "Subjects…"]
@@ -75,9 +76,7 @@ def test_docks_are_placed_as_a_lab_tool(window):
 def test_selecting_a_trial_loads_and_draws_it(qtbot, window, session):
     assert session.current is None
     assert window.browser.trial_ids() == sorted(session.project.trial_ids)
-    with qtbot.waitSignals(
-        [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
-    ):
+    with qtbot.waitSignals([window.plots.drawn, window.body.drawn], timeout=15_000):
         window.browser.select_trial(TREADMILL)  # as a click on the tree would
     qtbot.waitUntil(lambda: session.current is not None and window.idle, timeout=10_000)
     assert session.current.trial_id == TREADMILL
@@ -347,7 +346,7 @@ def test_plots_keep_readable_heights_and_whole_labels_at_1600_by_1000(
 ):
     """Issue 17 item 13: at 1600×1000 the lean plot was ~50 px tall, its axis label
     and legend cut, the time label clipped, the GRF plot's top tick cut."""
-    from gaitlab.gui.views.signal_plots import MIN_ROW_HEIGHT_PX
+    from gaitlab.gui.views.plot_rows import MIN_ROW_HEIGHT_PX
 
     window.resize(1600, 1000)
     show_trial("demo_overground_run")
@@ -400,9 +399,7 @@ def test_a_30_s_running_trial_opens_on_strides_centred_on_the_time_asked(
     window = delete_widgets(MainWindow(session, UserSettings(), persist_settings=False))
     window.show()
     trial = "rbds001runt25"
-    with qtbot.waitSignals(
-        [window.plots.sig_drawn, window.body.sig_drawn], timeout=30_000
-    ):
+    with qtbot.waitSignals([window.plots.drawn, window.body.drawn], timeout=30_000):
         window.show_trial(trial, 15.0)
     qtbot.waitUntil(lambda: window.idle, timeout=10_000)
     view = window.plots.row("grf_vertical").plot.getViewBox()
@@ -488,9 +485,7 @@ def _show_and_delete_a_window(qtbot, project_copy: Path) -> None:
     session.open(project_copy)
     window = MainWindow(session, UserSettings(), persist_settings=False)
     window.show()
-    with qtbot.waitSignals(
-        [window.plots.sig_drawn, window.body.sig_drawn], timeout=15_000
-    ):
+    with qtbot.waitSignals([window.plots.drawn, window.body.drawn], timeout=15_000):
         window.show_trial(TREADMILL)
     qtbot.waitUntil(lambda: window.idle, timeout=10_000)
     window.pipeline_dock.raise_()  # its parameter forms are shown too

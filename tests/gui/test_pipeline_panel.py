@@ -167,7 +167,7 @@ def test_running_in_the_background_can_be_cancelled_between_trials(
     assert window.task_cancel.isVisibleTo(window)
     assert window.task_cancel.isEnabled()
     assert not window.pipeline_panel.run_buttons["project"].isEnabled()
-    task.event.connect(on_event)
+    task.event_applied.connect(on_event)
     with qtbot.waitSignal(task.finished, timeout=120_000) as finished:
         pass
     timer.stop()

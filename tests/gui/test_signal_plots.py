@@ -27,7 +27,7 @@ def show(qtbot, view: SignalPlotsView, session: Session, trial_id: str) -> Loade
     """Select a trial the way the shell does: prepare, show_prepared, session.show."""
     loaded = session.load(trial_id)
     prepared = SignalPlotsView.prepare(loaded)
-    with qtbot.waitSignal(view.sig_drawn, timeout=5000):
+    with qtbot.waitSignal(view.drawn, timeout=5000):
         view.show_prepared(loaded, prepared)
         session.show(loaded)
     return loaded
@@ -41,16 +41,25 @@ def treadmill(qtbot, plots: SignalPlotsView, session: Session) -> LoadedTrial:
 def test_showing_a_trial_draws_every_plot(plots, treadmill, monkeypatch):
     plate = treadmill.trial.forceplates[0]
     rows = {row.key: row for row in plots.rows()}
-    assert list(rows) == [key for key, _ in BUILTIN_PLOTS]
+    assert list(rows) == [
+        *(key for key, _ in BUILTIN_PLOTS),
+        "Centre of mass, vertical",
+        "Centre of mass, anteroposterior (lab position)",
+        "Lean angles (from vertical, + forward)",
+    ]
     vertical = rows["grf_vertical"].curves["FP1"].getOriginalDataset()
     np.testing.assert_allclose(vertical[0], np.arange(plate.n_samples) / ANALOG_RATE)
     np.testing.assert_allclose(vertical[1], plate.force[:, UP], atol=1e-3)
     ap = rows["grf_ap"].curves["FP1"].getOriginalDataset()[1]
     np.testing.assert_allclose(ap, plate.force[:, FORWARD], atol=1e-3)
     com = treadmill.results["center_of_mass"].series["com"].values
-    height = rows["com_vertical"].curves["COM"].getOriginalDataset()[1]
+    height = rows["Centre of mass, vertical"].curves["COM"].getOriginalDataset()[1]
     np.testing.assert_allclose(height, com[:, UP], atol=1e-6)
-    trunk = rows["lean"].curves["trunk"].getOriginalDataset()[1]
+    trunk = (
+        rows["Lean angles (from vertical, + forward)"]
+        .curves["trunk"]
+        .getOriginalDataset()[1]
+    )
     np.testing.assert_allclose(
         trunk, treadmill.results["lean"].series["trunk_lean"].values, atol=1e-5
     )
@@ -77,7 +86,7 @@ def test_showing_a_trial_draws_every_plot(plots, treadmill, monkeypatch):
 
 def test_trial_shown_without_prepared_data_is_prepared_in_place(qtbot, plots, session):
     loaded = session.load("demo_overground_run")
-    with qtbot.waitSignal(plots.sig_drawn, timeout=5000):
+    with qtbot.waitSignal(plots.drawn, timeout=5000):
         session.show(loaded)
     grf = plots.row("grf_vertical")
     # four plates overground (data/README.md), each drawn, plus their sum
@@ -261,13 +270,13 @@ def _long_trial(loaded: LoadedTrial, repeats: int, n_plates: int) -> LoadedTrial
         events=events,
     )
     assert isinstance(long, Trial)
-    return LoadedTrial("long", long, {}, {})
+    return LoadedTrial("long", long, {}, {}, specs=loaded.specs)
 
 
 def test_a_two_minute_trial_with_many_plates_shows(qtbot, plots, treadmill, session):
     repeats = int(np.ceil(120 / 3.455))
     loaded = _long_trial(treadmill, repeats, n_plates=6)
-    with qtbot.waitSignal(plots.sig_drawn, timeout=10_000):
+    with qtbot.waitSignal(plots.drawn, timeout=10_000):
         session.show(loaded)
     grf = plots.row("grf_vertical")
     total = grf.curves["Σ plates"]
@@ -326,7 +335,7 @@ def test_a_30_s_trial_opens_on_a_few_strides_around_the_cursor(
 ):
     """Issue 17 item 12: 30 s of running opened whole, as solid bands."""
     loaded = _long_trial(treadmill, 9, n_plates=1)  # 31 s, 90 steps
-    with qtbot.waitSignal(plots.sig_drawn, timeout=10_000):
+    with qtbot.waitSignal(plots.drawn, timeout=10_000):
         session.show(loaded)
     grf = plots.row("grf_vertical")
     view = grf.plot.getViewBox()
@@ -363,3 +372,59 @@ def test_a_30_s_trial_opens_on_a_few_strides_around_the_cursor(
 def test_a_short_trial_opens_whole(plots, treadmill):
     view = plots.row("grf_vertical").plot.getViewBox()
     assert view.viewRange()[0] == pytest.approx([0.0, 3.455], abs=1e-3)
+
+
+def test_a_third_party_plugin_series_is_in_the_default_layout(
+    qtbot, plots, treadmill, session
+):
+    from gaitlab.core.results import Result, SeriesSpec
+    from gaitlab.pipeline.spec import PluginSpec
+
+    declared = (
+        SeriesSpec("knee_flexion", "deg", label="knee", plot="Knee", colour="#112233"),
+        SeriesSpec("knee_velocity", "deg", plot="Knee", visible=False),
+    )
+    spec = PluginSpec(
+        "knee",
+        "1.0",
+        "Knee",
+        "test",
+        "",
+        lambda view: Result(),
+        (),
+        (),
+        (),
+        declared,
+        (),
+    )
+    result = Result()
+    wave = np.sin(np.linspace(0, 6, 300))
+    result.add_series("knee_flexion", wave, rate_hz=MARKER_RATE)
+    result.add_series("knee_velocity", 2 * wave, rate_hz=MARKER_RATE)
+    loaded = dataclasses.replace(
+        treadmill,
+        results={**treadmill.results, "knee": result},
+        specs={**treadmill.specs, "knee": spec},
+    )
+    with qtbot.waitSignal(plots.drawn, timeout=5000):
+        plots.show_prepared(loaded, SignalPlotsView.prepare(loaded))
+        session.show(loaded)
+    keys = [row.key for row in plots.rows()]
+    # after the built-in plugins' plots (pipeline order), like theirs
+    assert keys[-1] == "Knee"
+    assert keys.index("Lean angles (from vertical, + forward)") < keys.index("Knee")
+    knee = plots.row("Knee")
+    np.testing.assert_allclose(
+        knee.curves["knee"].getOriginalDataset()[1], wave, atol=1e-6
+    )
+    assert knee.curves["knee"].opts["pen"].color().name() == "#112233"
+    assert knee.curves["knee"].isVisible()
+    assert not knee.curves["knee_velocity"].isVisible()  # declared visible=False
+    assert "knee_velocity (hidden)" in knee.title.text()
+    # the Plots & series list offers it with the other plots
+    tree = plots._chooser
+    titles = [
+        tree.topLevelItem(0).child(i).text(0)
+        for i in range(tree.topLevelItem(0).childCount())
+    ]
+    assert "Knee" in titles

@@ -1,24 +1,18 @@
-"""The body at the time cursor: a sagittal stick figure with the lean analysis's lines.
+"""The body at the time cursor: a sagittal stick figure with the plugins' lines.
 
 :class:`BodyView` draws, at the session's cursor time, the joint centres of
-gaitlab's body model (:attr:`TrialView.body <gaitlab.pipeline.view.TrialView.body>`)
-projected on the trial's sagittal plane (horizontal axis: progression,
-vertical axis: up, metres, equal aspect), and over it the lines the lean
-analysis measures (METHODS §4.1), each labelled with its angle from the
-vertical (positive forward):
-
-- trunk line MIDH → MIDS;
-- leg line, stance AJC → HJC (the leg of the latest initial contact);
-- ankle → COM, stance AJC → centre of mass;
-- COP → COM, when a foot is loaded;
-- the ground reaction force as an arrow at the COP, scaled 1 body weight =
-  0.5 m (1 kN = 0.5 m when the body mass is unknown).
-
-The angles are the ``lean`` result's series at the cursor (nearest marker
-frame) when that result exists; otherwise they are computed on the fly from
-the drawn points with :func:`gaitlab.core.geometry.sagittal_angle_deg`, and
-the caption says which. The COM is the ``center_of_mass`` result's ``com``
-series, else gaitlab's best segmental model of the markers.
+gaitlab's body model projected on the trial's sagittal plane (horizontal
+axis: progression, vertical axis: up, metres, equal aspect), and over it the
+lines the installed plugins declare on their angle series
+(:attr:`SeriesSpec.lines <gaitlab.core.results.SeriesSpec>`), each in its
+series' colour and labelled with its angle from the vertical (positive
+forward), and the ground reaction force as an arrow at the COP, scaled 1 body
+weight = 0.5 m (1 kN = 0.5 m when the body mass is unknown). The table under
+it lists every declared angle at the cursor, from its stored result, else
+(an angle of one line) computed from the drawn points; the caption says
+which. What is drawn is prepared without Qt by :mod:`gaitlab.gui.body.prepared`
+and :mod:`gaitlab.gui.body.figure`, painted by
+:class:`~gaitlab.gui.body.painter.FigureItem`.
 
 Only what the trial's markers allow is drawn, and the legend lists only
 those lines; the caption names the lines and body parts that cannot be
@@ -42,969 +36,46 @@ the end of the trial.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gaitlab.core.body import best_com
-from gaitlab.core.contacts import Contact
-from gaitlab.core.geometry import GRAVITY, sagittal_angle_deg
-from gaitlab.core.results import USABLE_STATUSES, Result
+from gaitlab.core.types import SIDE_PREFIX, FloatArray
 from gaitlab.gui import theme
-from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
-from gaitlab.gui.views.signal_plots import (
-    SagittalFrame,
-    TimeReadout,
-    project,
-    sagittal_frame,
+from gaitlab.gui.body.declared import CENTRE_SEGMENTS, SIDE_SEGMENTS
+from gaitlab.gui.body.figure import Figure, Stances, figure_at, finite
+from gaitlab.gui.body.painter import REBUILT_COLOUR, FigureItem, line_colours, line_pen
+from gaitlab.gui.body.prepared import (
+    GRF_LEGEND,
+    GRF_LINE,
+    GRF_SCALE_M_PER_BW,
+    GRF_SCALE_M_PER_KN,
+    PreparedBody,
+    body_caption,
+    prepare_body,
+    with_results,
 )
+from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
+from gaitlab.gui.views.signal_plots import TimeReadout, sagittal_frame
 from gaitlab.session import LoadedTrial, Session
 
-__all__ = [
-    "ANGLES",
-    "GRF_SCALE_M_PER_BW",
-    "GRF_SCALE_M_PER_KN",
-    "PLAY_SPEEDS",
-    "BodyView",
-    "PreparedBody",
-    "body_caption",
-]
+__all__ = ["PLAY_SPEEDS", "REBUILT_LEGEND", "BodyView", "ReadoutTable", "rebuilt_3d"]
 
 logger = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-
-GRF_SCALE_M_PER_BW = 0.5
-"""Length of the drawn GRF vector per body weight, in m."""
-
-GRF_SCALE_M_PER_KN = 0.5
-"""Length of the drawn GRF vector per kN when the body mass is unknown, in m."""
 
 PLAY_SPEEDS = (("Real time", 1.0), ("1/2", 0.5), ("1/4", 0.25), ("1/10", 0.1))
 """Playback speeds offered (label, factor of real time)."""
 
 PLAY_INTERVAL_MS = 16
 MIN_VIEW_WIDTH_PX, MIN_VIEW_HEIGHT_PX = 480, 360
-
-ANGLES = (
-    ("trunk_lean", "Trunk  MIDH→MIDS"),
-    ("whole_body_lean", "Whole body  COP→COM"),
-    ("whole_body_lean_ankle", "Whole body  ankle→COM"),
-    ("leg_line", "Leg line  AJC→HJC"),
-    ("bend_index", "Bend index  trunk − leg"),
-    ("body_line", "Body line  AJC→MIDS"),
-)
-"""Angles listed at the cursor: ``lean`` series name and description."""
-
-BODY_POINTS = (
-    "midh",
-    "mids",
-    "cerv",
-    "supr",
-    "head_com",
-    "pelvis_centroid",
-    "l_hjc",
-    "r_hjc",
-    "l_kjc",
-    "r_kjc",
-    "l_ajc",
-    "r_ajc",
-    "l_heel",
-    "r_heel",
-    "l_ttip",
-    "r_ttip",
-    "l_sjc",
-    "r_sjc",
-    "l_ejc",
-    "r_ejc",
-    "l_wjc",
-    "r_wjc",
-    "l_met3",
-    "r_met3",
-)
-"""Body points drawn (those the trial allows)."""
-
-CENTRE_SEGMENTS = (
-    ("l_hjc", "r_hjc"),
-    ("midh", "mids"),
-    ("l_sjc", "r_sjc"),
-    ("mids", "cerv"),
-)
-SIDE_SEGMENTS = (
-    ("hjc", "kjc"),
-    ("kjc", "ajc"),
-    ("ajc", "heel"),
-    ("heel", "ttip"),
-    ("ajc", "ttip"),
-    ("sjc", "ejc"),
-    ("ejc", "wjc"),
-    ("wjc", "met3"),
-)
-JOINTS = ("hjc", "kjc", "ajc", "sjc", "ejc", "wjc")
-LINE_STYLES = {
-    "trunk": QtCore.Qt.PenStyle.DashLine,
-    "leg": QtCore.Qt.PenStyle.DashLine,
-    "ankle_com": QtCore.Qt.PenStyle.DotLine,
-    "cop_com": QtCore.Qt.PenStyle.DashDotLine,
-    "grf": QtCore.Qt.PenStyle.SolidLine,
-}
-"""Pen style of each analysis line of the figure (and of its legend sample)."""
-LINE_LEGEND = (
-    ("trunk", "trunk MIDH→MIDS"),
-    ("leg", "leg AJC→HJC"),
-    ("ankle_com", "ankle→COM"),
-    ("cop_com", "COP→COM"),
-    ("grf", "GRF at COP"),
-)
-"""Analysis lines of the figure and their legend names, in legend order."""
-ANGLE_NAMES = {
-    "trunk_lean": "trunk",
-    "whole_body_lean": "COP→COM",
-    "whole_body_lean_ankle": "ankle→COM",
-    "leg_line": "leg line",
-    "bend_index": "bend index",
-    "body_line": "body line",
-}
-"""Short names of the angles of :data:`ANGLES`, for the caption."""
-ANGLE_LINES = {
-    "trunk_lean": ("trunk",),
-    "whole_body_lean": ("cop_com",),
-    "whole_body_lean_ankle": ("ankle_com",),
-    "leg_line": ("leg",),
-    "bend_index": ("trunk", "leg"),
-    "body_line": ("leg", "trunk"),
-}
-"""The figure lines whose points an angle needs (computed without a lean result)."""
-BODY_PARTS = (
-    ("pelvis", ("midh", "pelvis_centroid")),
-    ("hips", ("l_hjc", "r_hjc")),
-    ("knees", ("l_kjc", "r_kjc")),
-    ("ankles", ("l_ajc", "r_ajc")),
-    ("feet", ("l_heel", "r_heel", "l_ttip", "r_ttip")),
-    ("trunk", ("mids", "cerv", "supr")),
-    ("head", ("head_com",)),
-    ("arms", ("l_sjc", "r_sjc", "l_ejc", "r_ejc", "l_wjc", "r_wjc")),
-)
-"""Body parts named in the caption when none of their points can be drawn."""
-HEAD_RADIUS_M = 0.10
-LABEL_REACH_PX = 190
-SIDE_PREFIX = {"Left": "l", "Right": "r"}
-REBUILT_COLOUR = "#D6007E"
-"""Outline of the points built from landmarks rebuilt from the static trial."""
 REBUILT_LEGEND = "rebuilt from the static trial"
-POINT_LANDMARKS = {
-    "hjc": ("{s}_hip_jc", "l_asis", "r_asis", "l_psis", "r_psis", "sacrum"),
-    "kjc": ("{s}_knee", "{s}_knee_medial", "{s}_knee_jc"),
-    "ajc": ("{s}_ankle", "{s}_ankle_medial", "{s}_ankle_jc"),
-    "heel": ("{s}_heel",),
-    "ttip": ("{s}_heel", "{s}_toe", "{s}_mt1", "{s}_mt5"),
-    "sjc": ("{s}_shoulder",),
-    "ejc": ("{s}_elbow", "{s}_elbow_medial"),
-    "wjc": ("{s}_wrist_radial", "{s}_wrist_ulnar"),
-    "met3": ("{s}_hand",),
-    "midh": ("l_hip_jc", "r_hip_jc", "l_asis", "r_asis", "l_psis", "r_psis"),
-    "pelvis_centroid": ("l_asis", "r_asis", "l_psis", "r_psis", "sacrum"),
-    "mids": ("l_shoulder", "r_shoulder"),
-    "cerv": ("c7",),
-    "supr": ("clavicle",),
-    "head_com": ("l_head_front", "r_head_front", "l_head_back", "r_head_back"),
-}
-"""Canonical landmarks each body point is computed from (``{s}``: its side), in
-the rules of :mod:`gaitlab.core.body`: a point is drawn as rebuilt when one of
-them was rebuilt from the static trial."""
+READOUTS = ("Stance", "COM height", "GRF")
+"""Rows of the table after the angles."""
 
 
-# ---------------------------------------------------------------- prepared data
-
-
-@dataclass(frozen=True)
-class PreparedBody:
-    """Everything :class:`BodyView` draws for one trial (numpy only, no Qt).
-
-    Sagittal coordinates are (AP along the progression, vertical), in m, lab
-    origin.
-
-    Attributes
-    ----------
-    trial_id : str
-        The trial.
-    t0_s, rate_hz : float
-        Marker clock: first frame time in s and rate in Hz.
-    n_frames : int
-        Marker frames.
-    points : dict of str to ndarray, shape (n_frames, 2)
-        Sagittal coordinates of the body points the trial allows.
-    markers : ndarray, shape (n_frames, n_markers, 3)
-        Marker positions in the lab frame (the trial's array, not a copy), m.
-    display_axes : ndarray, shape (3, 3)
-        Columns: AP, left and up unit vectors; ``markers @ display_axes`` gives
-        the 3D view's coordinates.
-    com : ndarray, shape (n, 2) or None
-        Sagittal COM at ``com_t0_s``/``com_rate_hz``.
-    com_t0_s, com_rate_hz : float
-        Clock of ``com``.
-    com_source : str
-        Where the COM comes from, in words.
-    grf_force, grf_cop : ndarray, shape (n_samples, 2) or None
-        Summed GRF (AP, vertical) in N and combined COP (sagittal) in m.
-    grf_t0_s, grf_rate_hz : float
-        Analog clock of the GRF.
-    body_weight_n : float or None
-        Body weight m·g in N for the GRF scale (None: unknown).
-    ground_m : float
-        Height of the ground (force plate surface, else 0) along up, m.
-    plates : tuple of (float, float)
-        AP extent of each force plate, m.
-    lean : dict of str to (ndarray, float, float)
-        ``lean`` result series at the cursor: values (deg), t0 (s), rate (Hz).
-    notes : tuple of str
-        What is missing and why, and what was rebuilt from the static trial
-        and how well (or why not), in words (the figure's tooltip).
-    lines : dict of str to str
-        Every analysis line of :data:`LINE_LEGEND`: "" when the trial has what
-        it needs (it is drawn whenever defined), else why it is never drawn.
-    missing_parts : tuple of str
-        Body parts of :data:`BODY_PARTS` the marker set does not give.
-    rebuilt : frozenset of str
-        Body points computed from a landmark rebuilt from the static trial
-        (see :data:`POINT_LANDMARKS`).
-    rebuilt_labels : tuple of str
-        The rebuilt landmarks (canonical names) shown in the 3D view.
-    rebuilt_markers : ndarray, shape (n_frames, len(rebuilt_labels), 3)
-        Their positions in the lab frame, m (NaN where not rebuilt).
-    static_note : str
-        What was rebuilt from which static trial, or why nothing was ("" when
-        the trial has no static trial and needs none).
-    """
-
-    trial_id: str
-    t0_s: float
-    rate_hz: float
-    n_frames: int
-    points: Mapping[str, FloatArray]
-    markers: FloatArray
-    display_axes: FloatArray
-    com: FloatArray | None
-    com_t0_s: float
-    com_rate_hz: float
-    com_source: str
-    grf_force: FloatArray | None
-    grf_cop: FloatArray | None
-    grf_t0_s: float
-    grf_rate_hz: float
-    body_weight_n: float | None
-    ground_m: float
-    plates: tuple[tuple[float, float], ...]
-    lean: Mapping[str, tuple[FloatArray, float, float]]
-    notes: tuple[str, ...]
-    lines: Mapping[str, str]
-    missing_parts: tuple[str, ...]
-    rebuilt: frozenset[str] = frozenset()
-    rebuilt_labels: tuple[str, ...] = ()
-    rebuilt_markers: FloatArray | None = None
-    static_note: str = ""
-
-    @property
-    def drawable(self) -> tuple[str, ...]:
-        """The analysis lines the trial allows, in legend order."""
-        return tuple(key for key, _name in LINE_LEGEND if not self.lines[key])
-
-    def angle_source(self, name: str) -> str:
-        """Where an angle of :data:`ANGLES` comes from: ``lean result``,
-        ``computed from the markers``, or ``not available``."""
-        if name in self.lean:
-            return "lean result"
-        if all(not self.lines[key] for key in ANGLE_LINES[name]):
-            return "computed from the markers"
-        return "not available"
-
-    def frame_index(self, time_s: float) -> int:
-        """The marker frame nearest to a time (clamped to the trial)."""
-        if self.n_frames == 0 or self.rate_hz <= 0:
-            return 0
-        return min(
-            max(round((time_s - self.t0_s) * self.rate_hz), 0), self.n_frames - 1
-        )
-
-
-def _sagittal(frame: SagittalFrame, points: npt.ArrayLike) -> FloatArray:
-    """(AP, vertical) coordinates of lab points, shape (..., 2), m."""
-    values = np.asarray(points, dtype=float)
-    return np.stack(
-        [project(values, frame.forward), project(values, frame.up)], axis=-1
-    )
-
-
-def _ok(results: Mapping[str, Result], plugin: str) -> Result | None:
-    result = results.get(plugin)
-    return result if result is not None and result.status in USABLE_STATUSES else None
-
-
-def _body_weight_n(loaded: LoadedTrial) -> float | None:
-    result = _ok(loaded.results, "body_mass")
-    if result is not None:
-        values = result.metric_values("body_mass")
-        if values.size and np.isfinite(values[0]) and values[0] > 0:
-            return float(values[0]) * GRAVITY
-    subject = loaded.trial.subject
-    if subject is not None and subject.mass_kg:
-        return float(subject.mass_kg) * GRAVITY
-    return None
-
-
-def _lean_series(loaded: LoadedTrial) -> dict[str, tuple[FloatArray, float, float]]:
-    result = _ok(loaded.results, "lean")
-    if result is None:
-        return {}
-    return {
-        name: (np.asarray(series.values, dtype=float), series.t0_s, series.rate_hz)
-        for name, series in result.series.items()
-        if np.ndim(series.values) == 1
-    }
-
-
-def _com(
-    loaded: LoadedTrial, frame: SagittalFrame
-) -> tuple[FloatArray | None, float, float, str]:
-    result = _ok(loaded.results, "center_of_mass")
-    if result is not None and "com" in result.series:
-        series = result.series["com"]
-        return (
-            _sagittal(frame, series.values),
-            series.t0_s,
-            series.rate_hz,
-            ("center_of_mass result (com)"),
-        )
-    markers = loaded.trial.markers
-    subject = loaded.trial.subject
-    try:
-        estimate = best_com(
-            frame.view.body, subject.sex if subject is not None else None
-        )
-    except ValueError as error:
-        return None, markers.t0_s, markers.rate_hz, f"no COM: {error}"
-    return (
-        _sagittal(frame, estimate.com),
-        markers.t0_s,
-        markers.rate_hz,
-        (f"computed here: {estimate.model} model (center_of_mass not run)"),
-    )
-
-
-def _prepare(loaded: LoadedTrial) -> PreparedBody:
-    frame = sagittal_frame(loaded)
-    trial = loaded.trial
-    markers = trial.markers
-    body = frame.view.body
-    points = {}
-    for name in BODY_POINTS:
-        value = getattr(body, name, None)
-        if value is not None:
-            points[name] = _sagittal(frame, value)
-    display_axes = np.stack([frame.forward, -frame.right, frame.up], axis=1)
-    com, com_t0, com_rate, com_source = _com(loaded, frame)
-    grf = frame.view.grf
-    plates = tuple(p for p in trial.forceplates if p.n_samples > 0)
-    extents = []
-    for plate in plates:
-        ap = plate.corners @ frame.forward
-        extents.append((float(ap.min()), float(ap.max())))
-    ground = float(np.mean([p.corners @ frame.up for p in plates])) if plates else 0.0
-    reconstruction = frame.view.reconstruction
-    notes = [
-        f"COM: {com_source}",
-        *(f"{k}: {', '.join(v)}" for k, v in body.missing.items()),
-        *(
-            f"static trial: {line}"
-            for line in (reconstruction.notes() if reconstruction is not None else [])
-        ),
-    ]
-    lines = _line_availability(points, com is not None, grf is not None)
-    missing_parts = tuple(
-        part for part, names in BODY_PARTS if not any(name in points for name in names)
-    )
-    view = frame.view
-    rebuilt_labels = tuple(sorted(body.reconstructed))
-    rebuilt_markers = (
-        np.stack([view.landmark(name) for name in rebuilt_labels], axis=1)
-        if rebuilt_labels
-        else None
-    )
-    rebuilt = _rebuilt_points(body.reconstructed, points)
-    return PreparedBody(
-        trial_id=loaded.trial_id,
-        t0_s=float(markers.t0_s),
-        rate_hz=float(markers.rate_hz),
-        n_frames=markers.n_frames,
-        points=points,
-        markers=markers.data,
-        display_axes=display_axes,
-        com=com,
-        com_t0_s=float(com_t0),
-        com_rate_hz=float(com_rate),
-        com_source=com_source,
-        grf_force=_sagittal(frame, grf.force) if grf is not None else None,
-        grf_cop=_sagittal(frame, grf.cop) if grf is not None else None,
-        grf_t0_s=float(grf.t0_s) if grf is not None else 0.0,
-        grf_rate_hz=float(grf.rate_hz) if grf is not None else 0.0,
-        body_weight_n=_body_weight_n(loaded),
-        ground_m=ground,
-        plates=tuple(extents),
-        lean=_lean_series(loaded),
-        notes=tuple(notes),
-        lines=lines,
-        missing_parts=missing_parts,
-        rebuilt=rebuilt,
-        rebuilt_labels=rebuilt_labels,
-        rebuilt_markers=rebuilt_markers,
-        static_note=_static_note(loaded, frame, rebuilt),
-    )
-
-
-def _rebuilt_points(
-    reconstructed: frozenset[str], points: Mapping[str, FloatArray]
-) -> frozenset[str]:
-    """The drawn body points computed from a rebuilt landmark (:data:`POINT_LANDMARKS`)."""
-    rebuilt = set()
-    for name in points:
-        side, _, base = name.partition("_")
-        if side not in ("l", "r") or base not in POINT_LANDMARKS:
-            side, base = "", name
-        sources = POINT_LANDMARKS.get(base, ())
-        if any(source.format(s=side) in reconstructed for source in sources):
-            rebuilt.add(name)
-    return frozenset(rebuilt)
-
-
-def _static_note(
-    loaded: LoadedTrial, frame: SagittalFrame, rebuilt: frozenset[str]
-) -> str:
-    """The caption's sentence on the static trial: what was rebuilt, or why not."""
-    if loaded.static_problem:
-        return f"Nothing rebuilt from the static trial: {loaded.static_problem}."
-    reconstruction = frame.view.reconstruction
-    if reconstruction is None:
-        return ""
-    label = reconstruction.static_label
-    if reconstruction.refused:
-        return f"Nothing rebuilt from the static trial: {reconstruction.refused}."
-    parts = [
-        part for part, names in BODY_PARTS if any(name in rebuilt for name in names)
-    ]
-    problems = "; ".join(f"{k}: {v}" for k, v in reconstruction.problems.items())
-    if not parts:  # not a cluster protocol: the tooltip has the details
-        return ""
-    text = (
-        f"{', '.join(parts).capitalize()} rebuilt from the static trial {label} "
-        "(cluster markers): hollow diamonds, magenta points in 3D"
-    )
-    return f"{text}; not rebuilt: {problems}." if problems else f"{text}."
-
-
-def _line_availability(
-    points: Mapping[str, FloatArray], has_com: bool, has_grf: bool
-) -> dict[str, str]:
-    """Per analysis line: "" when the trial has its points, else why it is not drawn."""
-
-    def sided(*joints: str) -> bool:
-        return any(all(f"{s}_{j}" in points for j in joints) for s in ("l", "r"))
-
-    no_com = "no centre of mass"
-    no_plates = "no force plates"
-    return {
-        "trunk": (
-            ""
-            if "midh" in points and "mids" in points
-            else "no shoulder markers"
-            if "midh" in points
-            else "no pelvis markers"
-        ),
-        "leg": "" if sided("ajc", "hjc") else "no ankle and hip joint centres",
-        "ankle_com": (
-            "no ankle joint centres" if not sided("ajc") else "" if has_com else no_com
-        ),
-        "cop_com": no_plates if not has_grf else "" if has_com else no_com,
-        "grf": "" if has_grf else no_plates,
-    }
-
-
-def body_caption(prepared: PreparedBody) -> str:
-    """The text under the body view: where the angles and the COM come from, and
-    what the trial's markers do not allow to draw."""
-    by_source: dict[str, list[str]] = {}
-    for name, _label in ANGLES:
-        by_source.setdefault(prepared.angle_source(name), []).append(ANGLE_NAMES[name])
-    computed = "computed from the markers" + (
-        "" if prepared.lean else " (no lean result)"
-    )
-    wording = {
-        "lean result": "from the lean result",
-        "computed from the markers": computed,
-        "not available": "not available",
-    }
-    heading = "Angles from the vertical, + forward"
-    if len(by_source) == 1:
-        (source,) = by_source
-        sentences = [f"{heading}, {wording[source]}."]
-    else:
-        groups = [
-            f"{', '.join(by_source[source])} {wording[source]}"
-            for source in wording
-            if source in by_source
-        ]
-        sentences = [f"{heading}: {'; '.join(groups)}."]
-    sentences.append(f"COM: {prepared.com_source}.")
-    reasons: dict[str, list[str]] = {}
-    for key, name in LINE_LEGEND:
-        if prepared.lines[key]:
-            reasons.setdefault(prepared.lines[key], []).append(name.split(" ")[0])
-    if reasons:
-        sentences.append(
-            "Not drawn: "
-            + "; ".join(f"{', '.join(names)} ({why})" for why, names in reasons.items())
-            + "."
-        )
-    if prepared.static_note:
-        sentences.append(prepared.static_note)
-    if prepared.missing_parts and prepared.points:
-        sentences.append(
-            f"Not in this marker set: {', '.join(prepared.missing_parts)}."
-        )
-    return " ".join(sentences)
-
-
-def _sample(
-    values: FloatArray | None, t0_s: float, rate_hz: float, time_s: float
-) -> FloatArray:
-    """The nearest sample of a sagittal (n, 2) series to a time (NaN outside it)."""
-    index = _sample_index(values, t0_s, rate_hz, time_s)
-    return values[index] if index is not None else np.full(2, np.nan)  # type: ignore[index]
-
-
-def _sample_index(
-    values: FloatArray | None, t0_s: float, rate_hz: float, time_s: float
-) -> int | None:
-    """Index of the sample nearest to a time, None beyond one sample off the ends.
-
-    (The session's time range ends one sample period after the last sample.)
-    """
-    if values is None or rate_hz <= 0 or not len(values):
-        return None
-    index = round((time_s - t0_s) * rate_hz)
-    return min(max(index, 0), len(values) - 1) if -1 <= index <= len(values) else None
-
-
-def stance_side(contacts: Sequence[Contact], time_s: float) -> str:
-    """Side of the latest initial contact whose stance includes ``time_s`` ("" in flight).
-
-    The rule of the ``lean`` series: the leading leg in double support.
-
-    Examples
-    --------
-    >>> contacts = [Contact(1, "Right", 0.0, 0.3), Contact(2, "Left", 0.25, 0.6)]
-    >>> stance_side(contacts, 0.27), stance_side(contacts, 0.1), stance_side(contacts, 0.7)
-    ('Left', 'Right', '')
-    """
-    return _Stances(contacts).side_at(time_s)
-
-
-class _Stances:
-    """Stance phases sorted by initial contact, for fast lookups at a time."""
-
-    def __init__(self, contacts: Sequence[Contact]) -> None:
-        self.contacts = sorted(contacts, key=lambda c: c.ic_s)
-        self.starts = np.array([c.ic_s for c in self.contacts], dtype=float)
-        durations = [c.to_s - c.ic_s for c in self.contacts]
-        self.longest = max(durations, default=0.0)
-
-    def side_at(self, time_s: float) -> str:
-        """See :func:`stance_side`."""
-        i = int(np.searchsorted(self.starts, time_s, side="right")) - 1
-        while i >= 0 and self.starts[i] >= time_s - self.longest:
-            contact = self.contacts[i]
-            if contact.ic_s <= time_s <= contact.to_s:
-                return contact.side
-            i -= 1
-        return ""
-
-
-# ---------------------------------------------------------------- the figure at one frame
-
-
-@dataclass(frozen=True)
-class _Figure:
-    """Sagittal points, analysis lines and values at one instant (m, N, deg).
-
-    ``lines`` holds the analysis lines drawn: key → (lower point, upper point),
-    only those defined at this instant (stance-leg lines are absent in flight).
-    ``rebuilt`` names the points computed from landmarks rebuilt from the
-    static trial.
-    """
-
-    time_s: float
-    frame: int
-    side: str
-    points: dict[str, FloatArray]
-    com: FloatArray
-    cop: FloatArray
-    force: FloatArray
-    angles: dict[str, tuple[float, str]]
-    lines: dict[str, tuple[FloatArray, FloatArray]]
-    rebuilt: frozenset[str] = frozenset()
-
-
-def _angle(lower: FloatArray | None, upper: FloatArray | None) -> float:
-    if lower is None or upper is None:
-        return float("nan")
-    return float(sagittal_angle_deg(lower, upper, [0.0, 1.0], [1.0, 0.0]))
-
-
-def _finite(*points: FloatArray | None) -> bool:
-    return all(p is not None and bool(np.all(np.isfinite(p))) for p in points)
-
-
-def _figure(prepared: PreparedBody, stances: _Stances, time_s: float) -> _Figure:
-    index = prepared.frame_index(time_s)
-    points = {name: values[index] for name, values in prepared.points.items()}
-    side = stances.side_at(time_s)
-    prefix = SIDE_PREFIX.get(side)
-    com = _sample(prepared.com, prepared.com_t0_s, prepared.com_rate_hz, time_s)
-    cop = _sample(prepared.grf_cop, prepared.grf_t0_s, prepared.grf_rate_hz, time_s)
-    force = _sample(prepared.grf_force, prepared.grf_t0_s, prepared.grf_rate_hz, time_s)
-    ajc = points.get(f"{prefix}_ajc") if prefix else None
-    hjc = points.get(f"{prefix}_hjc") if prefix else None
-    midh, mids = points.get("midh"), points.get("mids")
-    trunk = _angle(midh, mids)
-    leg = _angle(ajc, hjc)
-    loaded = _finite(cop)
-    computed = {
-        "trunk_lean": trunk,
-        "whole_body_lean": _angle(cop, com) if loaded else float("nan"),
-        "whole_body_lean_ankle": _angle(ajc, com),
-        "leg_line": leg,
-        "bend_index": trunk - leg,
-        "body_line": _angle(ajc, mids),
-    }
-    angles = {}
-    for name, _label in ANGLES:
-        series = prepared.lean.get(name)
-        source = prepared.angle_source(name)
-        if series is not None:
-            values, t0, rate = series
-            at = _sample_index(values, t0, rate, time_s)
-            angles[name] = (
-                float(values[at]) if at is not None else float("nan"),
-                source,
-            )
-        else:
-            angles[name] = (computed[name], source)
-    candidates = {
-        "trunk": (midh, midh + 1.3 * (mids - midh) if _finite(midh, mids) else None),
-        "leg": (ajc, hjc),
-        "ankle_com": (ajc, com),
-        "cop_com": (cop, com) if loaded else (None, None),
-    }
-    lines = {key: (a, b) for key, (a, b) in candidates.items() if _finite(a, b)}
-    if loaded and _finite(force):
-        tip = cop + force * _grf_scale(prepared)
-        lines["grf"] = (cop, tip)
-    return _Figure(
-        time_s, index, side, points, com, cop, force, angles, lines, prepared.rebuilt
-    )
-
-
-REBUILT_RADIUS_PX = 6.0
-"""Half-diagonal of the diamond marking a rebuilt point, in pixels."""
-
-
-def _diamond(at: QtCore.QPointF, radius: float) -> QtGui.QPolygonF:
-    """A diamond (square on its corner) centred on a point, in device pixels."""
-    x, y = at.x(), at.y()
-    return QtGui.QPolygonF(
-        [
-            QtCore.QPointF(x, y - radius),
-            QtCore.QPointF(x + radius, y),
-            QtCore.QPointF(x, y + radius),
-            QtCore.QPointF(x - radius, y),
-        ]
-    )
-
-
-def _grf_scale(prepared: PreparedBody) -> float:
-    """Metres of drawn GRF vector per newton (1 BW = 0.5 m, else 1 kN = 0.5 m)."""
-    if prepared.body_weight_n is not None:
-        return GRF_SCALE_M_PER_BW / prepared.body_weight_n
-    return GRF_SCALE_M_PER_KN / 1000.0
-
-
-class FigureItem(pg.GraphicsObject):
-    """The stick figure, analysis lines, GRF arrow and angle labels of one instant.
-
-    One item painting everything with QPainter in device pixels: a cursor
-    move is one repaint, not fifteen pyqtgraph items recomputing their paths.
-    Its bounds are the figure's, widened for the labels, so that a cursor move
-    repaints the area around the body only.
-    """
-
-    LABELS = (
-        ("trunk", "trunk", "trunk_lean"),
-        ("leg", "leg", "leg_line"),
-        ("ankle_com", "ankle→COM", "whole_body_lean_ankle"),
-        ("cop_com", "COP→COM", "whole_body_lean"),
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setZValue(10)
-        self._bounds = QtCore.QRectF()
-        self.figure: _Figure | None = None
-        self.body_weight_n: float | None = None
-        self._font = theme.label_font(8.5, bold=True)
-        self._metrics = QtGui.QFontMetricsF(self._font)
-        colours = dict(theme.LINE_COLOURS, grf=theme.GRF_COLOUR)
-        self._line_pens = {
-            key: self._pen(colours[key], 2.6 if key == "grf" else 2.0, style)
-            for key, style in LINE_STYLES.items()
-        }
-        self._colours = colours
-        self._segment_pens = {
-            side: self._pen(colour, 3.4)
-            for side, colour in (
-                ("Left", theme.SIDE_COLOURS["Left"]),
-                ("Right", theme.SIDE_COLOURS["Right"]),
-                ("", theme.BODY_COLOUR),
-            )
-        }
-
-    @staticmethod
-    def _pen(
-        colour: str, width: float, style=QtCore.Qt.PenStyle.SolidLine
-    ) -> QtGui.QPen:
-        pen = QtGui.QPen(QtGui.QColor(colour), width)
-        pen.setStyle(style)
-        pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
-        pen.setCosmetic(True)
-        return pen
-
-    def set_figure(self, figure: _Figure | None, body_weight_n: float | None) -> None:
-        """Draw this instant (None: nothing)."""
-        self.prepareGeometryChange()
-        self.figure = figure
-        self.body_weight_n = body_weight_n
-        self._bounds = self._figure_bounds()
-        self.update()
-
-    def _figure_bounds(self) -> QtCore.QRectF:
-        figure = self.figure
-        if figure is None:
-            return QtCore.QRectF()
-        points = [
-            p for p in (*figure.points.values(), figure.com, figure.cop) if _finite(p)
-        ]
-        points += [p for line in figure.lines.values() for p in line]
-        if not points:
-            return QtCore.QRectF()
-        stacked = np.array(points)
-        (x0, y0), (x1, y1) = stacked.min(axis=0), stacked.max(axis=0)
-        view = self.getViewBox()
-        px_x, px_y = (
-            (abs(v) for v in view.viewPixelSize()) if view is not None else (0.01, 0.01)
-        )
-        # labels reach LABEL_REACH_PX right of their anchor, the head circle its radius
-        pad_x = LABEL_REACH_PX * px_x + HEAD_RADIUS_M
-        pad_y = 30 * px_y + HEAD_RADIUS_M
-        return QtCore.QRectF(
-            x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y
-        )
-
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt API)
-        return self._bounds
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph API)
-        """Zoom changes the pixel margins of the labels: recompute the bounds."""
-        super().viewTransformChanged()
-        self.prepareGeometryChange()
-        self._bounds = self._figure_bounds()
-
-    def paint(self, painter: QtGui.QPainter, *_args: object) -> None:
-        figure = self.figure
-        if figure is None:
-            return
-        transform = painter.transform()
-
-        def px(point: FloatArray) -> QtCore.QPointF:
-            return transform.map(QtCore.QPointF(float(point[0]), float(point[1])))
-
-        scale = abs(transform.m11())
-        points = figure.points
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        for side, prefix in (("Left", "l"), ("Right", "r")):
-            pairs = [
-                (points.get(f"{prefix}_{a}"), points.get(f"{prefix}_{b}"))
-                for a, b in SIDE_SEGMENTS
-            ]
-            self._draw_pairs(painter, px, self._segment_pens[side], pairs)
-        centre = [(points.get(a), points.get(b)) for a, b in CENTRE_SEGMENTS]
-        self._draw_pairs(painter, px, self._segment_pens[""], centre)
-        head = points.get("head_com")
-        if _finite(head):
-            painter.setPen(self._segment_pens[""])
-            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            radius = HEAD_RADIUS_M * scale
-            painter.drawEllipse(px(head), radius, radius)
-        painter.setPen(QtGui.QPen(QtGui.QColor("#303030"), 1.2))
-        painter.setBrush(QtGui.QColor("#FFFFFF"))
-        for prefix in ("l", "r"):
-            for joint in JOINTS:
-                name = f"{prefix}_{joint}"
-                point = points.get(name)
-                if _finite(point) and name not in figure.rebuilt:
-                    painter.drawEllipse(px(point), 3.5, 3.5)
-        rebuilt = [
-            px(points[n]) for n in sorted(figure.rebuilt) if _finite(points.get(n))
-        ]
-        if rebuilt:
-            painter.setPen(QtGui.QPen(QtGui.QColor(REBUILT_COLOUR), 1.8))
-            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-            for at in rebuilt:
-                painter.drawPolygon(_diamond(at, REBUILT_RADIUS_PX))
-        for key, (a, b) in figure.lines.items():
-            painter.setPen(self._line_pens[key])
-            painter.drawLine(px(a), px(b))
-        if "grf" in figure.lines:
-            self._draw_arrow_head(
-                painter, px(figure.lines["grf"][0]), px(figure.lines["grf"][1])
-            )
-        if _finite(figure.cop):
-            self._draw_cop(painter, px(figure.cop))
-        if _finite(figure.com):
-            self._draw_com(painter, px(figure.com))
-        self._draw_labels(painter, figure, px)
-        painter.restore()
-
-    def _draw_pairs(self, painter, px, pen: QtGui.QPen, pairs) -> None:
-        lines = [QtCore.QLineF(px(a), px(b)) for a, b in pairs if _finite(a, b)]
-        if lines:
-            painter.setPen(pen)
-            painter.drawLines(lines)
-
-    def _draw_arrow_head(
-        self, painter: QtGui.QPainter, tail: QtCore.QPointF, tip: QtCore.QPointF
-    ) -> None:
-        dx, dy = tip.x() - tail.x(), tip.y() - tail.y()
-        length = math.hypot(dx, dy)
-        if length < 1.0:
-            return
-        ux, uy = dx / length, dy / length
-        size = min(14.0, 0.5 * length)
-        base = QtCore.QPointF(tip.x() - ux * size, tip.y() - uy * size)
-        normal = QtCore.QPointF(-uy * size * 0.38, ux * size * 0.38)
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(QtGui.QColor(theme.GRF_COLOUR))
-        painter.drawPolygon(QtGui.QPolygonF([tip, base + normal, base - normal]))
-
-    @staticmethod
-    def _draw_cop(painter: QtGui.QPainter, at: QtCore.QPointF) -> None:
-        colour = QtGui.QColor(theme.LINE_COLOURS["cop_com"])
-        painter.setPen(QtGui.QPen(colour.darker(130), 1.0))
-        painter.setBrush(colour)
-        painter.drawPolygon(
-            QtGui.QPolygonF(
-                [
-                    at,
-                    QtCore.QPointF(at.x() - 6, at.y() + 9),
-                    QtCore.QPointF(at.x() + 6, at.y() + 9),
-                ]
-            )
-        )
-
-    @staticmethod
-    def _draw_com(painter: QtGui.QPainter, at: QtCore.QPointF) -> None:
-        """The centre-of-mass symbol: a circle with two opposite black quadrants."""
-        radius = 8.0
-        box = QtCore.QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius)
-        painter.setPen(QtGui.QPen(QtGui.QColor("#000000"), 1.4))
-        painter.setBrush(QtGui.QColor("#FFFFFF"))
-        painter.drawEllipse(box)
-        painter.setBrush(QtGui.QColor("#000000"))
-        painter.drawPie(box, 0, 90 * 16)
-        painter.drawPie(box, 180 * 16, 90 * 16)
-
-    def _draw_labels(self, painter: QtGui.QPainter, figure: _Figure, px) -> None:
-        painter.setFont(self._font)
-        placed: list[QtCore.QRectF] = []
-        for key, name, quantity in self.LABELS:
-            if key not in figure.lines:
-                continue
-            value = figure.angles[quantity][0]
-            text = f"{name} {value:+.1f}°" if np.isfinite(value) else f"{name} —"
-            a, b = figure.lines[key]
-            anchor = (
-                px(b) if key == "trunk" else px((a + b) / 2) if key == "leg" else px(b)
-            )
-            offset = {
-                "trunk": (6, -16),
-                "leg": (-8, 0),
-                "ankle_com": (12, 6),
-                "cop_com": (12, 24),
-            }[key]
-            self._label(
-                painter,
-                text,
-                anchor,
-                offset,
-                self._colours[key],
-                placed,
-                right=key == "leg",
-            )
-        if "grf" in figure.lines:
-            magnitude = float(np.hypot(*figure.force))
-            text = f"GRF {magnitude:.0f} N"
-            if self.body_weight_n:
-                text += f" · {magnitude / self.body_weight_n:.2f} BW"
-            tip = px(figure.lines["grf"][1])
-            self._label(painter, text, tip, (8, -8), theme.GRF_COLOUR, placed)
-
-    def _label(
-        self,
-        painter: QtGui.QPainter,
-        text: str,
-        anchor: QtCore.QPointF,
-        offset: tuple[float, float],
-        colour: str,
-        placed: list[QtCore.QRectF],
-        *,
-        right: bool = False,
-    ) -> None:
-        box = self._metrics.boundingRect(text)
-        width, height = box.width() + 6, box.height() + 2
-        x = anchor.x() + offset[0] - (width if right else 0)
-        if x + width > painter.device().width() - 2:  # no room on the right: go left
-            x = anchor.x() - abs(offset[0]) - width
-        x = min(max(x, 2.0), painter.device().width() - width - 2)  # inside the view
-        rect = QtCore.QRectF(x, anchor.y() + offset[1] - height / 2, width, height)
-        for other in placed:  # move down past labels already drawn
-            if rect.intersects(other):
-                rect.moveTop(other.bottom() + 1)
-        placed.append(rect)
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(QtGui.QColor(255, 255, 255, 215))
-        painter.drawRoundedRect(rect, 3, 3)
-        painter.setPen(QtGui.QColor(colour))
-        painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
-
-
-# ---------------------------------------------------------------- the widget
-
-
-def _rebuilt_3d(prepared: PreparedBody, frame: int) -> FloatArray:
+def rebuilt_3d(prepared: PreparedBody, frame: int) -> FloatArray:
     """The rebuilt landmarks at a frame in the 3D view's coordinates, shape (n, 3)."""
     if prepared.rebuilt_markers is None:
         return np.zeros((0, 3))
@@ -1044,16 +115,25 @@ class ReadoutTable(QtWidgets.QWidget):
         self, labels: Sequence[str], parent: QtWidgets.QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.labels = list(labels)
+        self.labels: list[str] = []
         self.heading = ""
-        self.values = ["—"] * len(self.labels)
+        self.values: list[str] = []
         self._font = theme.label_font(9.0)
         self._bold = theme.label_font(9.0, bold=True)
         self.setMinimumWidth(240)
-        self.setMinimumHeight(self.ROW_PX * (len(self.labels) + 1) + 4)
         self.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed
         )
+        self.set_labels(labels)
+
+    def set_labels(self, labels: Sequence[str]) -> None:
+        """The rows (their values shown as "—" until set)."""
+        if list(labels) == self.labels:
+            return
+        self.labels = list(labels)
+        self.values = ["—"] * len(self.labels)
+        self.setFixedHeight(self.ROW_PX * (len(self.labels) + 1) + 4)
+        self.update()
 
     def set_values(self, heading: str, values: Sequence[str]) -> None:
         """The heading ("At 1.234 s") and one value per label."""
@@ -1097,7 +177,7 @@ class ReadoutTable(QtWidgets.QWidget):
 
 
 class BodyView(QtWidgets.QWidget):
-    """The body at the cursor time: sagittal stick figure, lean lines, GRF; 3D markers.
+    """The body at the cursor time: sagittal stick figure, declared lines, GRF; 3D markers.
 
     Parameters
     ----------
@@ -1109,7 +189,7 @@ class BodyView(QtWidgets.QWidget):
         Parent widget.
     """
 
-    sig_drawn = QtCore.Signal()
+    drawn = QtCore.Signal()
     """Emitted when the shown trial is fully drawn (after ``show_prepared``)."""
 
     def __init__(
@@ -1119,8 +199,8 @@ class BodyView(QtWidgets.QWidget):
         self.session = session
         self._loaded: LoadedTrial | None = None
         self._prepared: PreparedBody | None = None
-        self._stances = _Stances([])
-        self._figure_now: _Figure | None = None
+        self._stances = Stances([])
+        self._figure_now: Figure | None = None
         self._follow_centre: float | None = None
         self._gl_items: dict[str, object] = {}
         self._gl_view: QtWidgets.QWidget | None = None
@@ -1142,14 +222,14 @@ class BodyView(QtWidgets.QWidget):
     @staticmethod
     def prepare(loaded: LoadedTrial) -> PreparedBody:
         """Compute everything heavy for a trial (thread-safe, numpy only, no Qt)."""
-        return _prepare(loaded)
+        return prepare_body(loaded, sagittal_frame(loaded))
 
     def show_prepared(self, loaded: LoadedTrial, prepared: PreparedBody) -> None:
         """Draw a loaded trial from its prepared data (GUI thread)."""
         self.pause()
         self._loaded = loaded
         self._prepared = prepared
-        self._stances = _Stances(loaded.contacts)
+        self._stances = Stances(loaded.contacts)
         self._follow_centre = None
         self._draw_static()
         self.slider.blockSignals(True)
@@ -1162,7 +242,9 @@ class BodyView(QtWidgets.QWidget):
         self._schedule_drawn()
 
     def angles(self) -> dict[str, tuple[float, str]]:
-        """Angles at the cursor in degrees, with their source, by ``lean`` series name."""
+        """Declared angles at the cursor in degrees, with their source, by key
+        (:attr:`DeclaredAngle.key <gaitlab.gui.body.prepared.DeclaredAngle.key>`:
+        the series name)."""
         return dict(self._figure_now.angles) if self._figure_now is not None else {}
 
     def figure_data(self) -> dict[str, FloatArray]:
@@ -1238,9 +320,7 @@ class BodyView(QtWidgets.QWidget):
         self.tabs.addTab(self._gl_placeholder, "3D markers")
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
-        self.table = ReadoutTable(
-            [label for _name, label in ANGLES] + ["Stance", "COM height", "GRF"]
-        )
+        self.table = ReadoutTable(READOUTS)
         self.source_label = QtWidgets.QLabel("")
         self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet("color: #6E6E6E; font-size: 8pt;")
@@ -1300,37 +380,29 @@ class BodyView(QtWidgets.QWidget):
             verSpacing=-5,
         )
         self._legend.setParentItem(plot.getViewBox())
-        self._legend_samples = {
-            key: pg.PlotDataItem(
-                pen=pg.mkPen(
-                    colour, width=2.6 if key == "grf" else 2.0, style=LINE_STYLES[key]
-                )
-            )
-            for key, colour in (*theme.LINE_COLOURS.items(), ("grf", theme.GRF_COLOUR))
-            if key in LINE_STYLES
-        }
         self._rebuilt_sample = pg.ScatterPlotItem(
             symbol="d",
             size=11,
             pen=pg.mkPen(REBUILT_COLOUR, width=1.8),
             brush=pg.mkBrush(0, 0, 0, 0),
         )
-        self._set_legend(tuple(key for key, _name in LINE_LEGEND), "")
         self._legend.setColumnCount(2)
         self._note = pg.TextItem(color="#808080", anchor=(0.5, 0.5))
         plot.addItem(self._note)
 
-    def _set_legend(
-        self, keys: Sequence[str], grf_scale: str, rebuilt: bool = False
-    ) -> None:
-        """List these analysis lines in the legend (those the trial can draw), and the
-        rebuilt points' symbol when some are drawn."""
+    def _set_legend(self, prepared: PreparedBody, grf_scale: str) -> None:
+        """List the lines the trial can draw in the legend (each under its owner
+        angle's label, the GRF with its scale), and the rebuilt points' symbol
+        when some are drawn."""
         self._legend.clear()
-        for key, name in LINE_LEGEND:
-            if key in keys:
-                label = f"{name} ({grf_scale})" if key == "grf" and grf_scale else name
-                self._legend.addItem(self._legend_samples[key], label)
-        if rebuilt:
+        lines = prepared.figure_lines
+        colours = line_colours(lines)
+        names = {line.key: line.owner.label for line in lines}
+        names[GRF_LINE] = f"{GRF_LEGEND} ({grf_scale})"
+        for key in prepared.drawable:
+            sample = pg.PlotDataItem(pen=line_pen(key, colours[key]))
+            self._legend.addItem(sample, names[key])
+        if prepared.rebuilt:
             self._legend.addItem(self._rebuilt_sample, REBUILT_LEGEND)
 
     def legend_names(self) -> list[str]:
@@ -1376,30 +448,14 @@ class BodyView(QtWidgets.QWidget):
 
     def _on_events_changed(self, trial_id: str) -> None:
         if self._loaded is not None and self._loaded.trial_id == trial_id:
-            self._stances = _Stances(self._loaded.contacts)
+            self._stances = Stances(self._loaded.contacts)
             self._redraw()
 
     def _on_results_changed(self, trial_id: str) -> None:
         loaded, prepared = self._loaded, self._prepared
         if loaded is None or prepared is None or loaded.trial_id != trial_id:
             return
-        frame = sagittal_frame(loaded)
-        com, com_t0, com_rate, com_source = _com(loaded, frame)
-        self._prepared = replace(
-            prepared,
-            com=com,
-            com_t0_s=float(com_t0),
-            com_rate_hz=float(com_rate),
-            com_source=com_source,
-            lean=_lean_series(loaded),
-            body_weight_n=_body_weight_n(loaded),
-        )
-        self._prepared = replace(
-            self._prepared,
-            lines=_line_availability(
-                self._prepared.points, com is not None, prepared.grf_force is not None
-            ),
-        )
+        self._prepared = with_results(prepared, loaded, sagittal_frame(loaded))
         self._draw_static()
         self._redraw()
 
@@ -1426,7 +482,9 @@ class BodyView(QtWidgets.QWidget):
             scale = f"1 BW = {GRF_SCALE_M_PER_BW:g} m"
         else:
             scale = f"1 kN = {GRF_SCALE_M_PER_KN:g} m, body mass unknown"
-        self._set_legend(prepared.drawable, scale, bool(prepared.rebuilt))
+        self._set_legend(prepared, scale)
+        self.figure_item.set_lines(prepared.figure_lines)
+        self.table.set_labels([a.label for a in prepared.angles] + list(READOUTS))
         self._legend.setVisible(bool(prepared.drawable or prepared.rebuilt))
         self._note.setText("" if prepared.points else "no body points: markers missing")
         self.source_label.setText(body_caption(prepared))
@@ -1441,7 +499,7 @@ class BodyView(QtWidgets.QWidget):
         prepared = self._prepared
         if prepared is None:
             return
-        figure = _figure(prepared, self._stances, time_s)
+        figure = figure_at(prepared, self._stances, time_s)
         self._figure_now = figure
         self.figure_item.set_figure(figure, prepared.body_weight_n)
         self._update_table(figure, prepared)
@@ -1455,10 +513,10 @@ class BodyView(QtWidgets.QWidget):
         if self._gl_items and self.tabs.currentIndex() == 1:
             self._draw_3d(figure.frame)
 
-    def _update_table(self, figure: _Figure, prepared: PreparedBody) -> None:
+    def _update_table(self, figure: Figure, prepared: PreparedBody) -> None:
         values = []
-        for name, _label in ANGLES:
-            value, source = figure.angles[name]
+        for angle in prepared.angles:
+            value, source = figure.angles[angle.key]
             if source == "not available":
                 values.append("n/a")
             else:
@@ -1470,7 +528,7 @@ class BodyView(QtWidgets.QWidget):
         values.append(f"{height:.3f} m" if np.isfinite(height) else "—")
         grf = "—"
         if prepared.grf_force is not None:
-            magnitude = float(np.hypot(*figure.force)) if _finite(figure.force) else 0.0
+            magnitude = float(np.hypot(*figure.force)) if finite(figure.force) else 0.0
             grf = f"{magnitude:.0f} N"
             if prepared.body_weight_n is not None:
                 grf += f" ({magnitude / prepared.body_weight_n:.2f} BW)"
@@ -1479,7 +537,7 @@ class BodyView(QtWidgets.QWidget):
             f"At {figure.time_s:.3f} s (frame {figure.frame})", values
         )
 
-    def _follow(self, figure: _Figure, prepared: PreparedBody) -> None:
+    def _follow(self, figure: Figure, prepared: PreparedBody) -> None:
         """Re-centre the view on the pelvis when it leaves the middle half of the view.
 
         Moving the view repaints everything (axes, grid), so it moves only when
@@ -1586,7 +644,7 @@ class BodyView(QtWidgets.QWidget):
         self._gl_items["markers"].setData(
             pos=finite if len(finite) else np.zeros((0, 3))
         )
-        self._gl_items["rebuilt"].setData(pos=_rebuilt_3d(prepared, frame))
+        self._gl_items["rebuilt"].setData(pos=rebuilt_3d(prepared, frame))
         figure = self._figure_now
         centre = np.nanmean(finite, axis=0) if len(finite) else np.zeros(3)
         self._gl_items["grid"].resetTransform()
@@ -1615,7 +673,7 @@ class BodyView(QtWidgets.QWidget):
 
         groups = {
             side: [(f"{p}_{a}", f"{p}_{b}") for a, b in SIDE_SEGMENTS]
-            for side, p in (("Left", "l"), ("Right", "r"))
+            for side, p in SIDE_PREFIX.items()
         }
         groups[""] = list(CENTRE_SEGMENTS)
         for side, pairs in groups.items():
@@ -1678,7 +736,7 @@ class BodyView(QtWidgets.QWidget):
             self._drawn_pending = True
             self.sagittal.viewport().update()
         else:
-            QtCore.QTimer.singleShot(0, self, self.sig_drawn.emit)
+            QtCore.QTimer.singleShot(0, self, self.drawn.emit)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         if (
@@ -1687,5 +745,5 @@ class BodyView(QtWidgets.QWidget):
             and watched is self.sagittal.viewport()
         ):
             self._drawn_pending = False
-            QtCore.QTimer.singleShot(0, self, self.sig_drawn.emit)
+            QtCore.QTimer.singleShot(0, self, self.drawn.emit)
         return False

@@ -26,12 +26,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, Contact
 from gaitlab.core.trial import Event
+from gaitlab.core.types import FloatArray
 from gaitlab.gui import theme
 from gaitlab.session import Session
 
@@ -44,7 +44,6 @@ __all__ = [
     "describe_event",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 EDITABLE_EVENTS = (
     (FOOT_STRIKE, "Left"),

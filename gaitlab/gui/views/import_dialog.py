@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from gaitlab.gui.tasks import BackgroundCall, GeneratorTask
 from gaitlab.session import Session
-from gaitlab.store.project import ImportEvent, find_c3d_files
+from gaitlab.store.project import ImportEvent, find_readable_files
 
 __all__ = ["FILE_STATES", "ImportDialog"]
 
@@ -185,8 +185,8 @@ class ImportDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
 
-        self._counter = BackgroundCall(find_c3d_files, self.paths, parent=self)
-        self._counter.done.connect(self._on_counted)
+        self._counter = BackgroundCall(find_readable_files, self.paths, parent=self)
+        self._counter.completed.connect(self._on_counted)
         self._counter.failed.connect(lambda message, _: self.current.setText(message))
         self._counter.start()
 
@@ -218,8 +218,8 @@ class ImportDialog(QDialog):
             self.current.setText("Another task is running: wait for it, or cancel it.")
             return False
         self.task = task
-        task.event.connect(self._on_event)
-        task.progress.connect(self._on_progress)
+        task.event_applied.connect(self._on_event)
+        task.progressed.connect(self._on_progress)
         task.finished.connect(self._on_finished)
         self.options.setEnabled(False)
         self.import_button.setEnabled(False)

@@ -5,9 +5,10 @@ thread) for the current trial, or for the whole project when "Whole project"
 is chosen.
 
 * **Steps**: one row per step (trial, step, side, time of initial contact),
-  one column per metric with its unit in the header (the main metrics
-  first: contact and flight time, cadence, impulses, peak force, lean and
-  foot-strike measures, in the order of ``gaitlab demo``).
+  one column per metric with its unit in the header, titled by its declared
+  label (else its name); the headline metrics the plugins declare
+  (``MetricSpec.headline``) first, in pipeline order of their plugins, then
+  declaration order.
 * **Trials**: one row per trial, one column per metric: ``mean ± SD`` over
   the trial's steps (the count ``n`` in the tooltip), or the value of a
   trial-level metric; plugins that were skipped or failed are listed under
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gaitlab.cli.cmd_demo import MAIN_METRICS
 from gaitlab.gui.tasks import BackgroundCall, connect_while_alive
 from gaitlab.gui.theme import side_colour
 from gaitlab.pipeline.export import MetricTables, collect_tables, export_metrics
@@ -176,16 +176,46 @@ def _step_key(row: dict[str, Any], categorical: set[str]) -> str:
     return metric if metric in categorical else _label(metric, row["unit"])
 
 
-def _main_first(columns: list[Column]) -> list[Column]:
-    """The main metrics first (MAIN_METRICS order), then the others in result order."""
-    rank = {name: i for i, name in enumerate(MAIN_METRICS)}
+def headline_names(tables: MetricTables) -> list[str]:
+    """The metrics the plugins declare headline ones, in pipeline order.
+
+    Read from the tables' provenance (each plugin's metric definitions), so
+    the view needs no list of plugin names of its own.
+    """
+    return [
+        name
+        for plugin in tables.provenance.get("plugins", {}).values()
+        for name, definition in plugin.get("metrics", {}).items()
+        if definition.get("headline")
+    ]
+
+
+def metric_labels(tables: MetricTables) -> dict[str, str]:
+    """Display label of each metric that declares one
+    (:attr:`MetricSpec.label <gaitlab.core.results.MetricSpec.label>`), by name,
+    from the tables' provenance; a metric without one is shown by its name."""
+    return {
+        name: definition["label"]
+        for plugin in tables.provenance.get("plugins", {}).values()
+        for name, definition in plugin.get("metrics", {}).items()
+        if definition.get("label")
+    }
+
+
+def _main_first(columns: list[Column], headline: list[str]) -> list[Column]:
+    """The headline metrics first (in their order), then the others in result order."""
+    rank = {name: i for i, name in enumerate(headline)}
     return sorted(columns, key=lambda c: rank.get(c.metric, len(rank)))
 
 
 def _step_metric_columns(
-    tidy: Sequence[dict[str, Any]], categorical: set[str]
+    tidy: Sequence[dict[str, Any]],
+    categorical: set[str],
+    headline: list[str],
+    labels: Mapping[str, str],
 ) -> list[Column]:
-    """One column per per-step metric, main metrics first."""
+    """One column per per-step metric, headline metrics first, titled by their
+    display labels."""
     seen: dict[str, Column] = {}
     for r in tidy:
         if not r["metric"] or r["step"] == "" or r["statistic"] != "value":
@@ -196,7 +226,7 @@ def _step_metric_columns(
         if r["metric"] in categorical:
             seen[key] = Column(
                 key,
-                r["metric"],
+                labels.get(r["metric"], r["metric"]),
                 r["plugin"],
                 r["metric"],
                 "",
@@ -206,13 +236,13 @@ def _step_metric_columns(
         unit = f"\n[{r['unit']}]" if r["unit"] else ""
         seen[key] = Column(
             key,
-            f"{r['metric']}{unit}",
+            f"{labels.get(r['metric'], r['metric'])}{unit}",
             r["plugin"],
             r["metric"],
             r["unit"],
             f"{r['metric']} ({r['unit'] or 'no unit'}) from plugin {r['plugin']}",
         )
-    return _main_first(list(seen.values()))
+    return _main_first(list(seen.values()), headline)
 
 
 def steps_model_data(tables: MetricTables, with_identity: bool) -> TableData:
@@ -230,7 +260,9 @@ def steps_model_data(tables: MetricTables, with_identity: bool) -> TableData:
         ),
     ]
     categorical = _categorical(tables.tidy)
-    columns += _step_metric_columns(tables.tidy, categorical)
+    columns += _step_metric_columns(
+        tables.tidy, categorical, headline_names(tables), metric_labels(tables)
+    )
     columns.append(Column("flags", "flags", tip="Values whose status is not ok"))
     rows = [dict(row) for row in tables.steps]
     where = {(row["trial_id"], row["step"]): i for i, row in enumerate(rows)}
@@ -254,6 +286,7 @@ def trials_model_data(tables: MetricTables) -> TableData:
         Column("subject_id", "subject"),
         Column("condition", "condition"),
     ]
+    labels = metric_labels(tables)
     metric_columns: dict[str, Column] = {}
     rows: dict[str, dict[str, Any]] = {}
     status: dict[tuple[str, str], tuple[str, str]] = {}
@@ -292,7 +325,7 @@ def trials_model_data(tables: MetricTables) -> TableData:
             )
             metric_columns[key] = Column(
                 key,
-                f"{r['metric']}{unit}",
+                f"{labels.get(r['metric'], r['metric'])}{unit}",
                 r["plugin"],
                 r["metric"],
                 r["unit"],
@@ -306,7 +339,7 @@ def trials_model_data(tables: MetricTables) -> TableData:
             cell[stat] = r["value"]
         if r["status"] != "ok" and stat != "n":
             status[(r["trial_id"], key)] = (r["status"], r["message"])
-    columns += _main_first(list(metric_columns.values()))
+    columns += _main_first(list(metric_columns.values()), headline_names(tables))
     columns.append(
         Column("problems", "problems", tip="Plugins skipped or failed on the trial")
     )
@@ -689,7 +722,7 @@ class MetricsView(QWidget):
             return export_metrics(project, path, wide=wide, trial_ids=trial_ids)
 
         job = BackgroundCall(write, parent=self)
-        job.done.connect(self._on_exported)
+        job.completed.connect(self._on_exported)
         job.failed.connect(self._on_export_failed)
         self._export_job = job
         job.start()
@@ -740,7 +773,7 @@ class MetricsView(QWidget):
             return
         token = self._token
         job = BackgroundCall(collect_tables, project, ids, parent=self)
-        job.done.connect(
+        job.completed.connect(
             lambda tables, token=token, whole=ids is None: self._on_tables(
                 token, tables, whole
             )

@@ -1,4 +1,4 @@
-"""Synchronised time plots of the shown trial: forces, COP, COM, lean angles, plugin series.
+"""Synchronised time plots of the shown trial: forces, COP, result and plugin series.
 
 :class:`SignalPlotsView` stacks one plot per quantity, all on one time axis in
 seconds (linked X: zoom or pan one, all follow) with one time cursor (the
@@ -14,12 +14,16 @@ lab's upward vertical and the horizontal direction of progression found by
 :class:`~gaitlab.pipeline.view.TrialView`; "ML" is the horizontal axis to
 the runner's right (progression × up).
 
-Built-in plots
+Data plots
     GRF vertical, anteroposterior (+ forward) and mediolateral (+ right)
     components, per force plate and summed, in N; the combined centre of
-    pressure's AP and ML coordinates in m (lab origin); the centre of mass
-    (the ``center_of_mass`` result's ``com`` series) vertical and AP, in m;
-    the ``lean`` result's angle series in degrees.
+    pressure's AP and ML coordinates in m (lab origin).
+Result plots
+    Built from the plugins' declarations (a series' ``plot`` title, legend
+    label, colour, initial visibility, sagittal components): the centre of
+    mass and the lean angles of the built-in plugins, and likewise any
+    third-party plugin's series (see
+    :func:`~gaitlab.gui.views.plot_model.result_plots`).
 Plugin series
     Any series a plugin stored, chosen in the "Plots & series" list (3-column
     series are shown as their AP, vertical and ML components).
@@ -33,7 +37,9 @@ plates):
 
 - everything heavy (projections onto the sagittal frame, the summed GRF, a
   min/max pyramid of every line) happens in :meth:`SignalPlotsView.prepare`,
-  a pure numpy function the shell runs in its loading thread;
+  a pure numpy function the shell runs in its loading thread
+  (:mod:`gaitlab.gui.views.plot_model`, no Qt; the rows that draw it are in
+  :mod:`gaitlab.gui.views.plot_rows`);
 - curves are created once and updated with ``setData``; pyqtgraph's peak
   downsampling and clip-to-view when zoomed in, the precomputed min/max
   envelope when zoomed far out (which also keeps lines with gaps visible);
@@ -54,31 +60,37 @@ plates):
 from __future__ import annotations
 
 import logging
-import math
-import threading
-import weakref
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 
-import numpy as np
-import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gaitlab.core.contacts import Contact
-from gaitlab.core.geometry import unit
-from gaitlab.core.results import USABLE_STATUSES, Result, Series
 from gaitlab.gui import theme
-from gaitlab.gui.tasks import adopt_plot_menus, connect_while_alive
+from gaitlab.gui.tasks import connect_while_alive
 from gaitlab.gui.views.event_editor import (
     EDITABLE_EVENTS,
     EventEditor,
-    EventLinesItem,
     EventTrack,
-    StanceShadingItem,
 )
-from gaitlab.pipeline.view import TrialView
+from gaitlab.gui.views.plot_model import (
+    BUILTIN_PLOTS,
+    FORMER_PLOT_KEYS,
+    STRIDES_SHOWN,
+    Curve,
+    PlotSpec,
+    PreparedSignals,
+    SagittalFrame,
+    plugin_series,
+    prepare,
+    project,
+    result_plots,
+    results_signature,
+    sagittal_frame,
+    stride_window,
+)
+from gaitlab.gui.views.plot_rows import CursorLine, PlotRow, TimeReadout, TitleBar
 from gaitlab.session import LoadedTrial, Session, trial_status
 
 __all__ = [
@@ -92,67 +104,16 @@ __all__ = [
     "TimeReadout",
     "TitleBar",
     "project",
+    "result_plots",
     "sagittal_frame",
 ]
 
 logger = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-
-BUILTIN_PLOTS = (
-    ("grf_vertical", "GRF vertical"),
-    ("grf_ap", "GRF anteroposterior"),
-    ("grf_ml", "GRF mediolateral"),
-    ("cop", "Centre of pressure"),
-    ("com_vertical", "COM vertical"),
-    ("com_ap", "COM anteroposterior"),
-    ("lean", "Lean angles"),
-)
-"""Key and title of the built-in plots, top to bottom."""
-
-RESULT_PLOTS = ("com_vertical", "com_ap", "lean")
-"""Built-in plots drawn from analysis results (they go stale after an edit)."""
-
-LEAN_LABELS = {
-    "trunk_lean": "trunk",
-    "whole_body_lean": "COP→COM",
-    "whole_body_lean_ankle": "ankle→COM",
-    "leg_line": "leg line",
-    "bend_index": "bend index",
-    "body_line": "body line",
-    "head_alignment": "head",
-    "trunk_thigh_angle": "trunk–thigh",
-}
-"""Lean series of the ``lean`` plugin, in plotting order, with their legend names."""
-
-MIN_ROW_HEIGHT_PX = 80
-"""Smallest height of a plot's data area in px (more when its axis label is longer):
-plots that do not fit scroll."""
-TOP_MARGIN_PX = 7
-"""Room above a plot's data area for the top tick label (half a text line)."""
-RULER_HEIGHT_PX = 30
 RULER_KEY = "events"
 RESIZE_SETTLE_MS = 60
 MIN_VIEW_WIDTH_PX, MIN_VIEW_HEIGHT_PX = 480, 360
 PIXMAP_CACHE_KB = 256 * 1024
-MIN_Y_SPAN = {"N": 20.0, "m": 0.01, "deg": 2.0, "m/s": 0.05}
-"""Smallest Y span per unit, so that noise on a flat signal is not blown up."""
-Y_PADDING = 0.06
-ENVELOPE_FROM_PX = 16
-"""Samples per pixel column from which a line is drawn from its min/max envelope."""
-SHORT_AXIS_LABEL = 10
-"""Series names longer than this are left out of the axis label (the title has them)."""
-SLOT_TEXT = {"N": "-00000 N", "m": "-00.000 m", "deg": "-000.0°", "m/s": "-00.00 m/s"}
-"""The widest value expected per unit: the width of a value's slot in a title bar."""
-STRIDES_SHOWN = 4
-"""A trial opens on this many strides (median stride time of its gait events)
-around the cursor; "Whole trial" (or a double click) shows all of it."""
-WHOLE_TRIAL_FACTOR = 1.5
-"""Trials shorter than this many stride windows open whole."""
-WINDOW_WITHOUT_EVENTS_S = 5.0
-"""The opening window of a trial without gait events, in s."""
-AUTO_DOWNSAMPLE_FACTOR = 1.0
-"""Samples kept per pixel column by the peak downsampling (each keeps its min and max)."""
 DRAWN_TIMEOUT_MS = 3000
 
 _CURSOR_KEYS = {QtCore.Qt.Key.Key_Left: -1, QtCore.Qt.Key.Key_Right: 1}
@@ -164,1157 +125,6 @@ _HANDLED_KEYS = (
     QtCore.Qt.Key.Key_Home,
     QtCore.Qt.Key.Key_End,
 )
-
-
-# ---------------------------------------------------------------- sagittal frame
-
-
-@dataclass(frozen=True)
-class SagittalFrame:
-    """The trial's analysis frame and its derived geometry.
-
-    Attributes
-    ----------
-    up, forward, right : ndarray, shape (3,)
-        Unit vectors: upward vertical, horizontal progression, and
-        ``forward × up`` (the runner's right), lab frame.
-    view : TrialView
-        The trial's geometry (body points, summed GRF), computed once.
-    method : str
-        How the progression was found (``displacement``, ``facing`` ...).
-    """
-
-    up: FloatArray
-    forward: FloatArray
-    right: FloatArray
-    view: TrialView
-    method: str
-
-    def components(
-        self, vectors: npt.ArrayLike
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """AP, vertical and ML components of lab vectors (float32 for plotting)."""
-        values = np.asarray(vectors, dtype=float)
-        return tuple(  # type: ignore[return-value]
-            project(values, axis, np.float32)
-            for axis in (self.forward, self.up, self.right)
-        )
-
-
-def project(
-    vectors: np.ndarray, axis: FloatArray, dtype: type = np.float64
-) -> np.ndarray:
-    """``vectors @ axis`` for (..., 3) lab vectors, as a contiguous array of ``dtype``.
-
-    A lab axis (the usual case: Z up, progression along ±X or ±Y) is a column
-    copy; any other direction is the weighted sum of the columns. Both are much
-    faster than a matrix product with a 3-vector on millions of samples.
-    """
-    nonzero = np.flatnonzero(np.abs(axis) > 1e-12)
-    if len(nonzero) == 1 and abs(abs(axis[nonzero[0]]) - 1.0) < 1e-12:
-        column = vectors[..., nonzero[0]]
-        return (column if axis[nonzero[0]] > 0 else -column).astype(dtype)
-    total = np.zeros(vectors.shape[:-1], dtype=float)
-    for i in nonzero:
-        total += axis[i] * vectors[..., i]
-    return total.astype(dtype)
-
-
-_frames: dict[int, tuple[weakref.ref, SagittalFrame]] = {}
-_frames_lock = threading.Lock()
-
-
-def sagittal_frame(loaded: LoadedTrial) -> SagittalFrame:
-    """The sagittal frame of a loaded trial (computed once per LoadedTrial, thread-safe).
-
-    Both views' ``prepare`` use it, so the summed GRF and the body points of a
-    long trial are computed only once. The view is the one the analysis sees
-    (:meth:`LoadedTrial.view <gaitlab.session.LoadedTrial.view>`: the
-    project's marker settings and the static trial, whose landmarks are
-    rebuilt on cluster protocols).
-    """
-    key = id(loaded)
-    with _frames_lock:
-        entry = _frames.get(key)
-        if entry is not None and entry[0]() is loaded:
-            return entry[1]
-    view = loaded.view()
-    up = unit(view.up)
-    progression = view.progression
-    forward = unit(progression.direction)
-    frame = SagittalFrame(up, forward, np.cross(forward, up), view, progression.method)
-
-    def forget(ref: weakref.ref, key: int = key) -> None:
-        with _frames_lock:
-            if key in _frames and _frames[key][0] is ref:
-                del _frames[key]
-
-    with _frames_lock:
-        _frames[key] = (weakref.ref(loaded, forget), frame)
-    return frame
-
-
-# ---------------------------------------------------------------- prepared data
-
-
-class RangeIndex:
-    """Minimum and maximum of any index range of a series, NaN ignored, in O(n / 64).
-
-    Built once per curve (in ``prepare``), it gives the Y range of the visible
-    part of a 10-minute 2 kHz signal without scanning it at every zoom or pan.
-
-    Examples
-    --------
-    >>> index = RangeIndex(np.array([3.0, np.nan, -1.0, 7.0] * 100))
-    >>> index.min_max(0, 2), index.min_max(0, 400), index.min_max(5, 5)
-    ((3.0, 3.0), (-1.0, 7.0), (nan, nan))
-    """
-
-    BLOCK = 64
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-        blocks = len(values) // self.BLOCK
-        body = np.asarray(values[: blocks * self.BLOCK], dtype=float).reshape(
-            blocks, self.BLOCK
-        )
-        self.low = np.fmin.reduce(body, axis=1) if blocks else np.zeros(0)
-        self.high = np.fmax.reduce(body, axis=1) if blocks else np.zeros(0)
-        self.levels = [(self.BLOCK, self.low, self.high)]
-        """(block size, block minima, block maxima), block sizes 64, 128, 256 ..."""
-        while len(self.levels[-1][1]) >= 2 * LEVEL_FACTOR:
-            size, low, high = self.levels[-1]
-            count = len(low) // LEVEL_FACTOR * LEVEL_FACTOR
-            self.levels.append(
-                (
-                    size * LEVEL_FACTOR,
-                    np.fmin.reduce(low[:count].reshape(-1, LEVEL_FACTOR), axis=1),
-                    np.fmax.reduce(high[:count].reshape(-1, LEVEL_FACTOR), axis=1),
-                )
-            )
-
-    def min_max(self, start: int, stop: int) -> tuple[float, float]:
-        """Smallest and largest finite value of ``values[start:stop]`` (NaN if none)."""
-        start, stop = max(int(start), 0), min(int(stop), len(self.values))
-        if stop <= start:
-            return float("nan"), float("nan")
-        first = -(-start // self.BLOCK)
-        last = stop // self.BLOCK
-        if first < last:
-            lows = [
-                self.low[first:last],
-                self.values[start : first * self.BLOCK],
-                self.values[last * self.BLOCK : stop],
-            ]
-            highs = [self.high[first:last], lows[1], lows[2]]
-        else:
-            lows = highs = [self.values[start:stop]]
-        low = min((float(np.fmin.reduce(p)) for p in lows if len(p)), key=_nan_last)
-        high = max((float(np.fmax.reduce(p)) for p in highs if len(p)), key=_nan_first)
-        return low, high
-
-
-LEVEL_FACTOR = 2
-"""Each envelope level of a :class:`RangeIndex` has blocks this many times larger."""
-
-
-def _nan_last(value: float) -> float:
-    return value if value == value else float("inf")
-
-
-def _nan_first(value: float) -> float:
-    return value if value == value else float("-inf")
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One plotted line: uniformly sampled values on the trial clock.
-
-    Attributes
-    ----------
-    name : str
-        Legend label.
-    time : ndarray, shape (n,)
-        Sample times in s.
-    values : ndarray, shape (n,)
-        Values in the plot's unit, NaN where undefined.
-    t0_s, rate_hz : float
-        First sample time in s and sampling rate in Hz (for cursor read-outs).
-    colour : str
-        Line colour.
-    width : float
-        Line width in px.
-    extent : RangeIndex
-        For the Y range of any time span (computed on creation).
-    envelopes : dict of int to (ndarray, ndarray)
-        The curve at one (min, max) pair per block of samples (64, 128, 256 ...),
-        NaN ignored, as (times, values) by block size: what a zoomed-out plot
-        draws instead of the samples (pyqtgraph's peak downsampling would turn
-        every pixel column with a gap, e.g. a flight phase of the COP, into a gap).
-    """
-
-    name: str
-    time: np.ndarray
-    values: np.ndarray
-    t0_s: float
-    rate_hz: float
-    colour: str
-    width: float = 1.5
-    extent: RangeIndex = field(init=False, repr=False, compare=False)
-    envelopes: dict = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        extent = RangeIndex(self.values)
-        object.__setattr__(self, "extent", extent)
-        envelopes = {}
-        for block, low, high in extent.levels:
-            centres = (
-                self.t0_s + (np.arange(len(low)) * block + block / 2) / self.rate_hz
-            )
-            values = np.stack([low, high], axis=1).ravel().astype(np.float32)
-            envelopes[block] = (np.repeat(centres, 2), values)
-        object.__setattr__(self, "envelopes", envelopes)
-
-    def value_range(self, start_s: float, stop_s: float) -> tuple[float, float]:
-        """Smallest and largest value between two times (NaN when none)."""
-        start = math.floor((start_s - self.t0_s) * self.rate_hz)
-        stop = math.ceil((stop_s - self.t0_s) * self.rate_hz) + 1
-        return self.extent.min_max(start, stop)
-
-    def value_at(self, time_s: float) -> float:
-        """Value of the nearest sample to a time (NaN beyond one sample off the ends).
-
-        The session's time range ends one sample period after the last sample,
-        so the last sample is read up to there.
-        """
-        index = round((time_s - self.t0_s) * self.rate_hz)
-        if -1 <= index <= len(self.values) and len(self.values):
-            return float(self.values[min(max(index, 0), len(self.values) - 1)])
-        return float("nan")
-
-
-@dataclass(frozen=True)
-class PlotSpec:
-    """What one plot shows.
-
-    Attributes
-    ----------
-    key : str
-        Built-in key (``grf_vertical`` ...) or ``plugin/series``.
-    title : str
-        Shown at the top left of the plot.
-    axis : str
-        Left axis label (the unit is added).
-    unit : str
-        Unit of every curve.
-    curves : tuple of Curve
-        The lines.
-    note : str
-        Why there is nothing to plot (shown instead of values).
-    description : str
-        Definition in words (tooltip of the series list).
-    """
-
-    key: str
-    title: str
-    axis: str
-    unit: str
-    curves: tuple[Curve, ...] = ()
-    note: str = ""
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class PreparedSignals:
-    """Everything :class:`SignalPlotsView` draws for one trial (numpy only, no Qt).
-
-    Attributes
-    ----------
-    trial_id : str
-        The trial.
-    start_s, stop_s : float
-        Time range of the trial in s.
-    frame_text : str
-        The sagittal frame in words (shown in the header's tooltip).
-    force_plots : tuple of PlotSpec
-        GRF components and COP (from the trial itself).
-    result_plots : tuple of PlotSpec
-        COM and lean angles (from analysis results).
-    series : dict
-        Every plugin series, by (plugin, series).
-    results_signature : tuple
-        Identifies the results the plots were made from.
-    """
-
-    trial_id: str
-    start_s: float
-    stop_s: float
-    frame_text: str
-    force_plots: tuple[PlotSpec, ...]
-    result_plots: tuple[PlotSpec, ...]
-    series: Mapping[tuple[str, str], PlotSpec]
-    results_signature: tuple
-
-    def plot(self, key: str) -> PlotSpec | None:
-        """The built-in plot with that key."""
-        for spec in (*self.force_plots, *self.result_plots):
-            if spec.key == key:
-                return spec
-        return None
-
-
-class _TimeAxes:
-    """Shares one time array per (length, rate, start) between curves."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, float, float], np.ndarray] = {}
-
-    def __call__(self, n: int, rate_hz: float, t0_s: float) -> np.ndarray:
-        key = (n, float(rate_hz), float(t0_s))
-        time = self._cache.get(key)
-        if time is None:
-            time = t0_s + np.arange(n) / rate_hz
-            self._cache[key] = time
-        return time
-
-
-def _force_plots(loaded: LoadedTrial, frame: SagittalFrame) -> tuple[PlotSpec, ...]:
-    times = _TimeAxes()
-    plates = [(i, p) for i, p in enumerate(loaded.trial.forceplates) if p.n_samples > 0]
-    titles = {
-        "grf_vertical": "GRF vertical",
-        "grf_ap": "GRF anteroposterior (+ forward)",
-        "grf_ml": "GRF mediolateral (+ right)",
-    }
-    axes = {"grf_vertical": "Vertical", "grf_ap": "AP", "grf_ml": "ML"}
-    if not plates:
-        note = "no force plates in this trial"
-        return (
-            *(PlotSpec(key, titles[key], axes[key], "N", note=note) for key in titles),
-            PlotSpec("cop", "Centre of pressure", "COP", "m", note=note),
-        )
-    curves: dict[str, list[Curve]] = {key: [] for key in titles}
-    single = len(plates) == 1
-    grf = frame.view.grf
-    cop_curves: tuple[Curve, ...] = ()
-    if grf is not None:
-        time = times(len(grf.force), grf.rate_hz, grf.t0_s)
-        if not single:
-            ap, vertical, ml = frame.components(grf.force)
-            for key, values in (
-                ("grf_vertical", vertical),
-                ("grf_ap", ap),
-                ("grf_ml", ml),
-            ):
-                curves[key].append(
-                    Curve(
-                        "Σ plates",
-                        time,
-                        values,
-                        grf.t0_s,
-                        grf.rate_hz,
-                        theme.SUM_COLOUR,
-                        2.0,
-                    )
-                )
-        cop_ap, _, cop_ml = frame.components(grf.cop)
-        cop_curves = (
-            Curve(
-                "AP", time, cop_ap, grf.t0_s, grf.rate_hz, theme.COMPONENT_COLOURS["AP"]
-            ),
-            Curve(
-                "ML", time, cop_ml, grf.t0_s, grf.rate_hz, theme.COMPONENT_COLOURS["ML"]
-            ),
-        )
-    for index, plate in plates:
-        time = times(plate.n_samples, plate.rate_hz, plate.t0_s)
-        ap, vertical, ml = frame.components(plate.force)
-        colour = theme.SUM_COLOUR if single else theme.plate_colour(index)
-        for key, values in (("grf_vertical", vertical), ("grf_ap", ap), ("grf_ml", ml)):
-            curves[key].append(
-                Curve(
-                    f"FP{index + 1}",
-                    time,
-                    values,
-                    plate.t0_s,
-                    plate.rate_hz,
-                    colour,
-                    width=1.5 if single else 1.0,
-                )
-            )
-    return (
-        *(
-            PlotSpec(key, titles[key], axes[key], "N", tuple(curves[key]))
-            for key in titles
-        ),
-        PlotSpec("cop", "Centre of pressure (lab position)", "COP", "m", cop_curves),
-    )
-
-
-def _ok_series(results: Mapping[str, Result], plugin: str, name: str) -> Series | None:
-    result = results.get(plugin)
-    if result is None or result.status not in USABLE_STATUSES:
-        return None
-    return result.series.get(name)
-
-
-def _missing_note(results: Mapping[str, Result], plugin: str, what: str) -> str:
-    result = results.get(plugin)
-    if result is None:
-        return f"no {what}: run the pipeline ({plugin})"
-    if result.status not in USABLE_STATUSES:
-        return f"no {what}: {plugin} {result.status} ({result.message})"
-    return f"no {what}: {plugin} did not produce it"
-
-
-def _series_curve(name: str, series: Series, values: np.ndarray, colour: str) -> Curve:
-    time = series.t0_s + np.arange(len(values)) / series.rate_hz
-    return Curve(name, time, values, series.t0_s, series.rate_hz, colour)
-
-
-def _result_plots(loaded: LoadedTrial, frame: SagittalFrame) -> tuple[PlotSpec, ...]:
-    results = loaded.results
-    com = _ok_series(results, "center_of_mass", "com")
-    if com is not None:
-        ap, vertical, _ = frame.components(com.values)
-        com_vertical = PlotSpec(
-            "com_vertical",
-            "Centre of mass, vertical",
-            "Vertical",
-            "m",
-            (_series_curve("COM", com, vertical, theme.COMPONENT_COLOURS["vertical"]),),
-        )
-        com_ap = PlotSpec(
-            "com_ap",
-            "Centre of mass, anteroposterior (lab position)",
-            "AP",
-            "m",
-            (_series_curve("COM", com, ap, theme.COMPONENT_COLOURS["AP"]),),
-        )
-    else:
-        note = _missing_note(results, "center_of_mass", "centre of mass")
-        com_vertical = PlotSpec(
-            "com_vertical", "Centre of mass, vertical", "Vertical", "m", note=note
-        )
-        com_ap = PlotSpec(
-            "com_ap", "Centre of mass, anteroposterior", "AP", "m", note=note
-        )
-    lean_curves = []
-    for name, label in LEAN_LABELS.items():
-        series = _ok_series(results, "lean", name)
-        if series is not None and np.ndim(series.values) == 1:
-            values = np.asarray(series.values, dtype=np.float32)
-            lean_curves.append(
-                _series_curve(label, series, values, theme.LEAN_COLOURS[name])
-            )
-    lean = PlotSpec(
-        "lean",
-        "Lean angles (from vertical, + forward)",
-        "Angle",
-        "deg",
-        tuple(lean_curves),
-        note="" if lean_curves else _missing_note(results, "lean", "lean angles"),
-    )
-    return com_vertical, com_ap, lean
-
-
-def _plugin_series(
-    loaded: LoadedTrial, frame: SagittalFrame
-) -> dict[tuple[str, str], PlotSpec]:
-    catalogue: dict[tuple[str, str], PlotSpec] = {}
-    for plugin in sorted(loaded.results):
-        result = loaded.results[plugin]
-        if result.status not in USABLE_STATUSES:
-            continue
-        for name in sorted(result.series):
-            series = result.series[name]
-            values = np.asarray(series.values)
-            if values.ndim == 1:
-                columns = [(name, values)]
-            elif values.ndim == 2 and values.shape[1] == 3:
-                ap, vertical, ml = frame.components(values)
-                columns = [("AP", ap), ("vertical", vertical), ("ML", ml)]
-            elif values.ndim == 2:
-                columns = [
-                    (f"{name}[{j}]", values[:, j]) for j in range(values.shape[1])
-                ]
-            else:
-                continue
-            curves = tuple(
-                _series_curve(
-                    label,
-                    series,
-                    np.asarray(column, dtype=np.float32),
-                    theme.series_colour(label if len(columns) > 1 else name, j),
-                )
-                for j, (label, column) in enumerate(columns)
-            )
-            catalogue[(plugin, name)] = PlotSpec(
-                f"{plugin}/{name}",
-                f"{plugin}: {name}",
-                name if len(name) <= SHORT_AXIS_LABEL else "",
-                series.unit,
-                curves,
-                description=series.description,
-            )
-    return catalogue
-
-
-def _results_signature(results: Mapping[str, Result]) -> tuple:
-    return tuple(
-        (
-            name,
-            r.status,
-            r.provenance.inputs_digest if r.provenance else "",
-            r.provenance.created_utc if r.provenance else "",
-            len(r.series),
-        )
-        for name, r in sorted(results.items())
-    )
-
-
-def _axis_name(vector: FloatArray) -> str:
-    index = int(np.argmax(np.abs(vector)))
-    return ("+" if vector[index] > 0 else "−") + "XYZ"[index]
-
-
-def _prepare(loaded: LoadedTrial) -> PreparedSignals:
-    frame = sagittal_frame(loaded)
-    trial = loaded.trial
-    start = float(min(trial.markers.t0_s, trial.analogs.t0_s))
-    return PreparedSignals(
-        trial_id=loaded.trial_id,
-        start_s=start,
-        stop_s=start + float(trial.duration_s),
-        frame_text=(
-            f"up {_axis_name(frame.up)}, progression {_axis_name(frame.forward)} "
-            f"({frame.method}), ML + right"
-        ),
-        force_plots=_force_plots(loaded, frame),
-        result_plots=_result_plots(loaded, frame),
-        series=_plugin_series(loaded, frame),
-        results_signature=_results_signature(loaded.results),
-    )
-
-
-def stride_time_s(contacts: Sequence[Contact]) -> float | None:
-    """Median stride time in s: initial contact to the next of the same side
-    (twice the median step time when no side has two contacts; None with fewer
-    than two contacts)."""
-    strides: list[float] = []
-    for side in {c.side for c in contacts}:
-        starts = np.sort([c.ic_s for c in contacts if c.side == side])
-        strides.extend(np.diff(starts))
-    if strides:
-        return float(np.median(strides))
-    starts = np.sort([c.ic_s for c in contacts])
-    return 2.0 * float(np.median(np.diff(starts))) if len(starts) > 1 else None
-
-
-def stride_window(
-    contacts: Sequence[Contact], start_s: float, stop_s: float, centre_s: float
-) -> tuple[float, float]:
-    """The time span a trial opens on: :data:`STRIDES_SHOWN` strides centred on
-    ``centre_s``, inside the trial; the whole trial when it is shorter than
-    :data:`WHOLE_TRIAL_FACTOR` such windows.
-
-    Examples
-    --------
-    >>> steps = [Contact(i + 1, ("Left", "Right")[i % 2], 0.4 * i, 0.4 * i + 0.25)
-    ...          for i in range(75)]  # 30 s of running, 0.8 s strides
-    >>> stride_window(steps, 0.0, 30.0, 0.0), stride_window(steps, 0.0, 30.0, 10.0)
-    ((0.0, 3.2), (8.4, 11.6))
-    >>> stride_window(steps[:5], 0.0, 2.0, 1.0)
-    (0.0, 2.0)
-    """
-    stride = stride_time_s(contacts)
-    length = STRIDES_SHOWN * stride if stride else WINDOW_WITHOUT_EVENTS_S
-    if stop_s - start_s <= WHOLE_TRIAL_FACTOR * length:
-        return start_s, stop_s
-    first = min(max(centre_s - length / 2, start_s), stop_s - length)
-    return round(first, 9), round(first + length, 9)
-
-
-def _format_value(value: float, unit: str) -> str:
-    """A value at the cursor with its unit ("1523 N", "0.913 m", "4.2°", "—" if NaN)."""
-    if not np.isfinite(value):
-        return "—"
-    decimals = {"N": 0, "m": 3, "deg": 1, "m/s": 2}.get(unit)
-    if decimals is None:
-        return f"{value:.4g} {unit}".strip()
-    text = f"{round(value, decimals) + 0.0:.{decimals}f}"  # + 0.0: no "-0"
-    return f"{text}°" if unit == "deg" else f"{text} {unit}"
-
-
-# ---------------------------------------------------------------- plot rows
-
-
-class _TimeViewBox(pg.ViewBox):
-    """X-only mouse zoom/pan; a click moves the cursor; right click: event menu."""
-
-    def __init__(self, owner: SignalPlotsView) -> None:
-        super().__init__()
-        self._owner = owner
-        self.setMouseEnabled(x=True, y=False)
-
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph API)
-        time_s = self.mapSceneToView(ev.scenePos()).x()
-        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            ev.accept()
-            if ev.double():
-                self._owner.show_whole_trial()
-            else:
-                self._owner.session.set_cursor(time_s)
-        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()
-            menu = self._owner.context_menu(time_s)
-            if self.menu is not None:
-                menu.addSeparator()
-                self.menu.setTitle("View options")
-                menu.addMenu(self.menu)
-                self.menu.updateState()
-            self.scene().addParentContextMenus(self, menu, ev)
-            self._owner.popup_menu(menu, ev.screenPos().toPoint())
-        else:
-            super().mouseClickEvent(ev)
-
-
-_DEVICE_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-
-
-class TitleBar(QtWidgets.QWidget):
-    """A plot's title line: quantity, state, and each line's name and value at the cursor.
-
-    Painted directly (no rich-text layout), since it changes at every cursor
-    move; each value has a slot of fixed width, so the names stay put while
-    the values change, and only the values are repainted. Each line's name is
-    drawn in its colour and doubles as the legend: clicking it emits
-    :attr:`curve_clicked` (hidden lines are struck out). What does not fit the
-    width goes on to a further line (the bar grows), so no name is cut.
-    """
-
-    curve_clicked = QtCore.Signal(str)
-    """A line's name was clicked."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._bold = theme.label_font(8.5, bold=True)
-        self._plain = theme.label_font(8.5)
-        self._struck = QtGui.QFont(self._bold)
-        self._struck.setStrikeOut(True)
-        self._bold_metrics = QtGui.QFontMetricsF(self._bold)
-        self._plain_metrics = QtGui.QFontMetricsF(self._plain)
-        self._line_px = int(self._bold_metrics.height()) + 4
-        self._content: tuple = ("", "", "", [], "")
-        self._runs: list[tuple[QtCore.QPointF, str, str, QtGui.QFont]] = []
-        self._slots: list[QtCore.QRectF] = []
-        self._values: list[str] = []
-        self._hit: dict[str, QtCore.QRectF] = {}
-        self._laid_out_width = -1
-        self.setFixedHeight(self._line_px)
-        self.setSizePolicy(
-            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
-        )
-        self.setToolTip("Click a line's name to hide or show it")
-        self.setAutoFillBackground(True)
-        palette = self.palette()
-        palette.setColor(
-            QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.BACKGROUND)
-        )
-        self.setPalette(palette)
-
-    @property
-    def n_lines(self) -> int:
-        """Text lines the content takes at the present width."""
-        return max(1, round(self.height() / self._line_px))
-
-    def set_content(
-        self,
-        title: str,
-        state: str,
-        note: str,
-        curves: list[tuple[str, str, bool]],
-        unit: str = "",
-    ) -> None:
-        """The fixed part: title, state ("out of date"), note, lines (name, colour,
-        hidden), and the unit of the values (for the width of their slots)."""
-        content = (title, state, note, list(curves), unit)
-        if content == self._content:
-            return
-        self._content = content
-        self._layout()
-        self.update()
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
-        """Lay the content out again for a new width (lines may wrap or unwrap)."""
-        super().resizeEvent(event)
-        if event.size().width() != self._laid_out_width:
-            self._layout()
-
-    def _layout(self) -> None:
-        title, state, note, curves, unit = self._content
-        left = float(theme.AXIS_WIDTH_PX - 40)
-        right = max(float(self.width()) - 4.0, left + 200.0)
-        self._laid_out_width = self.width()
-        line = 0
-        x = left
-        runs = []
-
-        def place(width: float) -> tuple[float, float]:
-            """(x, baseline) of a run of this width, on a new line if needed."""
-            nonlocal x, line
-            if x > left and x + width > right:
-                line += 1
-                x = left
-            baseline = (line + 1) * self._line_px - 5.0
-            at = x
-            x += width
-            return at, baseline
-
-        for text, colour, font, gap in (
-            (title, theme.FOREGROUND, self._bold, 8),
-            (state, "#9A6700", self._plain, 8),
-            (note, "#8A8A8A", self._plain, 8),
-        ):
-            if text:
-                width = QtGui.QFontMetricsF(font).horizontalAdvance(text)
-                at, baseline = place(width + gap)
-                runs.append((QtCore.QPointF(at, baseline), text, colour, font))
-        slot = self._plain_metrics.horizontalAdvance(SLOT_TEXT.get(unit, "-0.0000e+00"))
-        self._slots, self._hit = [], {}
-        for name, colour, hidden in curves:
-            text = f"━ {name}"
-            font = self._struck if hidden else self._bold
-            width = self._bold_metrics.horizontalAdvance(text)
-            value_width = 0 if hidden else slot
-            at, baseline = place(6 + width + 4 + value_width)
-            top = baseline + 5.0 - self._line_px
-            runs.append(
-                (
-                    QtCore.QPointF(at + 6, baseline),
-                    text,
-                    "#A0A0A0" if hidden else colour,
-                    font,
-                )
-            )
-            self._hit[name] = QtCore.QRectF(at + 6, top, width, self._line_px)
-            self._slots.append(
-                QtCore.QRectF(at + 6 + width + 4, top, value_width, self._line_px)
-            )
-        self._runs = runs
-        height = (line + 1) * self._line_px
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def set_values(self, values: list[str]) -> None:
-        """Each line's value at the cursor, as text ("" for none); repaints the values."""
-        if values == self._values:
-            return
-        self._values = list(values)
-        changed = QtCore.QRectF()
-        for rect in self._slots:
-            changed = changed.united(rect)
-        self.update(changed.toAlignedRect())
-
-    def text(self) -> str:
-        """Everything shown, as plain text (for tests and accessibility)."""
-        title, state, note, curves, _unit = self._content
-        parts = [title, state, note]
-        for (name, _colour, hidden), value in zip(
-            curves, self._padded_values(), strict=True
-        ):
-            parts.append(f"{name} (hidden)" if hidden else f"{name} {value}".strip())
-        return "   ".join(part for part in parts if part)
-
-    def curve_rect(self, name: str) -> QtCore.QRectF:
-        """Where a line's name is drawn."""
-        return self._hit.get(name, QtCore.QRectF())
-
-    def _padded_values(self) -> list[str]:
-        count = len(self._content[3])
-        return (self._values + [""] * count)[:count]
-
-    def paintEvent(self, _event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
-        painter = QtGui.QPainter(self)
-        for at, text, colour, font in self._runs:
-            painter.setFont(font)
-            painter.setPen(QtGui.QColor(colour))
-            painter.drawText(at, text)
-        painter.setFont(self._plain)
-        painter.setPen(QtGui.QColor(theme.FOREGROUND))
-        for rect, value in zip(self._slots, self._padded_values(), strict=True):
-            if value and rect.width() > 0:
-                painter.drawText(
-                    QtCore.QPointF(rect.left(), rect.bottom() - 5.0), value
-                )
-        painter.end()
-
-    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        for name, rect in self._hit.items():
-            if rect.contains(event.position()):
-                self.curve_clicked.emit(name)
-                return
-        super().mousePressEvent(event)
-
-
-class TimeReadout(QtWidgets.QWidget):
-    """A time readout ("cursor 1.234 s"), repainted without relayout (unlike a QLabel).
-
-    Parameters
-    ----------
-    template : str
-        The widest text expected (sets the fixed width).
-    """
-
-    def __init__(
-        self,
-        template: str = "cursor 00000.000 s",
-        parent: QtWidgets.QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._text = ""
-        self._font = theme.label_font(9.0, bold=True)
-        metrics = QtGui.QFontMetricsF(self._font)
-        self.setFixedSize(
-            int(metrics.horizontalAdvance(template)) + 8, int(metrics.height()) + 4
-        )
-
-    def text(self) -> str:
-        """The text shown."""
-        return self._text
-
-    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
-        """Show a text (repaints only this widget)."""
-        if text != self._text:
-            self._text = text
-            self.update()
-
-    def paintEvent(self, _event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
-        painter = QtGui.QPainter(self)
-        painter.setFont(self._font)
-        painter.setPen(QtGui.QColor(theme.CURSOR_COLOUR))
-        painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignVCenter, self._text)
-        painter.end()
-
-
-class CursorLine(pg.InfiniteLine):
-    """The time cursor: an InfiniteLine that never asks its plot to auto-range.
-
-    It is added with ``ignoreBounds=True``, but pyqtgraph still tells the view
-    that its bounds changed when it moves, and the view then repaints the whole
-    plot; the cursor must only repaint the strip it moved across.
-    """
-
-    def informViewBoundsChanged(self) -> None:  # noqa: N802 (pyqtgraph API)
-        """Do nothing: the cursor's position never changes a plot's range."""
-
-
-class PlotRow:
-    """One plot of the stack: title bar, curves, cursor line, events and stance shading.
-
-    The title bar above the plot names the quantity and each line in its
-    colour with its value at the cursor; clicking a line's name hides or
-    shows it (the title bar is the legend).
-
-    Attributes
-    ----------
-    key : str
-        Built-in key, ``plugin/series``, or ``events`` for the event ruler.
-    container : QWidget
-        Title bar and plot, as placed in the stack.
-    title : TitleBar
-        The title bar (None for the event ruler).
-    widget : pyqtgraph.PlotWidget
-        The plot's widget.
-    plot : pyqtgraph.PlotItem
-        Its plot item.
-    cursor : pyqtgraph.InfiniteLine
-        The time cursor (draggable).
-    stance : StanceShadingItem
-        Stance phases.
-    events : EventLinesItem
-        Gait events (editable).
-    curves : dict of str to pyqtgraph.PlotDataItem
-        Lines by name (created once, updated with ``setData``).
-    spec : PlotSpec or None
-        What it shows.
-    """
-
-    def __init__(
-        self,
-        owner: SignalPlotsView,
-        key: str,
-        track: EventTrack,
-        editor: EventEditor,
-        *,
-        ruler: bool = False,
-    ) -> None:
-        self.key = key
-        self.spec: PlotSpec | None = None
-        self.stale = False
-        self.hidden_curves: set[str] = set()
-        self.detail: dict[str, int] = {}
-        """Per line: 0 when its samples are drawn, else the envelope's block size."""
-        self._downsampled_width = 0.0
-        self.widget = pg.PlotWidget(
-            viewBox=_TimeViewBox(owner), background=theme.BACKGROUND
-        )
-        self.widget.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        adopt_plot_menus(self.widget)
-        self.plot: pg.PlotItem = self.widget.getPlotItem()
-        self.plot.setDownsampling(auto=True, mode="peak")
-        self.plot.setClipToView(True)
-        self.plot.hideButtons()
-        theme.style_plot(self.plot, grid=not ruler)
-        self.plot.getAxis("left").setWidth(theme.AXIS_WIDTH_PX)
-        self.plot.layout.setContentsMargins(2, 0 if ruler else TOP_MARGIN_PX, 10, 2)
-        self._bottom_axis_px = 0.0
-        view = self.plot.getViewBox()
-        view.disableAutoRange(axis=pg.ViewBox.XAxis)
-        # apply a new range to the items now, not while painting (which would
-        # make the items ask for a second paint)
-        view.sigRangeChanged.connect(lambda vb, *_: vb.updateMatrix())
-
-        self.stance = StanceShadingItem()
-        self.plot.addItem(self.stance, ignoreBounds=True)
-        self.events = EventLinesItem(
-            track, editor, lambda menu, at: owner.popup_menu(menu, at)
-        )
-        self.plot.addItem(self.events, ignoreBounds=True)
-        self.cursor = CursorLine(
-            angle=90,
-            movable=True,
-            pen=pg.mkPen(theme.CURSOR_COLOUR, width=1.6),
-            hoverPen=pg.mkPen(theme.CURSOR_COLOUR, width=3.5),
-        )
-        self.cursor.setZValue(100)
-        self.plot.addItem(self.cursor, ignoreBounds=True)
-        self.curves: dict[str, pg.PlotDataItem] = {}
-
-        self.container = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(self.container)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        if ruler:
-            self.title = None
-            self._setup_ruler()
-        else:
-            self.title = TitleBar()
-            self.title.curve_clicked.connect(self.toggle_curve)
-            layout.addWidget(self.title)
-            self._update_min_height()
-            view.disableAutoRange(axis=pg.ViewBox.YAxis)
-            # the Y range follows the visible data, set at once (pyqtgraph's own
-            # auto-range would run at paint time and make every pan paint twice)
-            view.sigXRangeChanged.connect(self._on_x_range_changed)
-        layout.addWidget(self.widget)
-
-    def _setup_ruler(self) -> None:
-        """The event ruler: events with their labels, stance phases and the cursor."""
-        self.widget.setFixedHeight(RULER_HEIGHT_PX)
-        self.plot.hideAxis("bottom")
-        left = self.plot.getAxis("left")
-        left.setTicks([[(0.5, "Events")]])
-        left.setStyle(tickLength=0)
-        view = self.plot.getViewBox()
-        view.setYRange(0, 1, padding=0)
-        view.setMouseEnabled(x=True, y=False)
-        self.events.show_labels = True
-
-    def set_time_axis(self, shown: bool) -> None:
-        """Show the time axis (values and label) under this plot, or nothing.
-
-        The axis gets the full height of its tick values and label (pyqtgraph
-        counts 80 % of the label's height, which clips it), and the plot's
-        minimum height grows by it, so that the data area stays as tall.
-        """
-        axis = self.plot.getAxis("bottom")
-        axis.setStyle(showValues=shown)
-        if shown:
-            axis.setLabel("Time", units="s")
-            tick_font = axis.style.get("tickFont") or axis.font()
-            height = (
-                QtGui.QFontMetricsF(tick_font).height()
-                + axis.style["tickTextOffset"][1]
-                + max(0, axis.style["tickLength"])
-                + axis.label.boundingRect().height()
-            )
-            axis.setHeight(math.ceil(height))
-            # pyqtgraph puts the label 5 px below the axis' bottom edge
-            self.plot.layout.setContentsMargins(2, TOP_MARGIN_PX, 10, 2 + 5)
-        else:
-            self.plot.layout.setContentsMargins(2, TOP_MARGIN_PX, 10, 2)
-            axis.setLabel("")
-            axis.showLabel(False)
-            axis.setHeight(None)
-        self._bottom_axis_px = float(axis.maximumHeight()) + 5 if shown else 0.0
-        self._update_min_height()
-
-    def min_plot_height(self) -> int:
-        """Smallest data-area height in px: :data:`MIN_ROW_HEIGHT_PX`, or the
-        length of the (vertical) axis label and some room."""
-        label = self.plot.getAxis("left").label
-        text = label.toPlainText() if label.isVisible() else ""
-        return (
-            max(MIN_ROW_HEIGHT_PX, math.ceil(label.boundingRect().width()) + 16)
-            if text
-            else MIN_ROW_HEIGHT_PX
-        )
-
-    def _update_min_height(self) -> None:
-        if self.title is None:
-            return
-        self.widget.setMinimumHeight(
-            self.min_plot_height() + TOP_MARGIN_PX + 2 + math.ceil(self._bottom_axis_px)
-        )
-
-    def set_spec(self, spec: PlotSpec) -> None:
-        """Show a plot's curves (existing lines are reused and updated with setData)."""
-        self.spec = spec
-        self.plot.setLabel("left", spec.axis, units=spec.unit or None)
-        self._update_min_height()
-        wanted = {curve.name for curve in spec.curves}
-        for name, item in self.curves.items():
-            if name not in wanted:
-                item.setData([], [])
-                item.setVisible(False)
-        for curve in spec.curves:
-            item = self.curves.get(curve.name)
-            if item is None:
-                item = pg.PlotDataItem(
-                    connect="finite", autoDownsampleFactor=AUTO_DOWNSAMPLE_FACTOR
-                )
-                # drawn once per view change; a cursor move repaints from the cache
-                item.curve.setCacheMode(_DEVICE_CACHE)
-                self.plot.addItem(item)
-                # after addItem: PlotItem.addItem imposes its own downsampling mode
-                item.setDownsampling(auto=True, method="peak")
-                item.setClipToView(True)
-                self.curves[curve.name] = item
-            item.setPen(pg.mkPen(curve.colour, width=curve.width))
-            self.detail.pop(curve.name, None)
-            item.setVisible(curve.name not in self.hidden_curves)
-        self.update_detail()
-        self.update_y_range()
-
-    def _on_x_range_changed(self) -> None:
-        self.update_detail()
-        self.update_y_range()
-
-    def update_detail(self) -> None:
-        """Draw each line's samples, or a min/max envelope when zoomed out.
-
-        With more than :data:`ENVELOPE_FROM_PX` samples per pixel column, a line
-        is drawn from the envelope level with one to two blocks per column,
-        without further downsampling: computed once, min-max strokes filling
-        each column, and the extremes next to gaps kept (pyqtgraph's peak
-        downsampling makes a whole column a gap when it holds one NaN sample).
-        """
-        if self.spec is None:
-            return
-        view = self.plot.getViewBox()
-        start, stop = view.viewRange()[0]
-        width_px = max(view.width(), 1.0)
-        for curve in self.spec.curves:
-            per_px = (stop - start) * curve.rate_hz / width_px
-            wanted = 0
-            if per_px >= ENVELOPE_FROM_PX and curve.envelopes:
-                sizes = sorted(curve.envelopes)
-                wanted = next((b for b in sizes if b >= per_px / 2), sizes[-1])
-            if self.detail.get(curve.name) == wanted:
-                continue
-            self.detail[curve.name] = wanted
-            item = self.curves[curve.name]
-            if wanted:
-                item.setDownsampling(ds=1, auto=False)
-                x, y = curve.envelopes[wanted]
-                # an envelope fills its columns with vertical strokes: a 1 px
-                # pen draws them 2-3x faster than a wide one, and looks the same
-                item.setPen(pg.mkPen(curve.colour, width=1.0))
-            else:
-                item.setDownsampling(auto=True, method="peak")
-                x, y = curve.time, curve.values
-                item.setPen(pg.mkPen(curve.colour, width=curve.width))
-            # never antialiased (whatever the app's default): on a long trial's
-            # dense, downsampled zigzag it costs ~40 ms per curve and repaint
-            item.setData(x, y, connect="finite", antialias=False)
-
-    def update_y_range(self) -> None:
-        """Fit the Y axis to the shown lines' values in the visible time span."""
-        spec = self.spec
-        if spec is None or self.title is None:
-            return
-        view = self.plot.getViewBox()
-        start, stop = view.viewRange()[0]
-        bounds = [
-            curve.value_range(start, stop)
-            for curve in spec.curves
-            if curve.name not in self.hidden_curves
-        ]
-        lows = [low for low, _high in bounds if low == low]
-        highs = [high for _low, high in bounds if high == high]
-        if not lows:
-            return
-        low, high = min(lows), max(highs)
-        span = max(high - low, MIN_Y_SPAN.get(spec.unit, 1e-9 + 1e-3 * abs(high)))
-        middle = 0.5 * (low + high)
-        pad = Y_PADDING * span
-        view.setYRange(middle - span / 2 - pad, middle + span / 2 + pad, padding=0)
-
-    def toggle_curve(self, name: str) -> None:
-        """Hide a line, or show it again (clicking its name in the title bar)."""
-        item = self.curves.get(name)
-        if item is None:
-            return
-        if name in self.hidden_curves:
-            self.hidden_curves.discard(name)
-        else:
-            self.hidden_curves.add(name)
-        item.setVisible(name not in self.hidden_curves)
-        self.update_y_range()
-        self.update_title(self.cursor.value())
-
-    def clear(self) -> None:
-        """Show nothing."""
-        for item in self.curves.values():
-            item.setData([], [])
-        self.spec = None
-        self.update_title(None)
-
-    def refresh_downsampling(self) -> None:
-        """Recompute the displayed (downsampled) data when the plot's width changed.
-
-        pyqtgraph picks the downsampling factor from the plot's width only when
-        the range changes; a wider plot would otherwise keep too few points.
-        """
-        width = self.plot.getViewBox().width()
-        if abs(width - self._downsampled_width) < 1.0:
-            return
-        self._downsampled_width = width
-        self.update_detail()
-        for item in self.curves.values():
-            if item.isVisible():
-                item.viewRangeChanged()
-
-    def update_title(self, time_s: float | None) -> None:
-        """Title bar: the quantity, and each line's name and value at the cursor."""
-        spec = self.spec
-        if self.title is None:
-            return
-        if spec is None:
-            self.title.set_content("", "", "", [])
-            return
-        self.title.set_content(
-            spec.title,
-            "(out of date)" if self.stale else "",
-            spec.note,
-            [(c.name, c.colour, c.name in self.hidden_curves) for c in spec.curves],
-            spec.unit,
-        )
-        if time_s is not None:
-            self.title.set_values(
-                [_format_value(c.value_at(time_s), spec.unit) for c in spec.curves]
-            )
 
 
 # ---------------------------------------------------------------- the view
@@ -1343,7 +153,7 @@ class SignalPlotsView(QtWidgets.QWidget):
     plot's title bar to hide or show it.
     """
 
-    sig_drawn = QtCore.Signal()
+    drawn = QtCore.Signal()
     """Emitted when the shown trial is fully drawn (after ``show_prepared``, and
     again after new results were drawn)."""
 
@@ -1394,13 +204,13 @@ class SignalPlotsView(QtWidgets.QWidget):
         Call it in the loading worker and hand the result to
         :meth:`show_prepared` on the GUI thread.
         """
-        return _prepare(loaded)
+        return prepare(loaded)
 
     def show_prepared(self, loaded: LoadedTrial, prepared: PreparedSignals) -> None:
         """Draw a loaded trial from its prepared data (GUI thread).
 
         The plots are filled one per event-loop turn (a long trial's plot takes
-        tens of ms), so the window stays responsive; :attr:`sig_drawn` follows
+        tens of ms), so the window stays responsive; :attr:`drawn` follows
         when all are drawn.
         """
         self._loaded = loaded
@@ -1423,6 +233,7 @@ class SignalPlotsView(QtWidgets.QWidget):
         self._header.setText(f"<b>{loaded.trial.label or loaded.trial_id}</b>")
         self._header.setToolTip(f"Sagittal frame: {prepared.frame_text}")
         self._to_fill = [*prepared.force_plots, *prepared.result_plots]
+        self._add_result_rows(prepared.result_plots)
         self._fill_generation += 1
         self._fill_next(self._fill_generation)
 
@@ -1468,7 +279,8 @@ class SignalPlotsView(QtWidgets.QWidget):
         return list(self._prepared.series) if self._prepared is not None else []
 
     def set_plot_visible(self, key: str, visible: bool) -> None:
-        """Show or hide a built-in plot (see :data:`BUILTIN_PLOTS`)."""
+        """Show or hide a plot (key of :data:`BUILTIN_PLOTS` or result plot title)."""
+        key = FORMER_PLOT_KEYS.get(key, key)
         if visible:
             self._hidden_plots.discard(key)
         else:
@@ -1483,7 +295,7 @@ class SignalPlotsView(QtWidgets.QWidget):
 
     def row(self, key: str) -> PlotRow:
         """A plot by key (built-in key, ``plugin/series``, or ``events``: the ruler)."""
-        return self._rows[key]
+        return self._rows[FORMER_PLOT_KEYS.get(key, key)]
 
     def show_whole_trial(self) -> None:
         """Zoom the time axis out to the whole trial."""
@@ -1633,7 +445,7 @@ class SignalPlotsView(QtWidgets.QWidget):
         self._plots.setHandleWidth(4)
         self._plots.setVisible(False)
         self._empty = QtWidgets.QLabel(
-            "Select a trial to see its forces, COM and lean angles."
+            "Select a trial to see its forces and analysis results."
         )
         self._empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._empty.setStyleSheet("color: #808080;")
@@ -1730,8 +542,32 @@ class SignalPlotsView(QtWidgets.QWidget):
         finally:
             self._syncing_x = False
 
+    def _result_keys(self) -> list[str]:
+        """Keys (titles) of the result plots of the shown trial, in order."""
+        if self._prepared is None:
+            return []
+        return [spec.key for spec in self._prepared.result_plots]
+
+    def _add_result_rows(self, specs: Sequence[PlotSpec]) -> None:
+        """Create the rows of result plots not drawn before (and lay them out)."""
+        keys = {spec.key for spec in specs}
+        fixed = {RULER_KEY, *(key for key, _ in BUILTIN_PLOTS)}
+        for key, row in self._rows.items():
+            if key not in keys and key not in fixed and "/" not in key:
+                row.clear()  # a plot of the trial shown before
+        new = [spec.key for spec in specs if spec.key not in self._rows]
+        for key in new:
+            row = self._add_row(key)
+            self._apply_limits(row)
+            row.stance.set_contacts(self._contacts)
+        if new:
+            self._layout_rows()
+
     def _ordered_rows(self) -> list[PlotRow]:
-        builtin = [self._rows[key] for key, _ in BUILTIN_PLOTS]
+        builtin = [
+            self._rows[key]
+            for key in (*(key for key, _ in BUILTIN_PLOTS), *self._result_keys())
+        ]
         series = [
             self._rows[f"{p}/{s}"]
             for p, s in self._series_choice
@@ -1742,6 +578,8 @@ class SignalPlotsView(QtWidgets.QWidget):
     def _row_shown(self, row: PlotRow) -> bool:
         if row.key in self._hidden_plots or row.spec is None:
             return False
+        if row.key in self._result_keys() or row.key in dict(BUILTIN_PLOTS):
+            return True
         if "/" in row.key:
             key = tuple(row.key.split("/", 1))
             return (
@@ -1817,7 +655,8 @@ class SignalPlotsView(QtWidgets.QWidget):
             QtCore.Qt.CheckState.Unchecked,
         )
         plots = QtWidgets.QTreeWidgetItem(tree, ["Plots"])
-        for key, title in BUILTIN_PLOTS:
+        titles = [*BUILTIN_PLOTS, *((key, key) for key in self._result_keys())]
+        for key, title in titles:
             item = QtWidgets.QTreeWidgetItem(plots, [title])
             item.setData(0, QtCore.Qt.ItemDataRole.UserRole, ("plot", key))
             item.setCheckState(0, unchecked if key in self._hidden_plots else checked)
@@ -1902,14 +741,15 @@ class SignalPlotsView(QtWidgets.QWidget):
             return
         if self._to_fill:
             self._finish_filling()
-        if _results_signature(loaded.results) != self._prepared.results_signature:
+        if results_signature(loaded.results) != self._prepared.results_signature:
             frame = sagittal_frame(loaded)
             self._prepared = replace(
                 self._prepared,
-                result_plots=_result_plots(loaded, frame),
-                series=_plugin_series(loaded, frame),
-                results_signature=_results_signature(loaded.results),
+                result_plots=result_plots(loaded, frame),
+                series=plugin_series(loaded, frame),
+                results_signature=results_signature(loaded.results),
             )
+            self._add_result_rows(self._prepared.result_plots)
             for spec in self._prepared.result_plots:
                 self._rows[spec.key].set_spec(spec)
             self._refresh_series_rows()
@@ -1947,17 +787,17 @@ class SignalPlotsView(QtWidgets.QWidget):
         if stale:
             self._banner.setText(
                 "<b>Results out of date</b>: the gait events or other inputs changed since "
-                "the last run. Run the pipeline to update them; the COM and lean curves "
+                "the last run. Run the pipeline to update them; the result curves "
                 "shown are from the previous run."
             )
         elif status == "not run":
             self._banner.setText(
-                "No analysis results for this trial yet: run the pipeline to see the "
-                "centre of mass and lean angles."
+                "No analysis results for this trial yet: run the pipeline to see "
+                "its results."
             )
         self._banner.setVisible(stale or status == "not run")
         for row in self._rows.values():
-            row.stale = stale and (row.key in RESULT_PLOTS or "/" in row.key)
+            row.stale = stale and (row.key in self._result_keys() or "/" in row.key)
         self._update_titles()
 
     def _update_titles(self, time_s: float | None = None) -> None:
@@ -2037,7 +877,7 @@ class SignalPlotsView(QtWidgets.QWidget):
     def _emit_drawn(self) -> None:
         self._drawn_timer.stop()
         self._pending_paint.clear()
-        self.sig_drawn.emit()
+        self.drawn.emit()
 
     def _refresh_downsampling(self) -> None:
         for row in self._rows.values():

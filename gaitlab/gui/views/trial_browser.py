@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gaitlab.core.errors import GaitlabError
 from gaitlab.gui.tasks import BackgroundCall, connect_while_alive
 from gaitlab.session import Session
 from gaitlab.store.project import TrialRecord
@@ -88,7 +89,8 @@ def _statuses(session: Session, trial_ids: list[str]) -> dict[str, str]:
     for trial_id in trial_ids:
         try:
             out[trial_id] = session.status(trial_id)
-        except Exception as error:  # a damaged results file must not stop the others
+        except (GaitlabError, OSError, KeyError, ValueError) as error:
+            # a damaged results file must not stop the others
             log.warning("status of trial %s unknown: %s", trial_id, error)
             out[trial_id] = "failed"
     return out
@@ -382,7 +384,7 @@ class TrialBrowser(QWidget):
         ids = [t for t in self._items if t in self._pending]
         self._pending.clear()
         job = BackgroundCall(_statuses, self.session, ids, parent=self)
-        job.done.connect(self._on_statuses)
+        job.completed.connect(self._on_statuses)
         job.failed.connect(self._on_status_failed)
         self._job = job
         job.start()
