@@ -43,6 +43,8 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
+
 __all__ = [
     "DEFAULT_WIDTHS_M",
     "PIG_MARKERS",
@@ -60,7 +62,6 @@ __all__ = [
     "upper_body_points",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 PIG_MARKERS = (
     "LFHD", "RFHD", "LBHD", "RBHD", "C7", "T10", "CLAV", "STRN", "LSHO", "RSHO",

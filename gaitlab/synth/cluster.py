@@ -40,6 +40,7 @@ import numpy.typing as npt
 from gaitlab.core.geometry import unit
 from gaitlab.core.signal import lowpass
 from gaitlab.core.trial import MarkerSet, Trial
+from gaitlab.core.types import FloatArray
 from gaitlab.synth.body import DEFAULT_WIDTHS_M
 from gaitlab.synth.running import SyntheticRun, SyntheticStatic, TruePoints
 
@@ -52,7 +53,6 @@ __all__ = [
     "cluster_protocol",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 SOFT_TISSUE_CUTOFF_HZ = 6.0
 """Low-pass cut-off of the soft-tissue noise (Hz): skin moves with the impacts

@@ -52,9 +52,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitlab.core.geometry import GRAVITY
+from gaitlab.core.types import FloatArray
 from gaitlab.io.c3d_writer import PlateParameters, write_c3d
 from gaitlab.synth.body import (
     PIG_MARKERS,
@@ -79,7 +79,6 @@ from gaitlab.synth.running import (
 
 __all__ = ["DrillTruth", "SyntheticDrill", "make_drill_trial"]
 
-FloatArray = npt.NDArray[np.float64]
 
 FINE_FACTOR = 50
 """Time grid of the truths: this many samples per marker frame."""

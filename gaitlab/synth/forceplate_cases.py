@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
 from gaitlab.io.c3d_writer import LENGTH_SCALE, PlateParameters, write_c3d
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "write_case",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 CASE_NAMES = ("type2", "type4", "type3", "type2_positive_origin")
 """The four §1.10 cases; ``type2_positive_origin`` stores ORIGIN with flipped sign."""

@@ -8,11 +8,11 @@ vertical is +Z or +Y and whose progression is along a horizontal axis.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+
+from gaitlab.core.types import FloatArray
 
 __all__ = ["lab_axes", "model_to_lab"]
 
-FloatArray = npt.NDArray[np.float64]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 

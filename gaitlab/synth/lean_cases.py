@@ -18,15 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from scipy.integrate import solve_ivp
 
 from gaitlab.core.geometry import GRAVITY
+from gaitlab.core.types import FloatArray
 from gaitlab.synth.labframe import lab_axes, model_to_lab
 
 __all__ = ["LeanCase", "constant_acceleration", "falling_pendulum"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

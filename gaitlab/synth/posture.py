@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gaitlab.core.types import FloatArray
 from gaitlab.synth.body import (
     BodyDimensions,
     body_points,
@@ -70,7 +71,6 @@ __all__ = [
     "solve_cop_ahead_of_ankle",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 COM_TOLERANCE_M = 1e-9
 """Largest allowed distance between the segmental COM and the SLIP COM, m."""

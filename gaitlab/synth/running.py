@@ -50,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitlab.core.geometry import GRAVITY, horizontal_unit, sagittal_angle_deg
+from gaitlab.core.types import FloatArray
 from gaitlab.io.c3d_writer import PlateParameters, write_c3d
 from gaitlab.synth.body import (
     DEFAULT_WIDTHS_M,
@@ -82,7 +83,6 @@ __all__ = [
     "make_static_trial",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 MARKER_LABELS = PIG_MARKERS
 """Marker labels in the order written (Plug-in Gait full body)."""

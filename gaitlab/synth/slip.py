@@ -29,6 +29,8 @@ import numpy.typing as npt
 from scipy.integrate import OdeSolution, solve_ivp
 from scipy.optimize import OptimizeResult, root
 
+from gaitlab.core.types import FloatArray
+
 __all__ = [
     "SlipGait",
     "SlipParameters",
@@ -37,7 +39,6 @@ __all__ = [
     "solve_periodic_gait",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 RTOL = 1e-10
 """Relative tolerance of the stance integration (METHODS §8.2)."""

@@ -31,10 +31,10 @@ import numpy.typing as npt
 
 from gaitlab.core.geometry import GRAVITY
 from gaitlab.core.trial import AnalogSet, ForcePlate, MarkerSet, Subject, Trial
+from gaitlab.core.types import FloatArray
 
 __all__ = ["SyntheticWalk", "make_walking_trial"]
 
-FloatArray = npt.NDArray[np.float64]
 
 FOOT_M = 0.25
 """Heel marker to toe marker, m."""
