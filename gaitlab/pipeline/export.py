@@ -56,6 +56,7 @@ import numpy as np
 
 from gaitlab._version import __version__
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE, contacts_from_events
+from gaitlab.core.errors import PluginError
 from gaitlab.core.results import (
     USABLE_STATUSES,
     Metric,
@@ -120,7 +121,6 @@ EVENT_COLUMNS = (
 """Columns of the events table (:func:`export_events`)."""
 
 _IDENTITY = ("trial_id", "subject_id", "session", "condition")
-_EVENTS_PLUGIN = "gait_events"
 _STALE_MESSAGE = "result out of date: run the pipeline again"
 _PROVENANCE_COLUMNS = [
     "trial_id",
@@ -181,7 +181,7 @@ def collect_tables(
     config = project_pipeline(project, report)
     try:
         plan: Plan | None = config.plan(report)
-    except Exception:  # plugins missing on this machine: export what is stored
+    except PluginError:  # gaitlab's own plugins did not load: export what is stored
         plan = None
     ids = list(project.trial_ids if trial_ids is None else trial_ids)
     tidy: list[dict[str, Any]] = []
@@ -350,25 +350,34 @@ def collect_events(
         ``status`` is ``stale`` when the events result is out of date.
     """
     report = discover()
-    spec = report.specs.get(_EVENTS_PLUGIN)
-    labels: dict[float, str] = {}
-    if spec is not None:
-        declared = {m.name: m for m in spec.metrics}.get("event_source")
-        labels = dict(declared.categories) if declared is not None else {}
+    # the plugins that declare they produce events (gait_events among the built-ins)
+    producers = [spec for spec in report.specs.values() if spec.produces_events]
     try:
         plan: Plan | None = project_pipeline(project, report).plan(report)
-    except Exception:  # plugins missing on this machine: export what is stored
+    except PluginError:  # gaitlab's own plugins did not load: export what is stored
         plan = None
     rows: list[dict[str, Any]] = []
     for trial_id in project.trial_ids if trial_ids is None else trial_ids:
         identity = _identity(project, trial_id)
         results = project.load_results(trial_id)
-        result = results.get(_EVENTS_PLUGIN)
-        if result is not None and result.status in USABLE_STATUSES:
+        spec = next(
+            (
+                p
+                for p in producers
+                if p.name in results and results[p.name].status in USABLE_STATUSES
+            ),
+            None,
+        )
+        result = results[spec.name] if spec is not None else None
+        labels: dict[float, str] = {}
+        if spec is not None:
+            declared = {m.name: m for m in spec.metrics}.get("event_source")
+            labels = dict(declared.categories) if declared is not None else {}
+        if spec is not None and result is not None:
             stale = (
                 plan is not None
                 and freshness(plan, trial_state(project, trial_id), results).get(
-                    _EVENTS_PLUGIN
+                    spec.name
                 )
                 == "stale"
             )
@@ -586,11 +595,20 @@ def _time_key(time_s: float) -> float:
 
 
 def _toe_offs(results: Mapping[str, Result]) -> dict[float, float]:
-    """Toe-off time by initial-contact time of each step of the gait events."""
-    result = results.get(_EVENTS_PLUGIN)
-    if result is None or result.status not in USABLE_STATUSES:
-        return {}
-    return {_time_key(c.ic_s): c.to_s for c in contacts_from_events(result.events)}
+    """Toe-off time by initial-contact time of each step of the gait events.
+
+    The events are those of the usable result holding foot strikes (the
+    plugin that declares ``produces_events``; the runner refuses events from
+    any other), as :meth:`gaitlab.pipeline.view.TrialView.contacts` reads them.
+    """
+    for result in results.values():
+        if result.status in USABLE_STATUSES and any(
+            e.label == FOOT_STRIKE for e in result.events
+        ):
+            return {
+                _time_key(c.ic_s): c.to_s for c in contacts_from_events(result.events)
+            }
+    return {}
 
 
 def _definition(metric: MetricSpec) -> dict[str, Any]:

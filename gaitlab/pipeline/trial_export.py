@@ -144,15 +144,16 @@ def com_series(
     com : ndarray, shape (n_frames, 3), or None
         Centre of mass in m (lab frame), one row per marker frame.
     """
-    result = results.get("center_of_mass")
+    plugin, name = _com_source()
+    result = results.get(plugin)
     series = (
-        result.series.get("com")
+        result.series.get(name)
         if result and result.status in USABLE_STATUSES
         else None
     )
     if series is None:
         notes.append(
-            "no COM marker: the center_of_mass plugin has not run with status ok "
+            f"no COM marker: the {plugin} plugin has not run with status ok "
             "(gaitlab run PROJECT)"
         )
         return None
@@ -183,3 +184,12 @@ def _freshness(
     except PluginError:  # plugins missing on this machine: staleness unknown
         return {}
     return freshness(plan, trial_state(project, trial_id), results)
+
+
+def _com_source() -> tuple[str, str]:
+    """The plugin and series declared as the body's COM (``point="com"``)."""
+    for spec in discover().specs.values():
+        for series in spec.series:
+            if series.point == "com":
+                return spec.name, series.name
+    return "center_of_mass", "com"
