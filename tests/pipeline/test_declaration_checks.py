@@ -136,6 +136,11 @@ def test_run_says_which_plugins_of_the_pipeline_cannot_run_here(
         in err
     )
     assert "gait_events" in project.load_results(project.trial_ids[0])
+    # the export still knows the built-ins' results are up to date
+    from gaitlab.pipeline.export import collect_tables
+
+    provenance = collect_tables(project).provenance["trials"][project.trial_ids[0]]
+    assert provenance["results"]["gait_events"]["freshness"] == "fresh"
 
 
 def test_plugins_named_for_one_run_do_not_join_the_saved_pipeline(
