@@ -393,10 +393,17 @@ def _set_param(
 
 
 def _write_atomically(c3d: ezc3d.c3d, path: Path) -> Path:
-    """Write through a temporary ``.c3d`` name, then rename to ``path``."""
+    """Write through a temporary ``.c3d`` name, then rename to ``path``.
+
+    The folder is created if missing. ezc3d reports no error when it cannot
+    write, so a file that did not appear is an OSError naming ``path``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.c3d")
     try:
         c3d.write(str(tmp))
+        if not tmp.is_file():
+            raise OSError(f"{path}: could not be written (is the folder writable?)")
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
