@@ -92,7 +92,7 @@ from gaitlab.core.lines import (
     trunk_points,
 )
 from gaitlab.core.loading_rate import LoadingRate, least_squares_slope, loading_rate
-from gaitlab.core.results import Metric, MetricSpec, Result, Series, SeriesSpec
+from gaitlab.core.results import YES_NO, Metric, MetricSpec, Result, Series, SeriesSpec
 from gaitlab.core.signal import (
     cutoff_correction,
     derivative,
@@ -115,6 +115,7 @@ __all__ = [
     "LINE_QUANTITIES",
     "SIDES",
     "SIDE_PREFIX",
+    "YES_NO",
     "BodyPoints",
     "Cancelled",
     "ComEstimate",
