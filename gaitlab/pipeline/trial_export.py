@@ -147,9 +147,7 @@ def com_series(
     plugin, name = _com_source()
     result = results.get(plugin)
     series = (
-        result.series.get(name)
-        if result and result.status in USABLE_STATUSES
-        else None
+        result.series.get(name) if result and result.status in USABLE_STATUSES else None
     )
     if series is None:
         notes.append(
