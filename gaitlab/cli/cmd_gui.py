@@ -61,6 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="window size in pixels (default for --screenshot: 1600x1000)",
     )
     parser.add_argument(
+        "--series",
+        action="append",
+        default=[],
+        metavar="PLUGIN/NAME",
+        help="also plot this series of a plugin (repeatable), e.g. lean/trunk_lean",
+    )
+    parser.add_argument(
+        "--tab",
+        metavar="NAME",
+        help="bring this dock or tab to the front (Pipeline, Log, 3D markers, Trials…)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=60.0,
@@ -131,6 +143,17 @@ def run(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as error:
         print(f"gaitlab gui: {error}", file=sys.stderr)
         return 2
+    series = []
+    for text in args.series:
+        plugin, slash, name = text.partition("/")
+        if not slash or not plugin or not name:
+            print(
+                f"gaitlab gui: --series {text!r}: expected PLUGIN/NAME, e.g. "
+                "lean/trunk_lean",
+                file=sys.stderr,
+            )
+            return 2
+        series.append((plugin, name))
     problem = display_problem()
     if problem is not None and args.screenshot is None:
         print(
@@ -166,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         size=size,
         timeout_s=args.timeout,
+        series=series,
+        tab=args.tab,
     )
     if outcome.message:
         print(outcome.message, file=sys.stdout if outcome.status == 0 else sys.stderr)

@@ -266,6 +266,8 @@ def run_gui(
     screenshot: str | Path | None = None,
     size: tuple[int, int] | None = None,
     timeout_s: float = 60.0,
+    series: Sequence[tuple[str, str]] = (),
+    tab: str | None = None,
 ) -> GuiExit:
     """Show the main window until it is closed (or the screenshot is saved).
 
@@ -283,6 +285,12 @@ def run_gui(
         Window size in pixels (default for screenshots: 1600×1000).
     timeout_s : float
         Screenshot watchdog.
+    series : sequence of (str, str)
+        Plugin series to plot, as (plugin, series), on top of the project's
+        choice (for a screenshot of a plugin's output).
+    tab : str or None
+        Dock or tab to bring to the front (``"Pipeline"``, ``"3D markers"``,
+        ``"Trials"`` …).
 
     Returns
     -------
@@ -315,6 +323,16 @@ def run_gui(
         window.close()
         wait_for_workers()
         return GuiExit(2, "gaitlab gui --screenshot needs a project folder")
+    if series:
+        chosen = window.plots.series_choice()
+        window.plots.set_series_choice([*chosen, *series])
+    if tab is not None:
+        try:
+            window.show_tab(tab)
+        except KeyError as error:
+            window.close()
+            wait_for_workers()
+            return GuiExit(2, f"gaitlab gui --tab: {error.args[0]}")
     if others and not screenshot:
         missing = [p for p in others if not p.exists()]
         for path in missing:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QStyle,
+    QTabWidget,
     QToolButton,
     QWidget,
 )
@@ -80,6 +81,9 @@ log = logging.getLogger(__name__)
 
 PROJECT_SUFFIX = ".gaitlab"
 LOG_LEVEL_COLOURS = {"WARNING": "#9a6700", "ERROR": "#c62828", "CRITICAL": "#c62828"}
+SERIES_SETTING = "gui_series"
+"""Project setting: the plugin series chosen in *Plots & series*, kept with
+the project ([[plugin, series], ...])."""
 
 
 class _LogEmitter(QObject):
@@ -225,6 +229,7 @@ class MainWindow(QMainWindow):
         self.metrics.trial_activated.connect(self.show_trial)
         self.pipeline_panel.run_requested.connect(self.run_pipeline)
         self.pipeline_panel.applied.connect(self._on_pipeline_applied)
+        self.plots.series_chosen.connect(self._remember_series)
         connect_while_alive(
             self,
             [
@@ -707,6 +712,50 @@ class MainWindow(QMainWindow):
         self.metrics_dock.raise_()
         self.metrics.export_dialog("csv", whole_project=True)
 
+    def _remember_series(self, choice: list[list[str]]) -> None:
+        """Keep the series chosen in *Plots & series* with the project."""
+        project = self.session.project
+        if project is None or self.session.busy:
+            return
+        try:
+            project.set_setting(SERIES_SETTING, choice or None)
+        except (GaitlabError, OSError) as error:  # e.g. another process writes
+            log.warning("the chosen series were not saved in the project: %s", error)
+
+    def show_tab(self, name: str) -> None:
+        """Bring a dock or tab to the front by its title (any case).
+
+        Raises
+        ------
+        KeyError
+            No dock or tab has that title; the message lists those that do.
+        """
+        wanted = name.strip().lower().replace("&", "")
+        titles = []
+        for dock in self.findChildren(QDockWidget):
+            title = dock.windowTitle().replace("&", "")
+            titles.append(title)
+            if title.lower() == wanted:
+                dock.show()
+                dock.raise_()
+                return
+        for tabs in self.findChildren(QTabWidget):
+            for index in range(tabs.count()):
+                title = tabs.tabText(index).replace("&", "")
+                titles.append(title)
+                if title.lower() == wanted:
+                    tabs.setCurrentIndex(index)
+                    parent = tabs.parentWidget()
+                    while parent is not None and not isinstance(parent, QDockWidget):
+                        parent = parent.parentWidget()
+                    if parent is not None:
+                        parent.show()
+                        parent.raise_()
+                    return
+        raise KeyError(
+            f"no tab {name!r}; tabs are: {', '.join(sorted(set(titles), key=str.lower))}"
+        )
+
     def show_export_trial_dialog(self) -> ExportTrialDialog | None:
         """Show the export dialog for the trial on screen (None when there is none)."""
         current = self.session.current
@@ -837,6 +886,9 @@ class MainWindow(QMainWindow):
         )
 
     def _on_project_changed(self, _: object) -> None:
+        project = self.session.project
+        saved = project.settings.get(SERIES_SETTING, []) if project is not None else []
+        self.plots.set_series_choice((str(plugin), str(name)) for plugin, name in saved)
         self._pending_cursor = None
         self._update_title()
         self._on_cursor_moved(self.session.cursor_s)

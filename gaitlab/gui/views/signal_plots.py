@@ -156,6 +156,9 @@ class SignalPlotsView(QtWidgets.QWidget):
     drawn = QtCore.Signal()
     """Emitted when the shown trial is fully drawn (after ``show_prepared``, and
     again after new results were drawn)."""
+    series_chosen = QtCore.Signal(list)
+    """Emitted when the user chose the plugin series to plot (``[[plugin,
+    series], ...]``), in *Plots & series*."""
 
     def __init__(
         self, session: Session, parent: QtWidgets.QWidget | None = None
@@ -694,7 +697,12 @@ class SignalPlotsView(QtWidgets.QWidget):
         choice = [k for k in self._series_choice if k != tuple(key)]
         if on:
             choice.append(tuple(key))
-        QtCore.QTimer.singleShot(0, self, partial(self.set_series_choice, choice))
+        QtCore.QTimer.singleShot(0, self, partial(self._choose_series, choice))
+
+    def _choose_series(self, choice: list[tuple[str, str]]) -> None:
+        """The user chose series: plot them and say so (the window saves it)."""
+        self.set_series_choice(choice)
+        self.series_chosen.emit([list(key) for key in self._series_choice])
 
     # ---- session signals
 
