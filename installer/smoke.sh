@@ -100,12 +100,15 @@ step "import -> run -> export"
 export_path "$gaitlab" import "$scratch/study.gaitlab" "$app/_internal/gaitlab/_builtin/data" \
   --subject s01 --workers 2 2>import-progress.txt &
 importer=$!
+# (bash builtins only in the sweep: a fork per process made one sweep as long as
+# the whole import, so short-lived workers could be missed)
 while kill -0 "$importer" 2>/dev/null; do
   for process in /proc/[0-9]*; do
-    command=$(tr '\0' ' ' 2>/dev/null <"$process/cmdline") || continue
+    mapfile -d '' -t args 2>/dev/null <"$process/cmdline" || continue
+    command="${args[*]}"
     case $command in "$app/gaitlab "*) echo "$command" ;; esac
   done
-  sleep 0.02
+  sleep 0.01
 done | sort -u >import-processes.txt
 wait "$importer" || fail "gaitlab import failed: $(tail -c 500 import-progress.txt)"
 cat import-processes.txt
