@@ -134,7 +134,7 @@ SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected")
 
 @plugin(
     name="gait_events",
-    version="2.0.0",
+    version="2.1.0",
     title="Gait events",
     category="Events",
     needs=("forceplates|landmark:l_heel",),
@@ -165,6 +165,15 @@ SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected")
             "toe_off_source",
             "1",
             "Source of the toe-off, coded as event_source",
+            categories=SOURCES,
+        ),
+        MetricSpec(
+            "unpaired_strike_source",
+            "1",
+            "Source of the initial contacts kept as events without a contact "
+            "(the toe-off not seen: the toe marker lost or the recording ended), "
+            "coded as event_source",
+            per_step=False,
             categories=SOURCES,
         ),
         MetricSpec(
@@ -306,9 +315,16 @@ def gait_events(
     if force_contacts and not running:
         _split_two_feet(trial, feet, force_contacts, kinematic)
     force_contacts = _merge_split_contacts(force_contacts)
+    strikes_only = (
+        _unseen_toe_off_strikes(
+            trial, kinematic_lowpass_hz, running, force_contacts + kinematic
+        )
+        if markers
+        else []
+    )
     if force_contacts and kinematic:
         kinematic = _calibrated(
-            result, force_contacts, kinematic, correct_kinematic_bias
+            result, force_contacts, kinematic, correct_kinematic_bias, strikes_only
         )
     else:
         result.leave_out(
@@ -328,6 +344,20 @@ def gait_events(
             "no complete foot contact found"
             + (" on the force plates" if trial.forceplates else "")
             + (" or from the foot markers" if trial.has_landmark("l_heel") else "")
+        )
+    for strike in strikes_only:
+        result.add_event(strike["ic"], FOOT_STRIKE, strike["side"])
+    if not strikes_only:
+        result.leave_out(
+            "unpaired_strike_source", "every initial contact has its toe-off"
+        )
+    else:
+        result.add_metric("unpaired_strike_source", strikes_only[0]["source"])
+        result.note(
+            f"{len(strikes_only)} initial contacts from the markers whose toe-off is "
+            "not seen (the toe marker is lost or the recording ends first) are kept "
+            "as Foot Strike events without a contact: "
+            + ", ".join(f"{s['side']} {s['ic']:.3f} s" for s in strikes_only)
         )
     for step, contact in enumerate(contacts, start=1):
         context = contact["side"] or "General"
@@ -1140,6 +1170,93 @@ def _handsaker_contacts(
     return _without_overlaps(contacts)
 
 
+def _unseen_toe_off_strikes(
+    trial: TrialView, cutoff_hz: float, running: bool, contacts: list[dict]
+) -> list[dict]:
+    """Initial contacts from the markers whose toe-off cannot be seen.
+
+    A heel strike (a Zeni maximum of heel − pelvis) that no contact holds,
+    followed by no toe-off because the toe marker is lost, or the recording
+    ends, less than ``MAX_KINEMATIC_CONTACT_S`` after it, with the heel
+    (or ankle) marker within ``FOOT_ON_FLOOR_M`` of the floor 0.1 s after the
+    strike (a landing, not a swing). In running the strike is timed as
+    Handsaker does (the first vertical-acceleration peak of the heel and
+    first-metatarsal markers within 150 ms). These are events only: with no
+    toe-off there is no contact to measure.
+    """
+    rate = trial.markers.rate_hz
+    t0 = trial.markers.t0_s
+    up, forward = trial.up, trial.progression.direction
+    pelvis = _pelvis_centre(trial)
+    if pelvis is None:
+        return []
+    floor = _floor_height(trial)
+    strikes = []
+    for side, (heel, toe, mt1, _) in _feet_markers(trial).items():
+        heel_ahead, toe_ahead = _lowpass_columns(
+            [(heel - pelvis) @ forward, (toe - pelvis) @ forward], rate, cutoff_hz
+        ).T
+        held = [c for c in contacts if c["side"] == side]
+        for strike in _extrema(heel_ahead, rate, maximum=True):
+            time_s = t0 + strike / rate
+            if any(c["ic"] - 0.1 <= time_s <= c["to"] for c in held):
+                continue
+            toe_known = np.isfinite(toe_ahead[strike:])
+            toe_ends = int(np.argmin(toe_known)) if not toe_known.all() else None
+            seen_for = (
+                len(toe_ahead) - strike if toe_ends is None else toe_ends
+            ) / rate
+            if held and max(c["ic"] for c in held) > time_s:
+                continue  # a later contact of this foot: its toe-off was seen
+            if seen_for > MAX_KINEMATIC_CONTACT_S:
+                continue
+            landed = strike + int(0.1 * rate)
+            if landed >= len(heel) or not heel[landed] @ up - floor <= FOOT_ON_FLOOR_M:
+                continue  # the landing is not seen
+            ic = _vertex(heel_ahead, int(strike)) if strike > 0 else float(strike)
+            if running:
+                ic = _handsaker_strike(
+                    trial,
+                    heel,
+                    mt1 if mt1 is not None else toe,
+                    int(strike),
+                    cutoff_hz,
+                    ic,
+                )
+            strikes.append(
+                {
+                    "ic": t0 + ic / rate,
+                    "side": side,
+                    "source": MARKERS,
+                    "to_source": None,
+                }
+            )
+    return strikes
+
+
+def _handsaker_strike(
+    trial: TrialView,
+    heel: np.ndarray,
+    metatarsal: np.ndarray,
+    strike: int,
+    cutoff_hz: float,
+    fallback: float,
+) -> float:
+    """Frame of the first vertical-acceleration peak of the heel and metatarsal
+    markers within 150 ms of a Zeni strike (``fallback`` when neither has one)."""
+    rate = trial.markers.rate_hz
+    heights = _lowpass_columns(
+        [heel @ trial.up, metatarsal @ trial.up], rate, cutoff_hz
+    )
+    span = slice(strike, min(strike + int(0.15 * rate), len(heights)))
+    peaks = []
+    for column in heights.T:
+        acceleration = derivative(column, rate, 2)[span]
+        if np.isfinite(acceleration).any():
+            peaks.append(span.start + int(np.nanargmax(acceleration)))
+    return float(min(peaks)) if peaks else fallback
+
+
 def _detector_note(trial: TrialView, running: bool) -> str:
     heel = (
         ""
@@ -1246,13 +1363,18 @@ measured both ways)."""
 
 
 def _calibrated(
-    result: Result, force: list[dict], kinematic: list[dict], correct: bool
+    result: Result,
+    force: list[dict],
+    kinematic: list[dict],
+    correct: bool,
+    strikes_only: list[dict],
 ) -> list[dict]:
     """Marker contacts no plate measured, corrected by the bias measured on the plates.
 
     A marker contact overlapping a plate contact of the same foot is that
     contact measured twice: its offsets (markers − plate) per event kind and
-    side give the bias; it is then dropped. The rest are corrected by the
+    side give the bias; it is then dropped. The rest, and the initial
+    contacts in ``strikes_only`` (corrected in place), are corrected by the
     bias of their side (the other side's when a side has no plate contact).
     """
     offsets: dict[tuple[str, str], list[float]] = {}
@@ -1301,7 +1423,13 @@ def _calibrated(
     if not correct:
         return remaining
     corrected = 0
-    for k in remaining + [f for f in force if f.get("to_source") == MARKERS]:
+    marker_timed = remaining + [f for f in force if f.get("to_source") == MARKERS]
+    for k in strikes_only:
+        bias = _bias(offsets, "ic", k["side"])
+        if bias is not None:
+            k["ic"] -= bias
+            k["source"] = CORRECTED
+    for k in marker_timed:
         for kind, key in (("ic", "source"), ("to", "to_source")):
             if k.get(key, MARKERS) != MARKERS:
                 continue

@@ -65,6 +65,7 @@ from gaitlab.core.results import (
     compact_names,
     left_out_by_reason,
 )
+from gaitlab.core.types import SIDES
 from gaitlab.pipeline.config import Plan
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import freshness, project_pipeline, trial_state
@@ -386,7 +387,27 @@ def collect_events(
                 for m in result.metrics
                 if m.name in ("event_source", "toe_off_source") and m.time_s is not None
             }
-            for contact in contacts_from_events(result.events):
+            first_row = len(rows)
+            contacts = contacts_from_events(result.events)
+            paired = {_time_key(c.ic_s) for c in contacts}
+            unpaired_code = next(
+                (m.value for m in result.metrics if m.name == "unpaired_strike_source"),
+                math.nan,
+            )
+            for event in result.events:
+                if event.label == FOOT_STRIKE and _time_key(event.time_s) not in paired:
+                    rows.append(
+                        {
+                            **identity,
+                            "step": "",
+                            "side": event.context if event.context in SIDES else "",
+                            "kind": FOOT_STRIKE,
+                            "time_s": event.time_s,
+                            "source": labels.get(unpaired_code, ""),
+                            "status": "stale" if stale else "ok",
+                        }
+                    )
+            for contact in contacts:
                 ic = _time_key(contact.ic_s)
                 ic_code = sources.get(("event_source", ic), math.nan)
                 to_code = sources.get(("toe_off_source", ic), ic_code)
@@ -407,6 +428,7 @@ def collect_events(
                             "status": "stale" if stale else "ok",
                         }
                     )
+            rows[first_row:] = sorted(rows[first_row:], key=lambda row: row["time_s"])
             continue
         trial = project.load_trial(trial_id)
         source = "file" if project.events_digest(trial_id) == "c3d" else "edited"

@@ -296,3 +296,90 @@ def test_a_plate_nobody_steps_on_is_ignored():
     result = analyse_trial_object(walk.trial, plugins=["gait_events"])["gait_events"]
     assert result.status == "ok"
     assert 4 not in result.metric_values("contact_plate")
+
+
+def test_a_strike_whose_toe_marker_is_lost_is_kept_as_an_event():
+    """gait-pig.c3d: the right toe marker vanishes mid-stance, so no toe-off
+    can be seen; the strike was dropped with its contact. Now it is a Foot
+    Strike event without a contact (contacts_from_events leaves it out, so no
+    step is numbered for it), timed within one frame of the truth after the
+    bias correction, its source in ``unpaired_strike_source``."""
+    walk = make_walking_trial()
+    last = max(i for i, side in enumerate(walk.sides) if side == "Right")
+    markers = walk.trial.markers
+    toe = markers.labels.index("RTOE")
+    frame = int((walk.ic_s[last] + 0.15 - markers.t0_s) * markers.rate_hz)
+    data = markers.data.copy()
+    data[frame:, toe] = np.nan
+    trial = dataclasses.replace(
+        walk.trial, markers=dataclasses.replace(markers, data=data)
+    )
+    result = analyse_trial_object(trial, plugins=["gait_events"])["gait_events"]
+    strikes = [
+        e.time_s
+        for e in result.events
+        if e.label == "Foot Strike" and e.context == "Right"
+    ]
+    paired = [c.ic_s for c in contacts_from_events(result.events)]
+    unpaired = np.array([t for t in strikes if t not in paired])
+    # the blanked contact, and the strike at the end of the recording (5.83 s:
+    # the walk goes on one stride past its last complete contact)
+    stride = walk.ic_s[last] - walk.ic_s[last - 2]
+    expected = walk.ic_s[last] + np.array([0.0, stride])
+    assert unpaired == pytest.approx(expected, abs=1 / markers.rate_hz)
+    assert trial_value(result, "unpaired_strike_source") == CORRECTED
+    assert any("toe-off is not seen" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("demo_treadmill_bend_waist.c3d", {}),
+        ("demo_treadmill_bend_waist.c3d", {"source": "kinematic"}),
+        ("demo_treadmill_run.c3d", {"source": "kinematic"}),
+        ("demo_overground_run.c3d", {"source": "kinematic"}),
+    ],
+)
+def test_unpaired_strikes_are_real_landings(tmp_path, name, params):
+    """A strike kept without its toe-off is a real touchdown (within 10 ms of
+    the synthetic runner's), never the late-swing maximum of a foot still in
+    the air when the recording ends (2.759 s in the bend-at-the-waist trial,
+    285 ms from any touchdown, before the landing had to be seen)."""
+    from gaitlab.synth.demo import DEMO_TRIALS
+
+    run = make_running_trial(tmp_path / name, **DEMO_TRIALS[name])
+    result = analyse_file(
+        tmp_path / name, plugins=["gait_events"], params={"gait_events": params}
+    )["gait_events"]
+    paired = {c.ic_s for c in contacts_from_events(result.events)}
+    for event in result.events:
+        if event.label == "Foot Strike" and event.time_s not in paired:
+            error = np.min(np.abs(run.steps.touchdown_s - event.time_s))
+            assert error < 0.010, (event, error)
+
+
+def test_the_events_export_lists_an_unpaired_strike_with_its_source(tmp_path):
+    """``gaitlab export --events`` writes every event gait_events gave: the
+    strike without a toe-off (the synthetic runner's last landing, 1.09 s,
+    with the markers only) gets an empty step and its source."""
+    from pathlib import Path
+
+    import gaitlab
+    from gaitlab.pipeline.config import PipelineConfig, PipelineStep
+    from gaitlab.pipeline.export import collect_events
+    from gaitlab.pipeline.runner import run_pipeline
+
+    demo = Path(__file__).resolve().parents[2] / "data" / "demo_overground_run.c3d"
+    project = gaitlab.create_project(tmp_path / "p.gaitlab")
+    list(project.import_files([demo], subject="s1"))
+    config = PipelineConfig([PipelineStep("gait_events", {"source": "kinematic"})])
+    list(run_pipeline(project, config=config))
+    rows = collect_events(project)
+    unpaired = [r for r in rows if r["step"] == ""]
+    assert [(r["side"], r["kind"], r["source"]) for r in unpaired] == [
+        ("Left", "Foot Strike", "markers")
+    ]
+    assert unpaired[0]["time_s"] == pytest.approx(1.092, abs=0.005)
+    times = [r["time_s"] for r in rows]
+    assert times == sorted(times)
+    assert len(rows) == 5
