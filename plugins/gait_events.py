@@ -172,9 +172,9 @@ SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected")
             "1",
             "Source of the initial contacts kept as events without a contact "
             "(the toe-off not seen: the toe marker lost or the recording ended), "
-            "coded as event_source",
+            "coded as event_source; 0 when every initial contact has its toe-off",
             per_step=False,
-            categories=SOURCES,
+            categories=((0, "none"), *SOURCES),
         ),
         MetricSpec(
             "gait_running",
@@ -347,12 +347,10 @@ def gait_events(
         )
     for strike in strikes_only:
         result.add_event(strike["ic"], FOOT_STRIKE, strike["side"])
-    if not strikes_only:
-        result.leave_out(
-            "unpaired_strike_source", "every initial contact has its toe-off"
-        )
-    else:
-        result.add_metric("unpaired_strike_source", strikes_only[0]["source"])
+    result.add_metric(
+        "unpaired_strike_source", strikes_only[0]["source"] if strikes_only else 0.0
+    )
+    if strikes_only:
         result.note(
             f"{len(strikes_only)} initial contacts from the markers whose toe-off is "
             "not seen (the toe marker is lost or the recording ends first) are kept "

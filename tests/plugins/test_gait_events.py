@@ -352,10 +352,15 @@ def test_unpaired_strikes_are_real_landings(tmp_path, name, params):
         tmp_path / name, plugins=["gait_events"], params={"gait_events": params}
     )["gait_events"]
     paired = {c.ic_s for c in contacts_from_events(result.events)}
-    for event in result.events:
-        if event.label == "Foot Strike" and event.time_s not in paired:
-            error = np.min(np.abs(run.steps.touchdown_s - event.time_s))
-            assert error < 0.010, (event, error)
+    unpaired = [
+        e for e in result.events if e.label == "Foot Strike" and e.time_s not in paired
+    ]
+    for event in unpaired:
+        error = np.min(np.abs(run.steps.touchdown_s - event.time_s))
+        assert error < 0.010, (event, error)
+    source = trial_value(result, "unpaired_strike_source")
+    assert (source == 0.0) == (not unpaired)  # 0 = none
+    assert "unpaired_strike_source" not in result.left_out  # none is a value
 
 
 def test_the_events_export_lists_an_unpaired_strike_with_its_source(tmp_path):
