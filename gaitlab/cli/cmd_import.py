@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from gaitlab.cli._common import UsageError
+from gaitlab.core.errors import GaitlabError
+from gaitlab.core.grouping import GroupingPattern
 from gaitlab.io.readers import (
     find_readable_files,
     not_readable_reason,
@@ -48,6 +50,14 @@ def add_parser(subparsers: Any) -> None:
         "--condition", default="", help="condition label for every file"
     )
     parser.add_argument(
+        "--pattern",
+        help="take subject, session and condition from each new file's name, e.g. "
+        "'{subject}_{condition}_{trial}' (fields: subject, session, condition, "
+        "and any other name as a wildcard); they replace --subject/--session/"
+        "--condition for the files whose name fits, and the grouping of each "
+        "file is printed",
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="parallel readers (default: all CPUs)"
     )
     parser.add_argument(
@@ -85,17 +95,39 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         _print_summary(refused, args.project)
         return 1
+    if args.pattern:
+        try:
+            GroupingPattern.parse(args.pattern)
+        except GaitlabError as error:
+            raise UsageError(f"--pattern: {error}") from None
     project = _open_or_create(args.project)
     events = project.import_files(
         files,
         subject=args.subject,
         session=args.session,
         condition=args.condition,
+        pattern=args.pattern,
         workers=args.workers,
         timeout_s=args.timeout,
     )
     results = _consume(events, quiet=args.quiet)
-    return _print_summary(refused + results, args.project)
+    status = _print_summary(refused + results, args.project)
+    if args.pattern:
+        _print_grouping(project, results)
+    return status
+
+
+def _print_grouping(project: Project, results: list[ImportEvent]) -> None:
+    """The subject, session and condition each imported trial got."""
+    project.reload()
+    print("grouping (trial: subject / session / condition):")
+    for event in results:
+        if event.kind in ("imported", "updated"):
+            record = project.record(event.trial_id)
+            print(
+                f"  {record.trial_id}: {record.subject_id} / "
+                f"{record.session or '-'} / {record.condition or '-'}"
+            )
 
 
 def _unreadable(files: list[Path]) -> list[tuple[Path, str]]:

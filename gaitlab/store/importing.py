@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gaitlab.core.errors import C3DReadError
+from gaitlab.core.grouping import GroupingPattern
 from gaitlab.core.subjects import subject_name_from_file
 from gaitlab.io.readers import ReadFunction, find_readable_files, reader_for, sha256_of
 from gaitlab.io.workers import WorkerPool, default_timeout_s
@@ -89,6 +90,7 @@ def import_files(
     subject: str | None = None,
     session: str = "",
     condition: str = "",
+    pattern: str | None = None,
     workers: int | None = None,
     timeout_s: float | None = None,
 ) -> Iterator[ImportEvent]:
@@ -117,6 +119,12 @@ def import_files(
         file's folder name.
     session, condition : str
         Grouping labels for every file.
+    pattern : str or None
+        A file-name pattern such as ``"{subject}_{condition}_{trial}"``
+        (:class:`~gaitlab.core.grouping.GroupingPattern`): the subject,
+        session and condition it names replace the ones above for each new
+        file whose name fits; a name that does not fit keeps them, with a
+        warning on its event. Files imported before keep their grouping.
     workers : int or None
         Parallel reader processes; None uses every CPU.
     timeout_s : float or None
@@ -129,6 +137,7 @@ def import_files(
     """
     files = find_readable_files(paths)
     total = len(files)
+    grouping = GroupingPattern.parse(pattern) if pattern else None
     with project._writer_lock():
         project.reload()
         yield ImportEvent("started", total=total)
@@ -137,6 +146,7 @@ def import_files(
         by_sha = {r.source_sha256: r for r in project._trials.values()}
         by_path = {r.source_path: r for r in project._trials.values()}
         claimed: set[str] = set(project._trials)
+        unfit: dict[str, str] = {}
         for path in files:
             try:
                 read = reader_for(path).read
@@ -184,6 +194,16 @@ def import_files(
             else:
                 trial_id = _unique_id(slugify(path.stem, "trial"), claimed)
                 session_, condition_ = session, condition
+                named = grouping.match(path.name) if grouping else {}
+                if named is None:
+                    unfit[str(path)] = (
+                        f"the file name does not fit the pattern {pattern!r}: "
+                        "grouping from the options"
+                    )
+                elif "subject" in named:
+                    subject_id = slugify(named["subject"], "subject")
+                session_ = (named or {}).get("session", session_)
+                condition_ = (named or {}).get("condition", condition_)
             claimed.add(trial_id)
             by_sha[sha] = TrialRecord(
                 trial_id,
@@ -205,7 +225,9 @@ def import_files(
                     session_,
                     condition_,
                     replaces=previous is not None,
-                    subject_from_file=subject is None and previous is None,
+                    subject_from_file=subject is None
+                    and previous is None
+                    and "subject" not in (grouping.fields if grouping else ()),
                 )
             )
         pool = WorkerPool(
@@ -251,6 +273,8 @@ def import_files(
                 _commit_trial(project, job, tmp, outcome.value)
                 unindexed += 1
                 warnings = tuple(outcome.value["warnings"])
+                if str(job.path) in unfit:
+                    warnings = (*warnings, unfit[str(job.path)])
                 yield ImportEvent(
                     "updated" if job.replaces else "imported",
                     str(job.path),

@@ -260,6 +260,7 @@ class Project:
         subject: str | None = None,
         session: str = "",
         condition: str = "",
+        pattern: str | None = None,
         workers: int | None = None,
         timeout_s: float | None = None,
     ) -> Iterator[ImportEvent]:
@@ -274,6 +275,7 @@ class Project:
             subject=subject,
             session=session,
             condition=condition,
+            pattern=pattern,
             workers=workers,
             timeout_s=timeout_s,
         )

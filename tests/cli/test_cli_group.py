@@ -165,3 +165,56 @@ def test_a_grouping_change_changes_no_number(project: Path) -> None:
         if e.kind == "trial" and e.statuses
     ]
     assert stale == []
+
+
+def test_import_takes_the_grouping_from_a_file_name_pattern(
+    tmp_path: Path, demo_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``gaitlab import --pattern``: each new file's subject and condition come
+    from its name; a name that does not fit keeps the options' grouping and
+    says so; the grouping each trial got is printed."""
+    run = next(f for f in demo_files if f.name == "demo_treadmill_run.c3d")
+    lean = next(f for f in demo_files if f.name == "demo_treadmill_lean_ankles.c3d")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    shutil.copy(run, folder / "ann_pre_01.c3d")
+    shutil.copy(lean, folder / "ann_post_01.c3d")
+    bend = next(f for f in demo_files if f.name == "demo_treadmill_bend_waist.c3d")
+    shutil.copy(bend, folder / "odd.c3d")
+    project = tmp_path / "p.gaitlab"
+    code = main(
+        [
+            "import",
+            str(project),
+            str(folder),
+            "--pattern",
+            "{subject}_{condition}_{trial}",
+            "--condition",
+            "unknown",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    records = {r.trial_id: r for r in open_project(project).trials}
+    assert (records["ann_pre_01"].subject_id, records["ann_pre_01"].condition) == (
+        "ann",
+        "pre",
+    )
+    assert records["ann_post_01"].condition == "post"
+    assert records["odd"].condition == "unknown"  # did not fit: the option's
+    assert records["odd"].subject_id != "ann"
+    assert "does not fit the pattern" in out
+    assert "ann_pre_01: ann / - / pre" in out
+    assert set(open_project(project).subjects) >= {"ann"}
+
+
+def test_import_refuses_a_malformed_pattern_before_creating_anything(
+    tmp_path: Path, demo_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "p.gaitlab"
+    assert (
+        main(["import", str(project), str(demo_files[0]), "--pattern", "{subject"]) == 2
+    )
+    assert "--pattern" in capsys.readouterr().err
+    assert not project.exists()

@@ -163,3 +163,32 @@ def test_import_without_a_project_asks_for_a_new_one(
     assert session.project.trial_ids == ["demo_treadmill_run"]
     qtbot.waitUntil(lambda: win.idle, timeout=10_000)
     dialog.close()
+
+
+def test_a_file_name_pattern_sets_the_grouping_with_a_preview(
+    qtbot, window, session, capture_folder
+):
+    """The pattern field: a preview of what the first file's name gives, a
+    malformed pattern said under it (the import does not start), and the
+    import files each trial under the subject and condition of its name."""
+    files = [
+        capture_folder / "demo_treadmill_run.c3d",
+        capture_folder / "demo_overground_run.c3d",
+    ]
+    dialog = window.import_paths(files)
+    qtbot.waitUntil(lambda: dialog.files is not None, timeout=10_000)
+    dialog.pattern.setText("{subject")
+    assert not dialog.start()
+    assert "Pattern:" in dialog.pattern_preview.text()
+    dialog.pattern.setText("{_}_{condition}_{subject}")
+    assert "condition 'treadmill'" in dialog.pattern_preview.text()
+    assert "subject 'run'" in dialog.pattern_preview.text()
+    with qtbot.waitSignal(dialog.import_finished, timeout=60_000):
+        assert dialog.start()
+    records = {r.trial_id: r for r in session.project.trials}
+    assert (
+        records["demo_treadmill_run"].condition,
+        records["demo_treadmill_run"].subject_id,
+    ) == ("treadmill", "run")
+    assert records["demo_overground_run"].condition == "overground"
+    dialog.close()

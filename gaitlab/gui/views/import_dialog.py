@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -33,6 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gaitlab.core.errors import GaitlabError
+from gaitlab.core.grouping import GroupingPattern
 from gaitlab.gui.tasks import BackgroundCall, GeneratorTask
 from gaitlab.session import Session
 from gaitlab.store.project import ImportEvent, find_readable_files
@@ -133,10 +136,21 @@ class ImportDialog(QDialog):
             "Session label (e.g. a date or visit) of every file"
         )
         self.condition.setToolTip("Condition label (e.g. shod, barefoot) of every file")
+        self.pattern = QLineEdit()
+        self.pattern.setPlaceholderText("e.g. {subject}_{condition}_{trial} (optional)")
+        self.pattern.setToolTip(
+            "Take subject, session and condition from each file's name; they "
+            "replace the fields above for the files whose name fits"
+        )
+        self.pattern_preview = QLabel()
+        self.pattern_preview.setStyleSheet("color: #555;")
+        self.pattern.textChanged.connect(self._preview_pattern)
         form = QFormLayout()
         form.addRow("Subject", self.subject)
         form.addRow("Session", self.session_box)
         form.addRow("Condition", self.condition)
+        form.addRow("File-name pattern", self.pattern)
+        form.addRow("", self.pattern_preview)
         self.options = QWidget()
         self.options.setLayout(form)
 
@@ -204,12 +218,16 @@ class ImportDialog(QDialog):
             "subject": None if subject in ("", FROM_FOLDERS) else subject,
             "session": self.session_box.currentText().strip(),
             "condition": self.condition.currentText().strip(),
+            "pattern": self.pattern.text().strip() or None,
             "workers": IMPORT_WORKERS,
         }
 
     def start(self) -> bool:
-        """Start the import task; False if another task is running."""
+        """Start the import task; False if another task is running or the
+        file-name pattern is malformed (said under it)."""
         options = self.import_options()
+        if options["pattern"] and self._pattern_problem(options["pattern"]):
+            return False
         paths = list(self.paths)
         task = self._start_task(
             lambda: self.session.import_files(paths, **options), "Importing files"
@@ -249,8 +267,38 @@ class ImportDialog(QDialog):
         more = f" and {len(self.paths) - 4} more" if len(self.paths) > 4 else ""
         return f"Import into <b>{target}</b>: {names}{more}"
 
+    def _pattern_problem(self, text: str) -> str:
+        """Why a pattern cannot be used ("" when it can); shown under it."""
+        try:
+            GroupingPattern.parse(text)
+        except GaitlabError as error:
+            self.pattern_preview.setText(f"Pattern: {error}")
+            return str(error)
+        return ""
+
+    def _preview_pattern(self) -> None:
+        """Under the pattern: what it gives for the first file, or its problem."""
+        text = self.pattern.text().strip()
+        if not text:
+            self.pattern_preview.setText("")
+            return
+        if self._pattern_problem(text):
+            return
+        if not self.files:
+            self.pattern_preview.setText("")
+            return
+        name = self.files[0].name
+        found = GroupingPattern.parse(text).match(name)
+        self.pattern_preview.setText(
+            f"{name}: does not fit (grouping from the fields above)"
+            if found is None
+            else f"{name} → "
+            + ", ".join(f"{field} {value!r}" for field, value in found.items())
+        )
+
     def _on_counted(self, files: list[Path]) -> None:
         self.files = files
+        self._preview_pattern()
         if not self.running and self.task is None:
             n = len(files)
             self.current.setText(
