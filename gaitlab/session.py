@@ -214,6 +214,23 @@ class SubjectEdit:
     after: Subject
 
 
+@dataclass(frozen=True)
+class GroupingEdit:
+    """One undoable change of the subject, session or condition of trials.
+
+    Attributes
+    ----------
+    description : str
+        What the user did ("condition of 3 trials: lean").
+    before, after : tuple of (str, str, str, str)
+        ``(trial_id, subject_id, session, condition)`` of each trial changed.
+    """
+
+    description: str
+    before: tuple[tuple[str, str, str, str], ...]
+    after: tuple[tuple[str, str, str, str], ...]
+
+
 def trial_status(results: dict[str, Result], fresh: dict[str, str]) -> str:
     """One word for a trial's analysis state.
 
@@ -234,8 +251,8 @@ def trial_status(results: dict[str, Result], fresh: dict[str, str]) -> str:
 
 @dataclass
 class _History:
-    done: list[EventEdit | SubjectEdit] = field(default_factory=list)
-    undone: list[EventEdit | SubjectEdit] = field(default_factory=list)
+    done: list[EventEdit | SubjectEdit | GroupingEdit] = field(default_factory=list)
+    undone: list[EventEdit | SubjectEdit | GroupingEdit] = field(default_factory=list)
 
 
 class Session:
@@ -405,6 +422,8 @@ class Session:
         self._history.undone.append(edit)
         if isinstance(edit, SubjectEdit):
             self._write_subject(edit.before)
+        elif isinstance(edit, GroupingEdit):
+            self._write_grouping(edit.before)
         else:
             self._write_events(edit.trial_id, edit.before)
 
@@ -416,6 +435,8 @@ class Session:
         self._history.done.append(edit)
         if isinstance(edit, SubjectEdit):
             self._write_subject(edit.after)
+        elif isinstance(edit, GroupingEdit):
+            self._write_grouping(edit.after)
         else:
             self._write_events(edit.trial_id, edit.after)
 
@@ -452,6 +473,68 @@ class Session:
         )
         self._history.undone.clear()
         self._write_subject(subject)
+        return True
+
+    # ---- grouping
+
+    def edit_grouping(
+        self,
+        trial_ids: Iterable[str],
+        *,
+        subject_id: str | None = None,
+        session: str | None = None,
+        condition: str | None = None,
+    ) -> bool:
+        """Set the subject, session and/or condition of trials (saved, undoable).
+
+        None leaves a field as it is. A subject id not in the project gets an
+        empty subject record. Grouping changes no number, but moving a trial
+        to another subject gives it that subject's mass and lengths, so the
+        results that use them turn stale. Returns False when nothing changed.
+        """
+        self._require_project()
+        assert self.project is not None
+        ids = list(dict.fromkeys(trial_ids))
+        before = tuple(
+            (r.trial_id, r.subject_id, r.session, r.condition)
+            for r in (self.project.record(t) for t in ids)
+        )
+        after = tuple(
+            (
+                trial_id,
+                old_subject if subject_id is None else subject_id,
+                old_session if session is None else session,
+                old_condition if condition is None else condition,
+            )
+            for trial_id, old_subject, old_session, old_condition in before
+        )
+        if after == before:
+            return False
+        changed = [
+            name
+            for name, value in (
+                ("subject", subject_id),
+                ("session", session),
+                ("condition", condition),
+            )
+            if value is not None
+        ]
+        values = ", ".join(
+            f"{name} {value or '(none)'}"
+            for name, value in zip(
+                ("subject", "session", "condition"),
+                (subject_id, session, condition),
+                strict=True,
+            )
+            if value is not None
+        )
+        description = (
+            f"{'/'.join(changed)} of {len(ids)} trial{'s' if len(ids) != 1 else ''}: "
+            f"{values}"
+        )
+        self._history.done.append(GroupingEdit(description, before, after))
+        self._history.undone.clear()
+        self._write_grouping(after)
         return True
 
     @property
@@ -565,6 +648,22 @@ class Session:
         self.subjects_changed.emit(subject.id)
         for trial_id in trials:
             self.results_changed.emit(trial_id)
+        self.history_changed.emit()
+
+    def _write_grouping(self, rows: tuple[tuple[str, str, str, str], ...]) -> None:
+        assert self.project is not None
+        for trial_id, subject_id, session, condition in rows:
+            self.project.set_trial_info(
+                trial_id, subject_id=subject_id, session=session, condition=condition
+            )
+        current = self.current
+        if current is not None and current.trial_id in {row[0] for row in rows}:
+            record = self.project.record(current.trial_id)
+            current.trial.subject = self.subject(record.subject_id)
+            self._refresh_results()
+        self.trials_changed.emit()
+        for row in rows:
+            self.results_changed.emit(row[0])
         self.history_changed.emit()
 
     def _refresh_results(self) -> None:

@@ -531,6 +531,14 @@ class MainWindow(QMainWindow):
                 tip="Body mass, stature, sex, leg, foot and shoe length of the subjects",
             )
         )
+        edit_menu.addAction(
+            self._action(
+                "group_trials",
+                "&Group trials…",
+                self.browser.group_selected,
+                tip="Subject, session and condition of the selected trials (undoable)",
+            )
+        )
 
         analysis = bar.addMenu("&Analysis")
         analysis.addAction(
@@ -863,6 +871,9 @@ class MainWindow(QMainWindow):
             has_project and not busy and self.session.current is not None
         )
         self.actions_["run_selected"].setEnabled(
+            has_project and not busy and bool(self.browser.selected_trial_ids())
+        )
+        self.actions_["group_trials"].setEnabled(
             has_project and not busy and bool(self.browser.selected_trial_ids())
         )
         self.actions_["cancel"].setEnabled(busy)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QStyle,
     QTreeWidget,
     QTreeWidgetItem,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gaitlab.core.errors import GaitlabError
 from gaitlab.gui.tasks import BackgroundCall, connect_while_alive
+from gaitlab.gui.views.grouping_dialog import GroupingDialog
 from gaitlab.session import Session
 from gaitlab.store.project import TrialRecord
 
@@ -140,6 +143,8 @@ class TrialBrowser(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.currentItemChanged.connect(self._on_current_changed)
         self.tree.itemSelectionChanged.connect(self._on_selection_changed)
         self.summary = QLabel()
@@ -432,6 +437,22 @@ class TrialBrowser(QWidget):
         if self._quiet or current is None or current.data(0, KIND_ROLE) != "trial":
             return
         self.trial_chosen.emit(current.data(0, TRIAL_ID_ROLE))
+
+    def group_selected(self) -> GroupingDialog | None:
+        """Open the grouping dialog on the selected trials (None if none)."""
+        trial_ids = self.selected_trial_ids()
+        if not trial_ids or self.session.project is None or self.session.busy:
+            return None
+        dialog = GroupingDialog(self.session, trial_ids, self)
+        dialog.open()
+        return dialog
+
+    def _context_menu(self, position: Any) -> None:
+        menu = QMenu(self)
+        action = menu.addAction("Set subject, session, condition…")
+        action.setEnabled(bool(self.selected_trial_ids()) and not self.session.busy)
+        action.triggered.connect(self.group_selected)
+        menu.popup(self.tree.viewport().mapToGlobal(position))
 
     def _on_selection_changed(self) -> None:
         if not self._quiet:
