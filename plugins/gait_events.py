@@ -280,7 +280,7 @@ def gait_events(
     edited = [e for e in trial.events if e.origin == "user"]
     if use_edited_events and edited:
         return _from_edited(trial, result, edited)
-    zeni = _zeni_contacts(trial, kinematic_lowpass_hz)
+    zeni, foot_signals = _zeni_contacts(trial, kinematic_lowpass_hz)
     markers = source in ("auto", "kinematic") and bool(zeni)
     force_contacts: list[dict] = []
     if source in ("auto", "force") and trial.forceplates:
@@ -317,7 +317,11 @@ def gait_events(
     force_contacts = _merge_split_contacts(force_contacts)
     strikes_only = (
         _unseen_toe_off_strikes(
-            trial, kinematic_lowpass_hz, running, force_contacts + kinematic
+            trial,
+            foot_signals,
+            kinematic_lowpass_hz,
+            running,
+            force_contacts + kinematic,
         )
         if markers
         else []
@@ -1031,20 +1035,24 @@ def _lowpass_columns(
     return lowpass(np.column_stack(signals), rate_hz, cutoff_hz)
 
 
-def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
+def _zeni_contacts(
+    trial: TrialView, cutoff_hz: float
+) -> tuple[list[dict], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Zeni et al. (2008) coordinate-method contacts of each foot with markers.
 
     IC at the maximum of (heel − pelvis) along the progression, TO at the
     following minimum of (toe − pelvis), each refined to sub-frame time by a
     parabola through the extreme frame and its neighbours; kept when
     plausible (duration 80 ms to 1.5 s, the foot on the floor at mid-contact).
+    Also returns, by side, the low-passed (heel − pelvis) and (toe − pelvis)
+    along the progression (m) and the frames of the strikes (the maxima).
     """
     rate = trial.markers.rate_hz
     t0 = trial.markers.t0_s
     up, forward = trial.up, trial.progression.direction
     pelvis = _pelvis_centre(trial)
     if pelvis is None:
-        return []
+        return [], {}
     floor = _floor_height(trial)
     feet = _feet_markers(trial)
     ahead = _lowpass_columns(
@@ -1053,10 +1061,12 @@ def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
         cutoff_hz,
     )
     contacts = []
+    signals = {}
     for k, (side, foot) in enumerate(feet.items()):
         heel, toe = foot[0], foot[1]
         heel_ahead, toe_ahead = ahead[:, 2 * k], ahead[:, 2 * k + 1]
         strikes = _extrema(heel_ahead, rate, maximum=True)
+        signals[side] = (heel_ahead, toe_ahead, strikes)
         offs = _extrema(toe_ahead, rate, maximum=False)
         lowest = np.fmin(heel @ up, toe @ up)
         for k, strike in enumerate(strikes):
@@ -1089,7 +1099,7 @@ def _zeni_contacts(trial: TrialView, cutoff_hz: float) -> list[dict]:
                     "to_source": MARKERS,
                 }
             )
-    return _without_overlaps(contacts)
+    return _without_overlaps(contacts), signals
 
 
 def _vertex(signal: np.ndarray, i: int) -> float:
@@ -1169,7 +1179,11 @@ def _handsaker_contacts(
 
 
 def _unseen_toe_off_strikes(
-    trial: TrialView, cutoff_hz: float, running: bool, contacts: list[dict]
+    trial: TrialView,
+    signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    cutoff_hz: float,
+    running: bool,
+    contacts: list[dict],
 ) -> list[dict]:
     """Initial contacts from the markers whose toe-off cannot be seen.
 
@@ -1184,18 +1198,15 @@ def _unseen_toe_off_strikes(
     """
     rate = trial.markers.rate_hz
     t0 = trial.markers.t0_s
-    up, forward = trial.up, trial.progression.direction
-    pelvis = _pelvis_centre(trial)
-    if pelvis is None:
-        return []
+    up = trial.up
     floor = _floor_height(trial)
     strikes = []
     for side, (heel, toe, mt1, _) in _feet_markers(trial).items():
-        heel_ahead, toe_ahead = _lowpass_columns(
-            [(heel - pelvis) @ forward, (toe - pelvis) @ forward], rate, cutoff_hz
-        ).T
+        if side not in signals:
+            continue
+        heel_ahead, toe_ahead, candidates = signals[side]
         held = [c for c in contacts if c["side"] == side]
-        for strike in _extrema(heel_ahead, rate, maximum=True):
+        for strike in candidates:
             time_s = t0 + strike / rate
             if any(c["ic"] - 0.1 <= time_s <= c["to"] for c in held):
                 continue
