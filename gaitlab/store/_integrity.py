@@ -7,14 +7,16 @@ Every read of a project file therefore goes through a :class:`CheckedReader`:
   array whose declared size (elements x item size) exceeds the file's size
   cannot be genuine; it is refused instead of allocating it. Since format
   version 3 the large arrays are compressed (Blosc with zstd and byte
-  shuffle, or shuffle + deflate): only these filters are accepted, and such
-  an array may declare at most :data:`MAX_RATIO` times the bytes it occupies
-  in the file (never more than the file's size): the most deflate can ever
-  expand, which the writer also guarantees for Blosc. Each Blosc chunk's own
-  header (the size its filter allocates) is checked against its chunk the
-  same way before reading. A crafted file declaring a huge compressed array
-  is so refused, not allocated. A variable-length string takes at least 16
-  bytes of the file per element, which bounds string arrays the same way.
+  shuffle in versions 3-4, Zstandard since version 5, or shuffle +
+  deflate): only these filters are accepted, and such an array may declare
+  at most :data:`MAX_RATIO` times the bytes it occupies in the file (never
+  more than the file's size): the most deflate can ever expand, which the
+  writer also guarantees for the others. Each Blosc chunk's header, and
+  each Zstandard frame's header (its content size), is checked against its
+  chunk the same way before reading, since the filter allocates what it
+  declares. A crafted file declaring a huge compressed array is so refused,
+  not allocated. A variable-length string takes at least 16 bytes of the
+  file per element, which bounds string arrays the same way.
 * **Checksums.** Since format version 2 every file carries, in its root
   attribute ``gaitlab_checksums`` (JSON), a CRC-32 of each dataset's values
   and of each object's attributes, computed when the file was written
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import h5py
-import hdf5plugin  # registers the Blosc filter trial files are compressed with
+import hdf5plugin  # registers the Zstandard and Blosc filters of trial files
 import numpy as np
 
 from gaitlab.core.errors import DamagedFileError, FormatVersionError, ProjectError
@@ -81,6 +83,11 @@ store an array Blosc compresses further with deflate instead."""
 _SHUFFLE, _DEFLATE = h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_DEFLATE
 _BLOSC = hdf5plugin.BLOSC_ID
 _BLOSC_HEADER = 16  # version, versionlz, flags, typesize, nbytes, blocksize, cbytes
+_ZSTD = hdf5plugin.ZSTD_ID
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZSTD_HEADER = (
+    18  # magic, descriptor, window, dictionary id (<= 4), content size (<= 8)
+)
 
 _VLEN_BYTES = 16  # the least a variable-length element takes in the file
 
@@ -275,7 +282,7 @@ class CheckedReader:
         filters = {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
         if not filters or filters == {_SHUFFLE}:
             return False
-        if filters != {_BLOSC} and not filters <= {_SHUFFLE, _DEFLATE}:
+        if filters not in ({_BLOSC}, {_ZSTD}) and not filters <= {_SHUFFLE, _DEFLATE}:
             raise self.damaged(
                 f"{node.path} uses HDF5 filters gaitlab does not write "
                 f"({sorted(filters)})"
@@ -295,7 +302,29 @@ class CheckedReader:
             )
         if filters == {_BLOSC}:
             self._check_blosc_chunks(node)
+        elif filters == {_ZSTD}:
+            self._check_zstd_chunks(node)
         return True
+
+    def _check_zstd_chunks(self, node: Node) -> None:
+        """Check the size each Zstandard chunk's frame header makes its filter
+        allocate (the frame content size, which gaitlab always writes)."""
+        dsid = node.obj.id
+        chunk_bytes = math.prod(node.obj.chunks or ()) * node.obj.dtype.itemsize
+        handle = self.f.id.get_vfd_handle()
+        for i in range(dsid.get_num_chunks()):
+            info = dsid.get_chunk_info(i)
+            if info.filter_mask & 1:  # stored without the filter: read as it is
+                continue
+            header = os.pread(handle, min(_ZSTD_HEADER, info.size), info.byte_offset)
+            nbytes = _zstd_content_size(header)
+            if nbytes is None:
+                raise self.damaged(f"{node.path} has a damaged compressed chunk")
+            if nbytes > chunk_bytes or nbytes > info.size * MAX_RATIO:
+                raise self.damaged(
+                    f"{node.path}: a compressed chunk of {info.size} bytes declares "
+                    f"{nbytes} bytes, more than its chunk holds ({chunk_bytes})"
+                )
 
     def _check_blosc_chunks(self, node: Node) -> None:
         """Check the size each Blosc chunk's header makes its filter allocate."""
@@ -453,3 +482,27 @@ def value_digest(value: np.ndarray | str | tuple[str, ...]) -> str:
     ``str`` (a string list).
     """
     return _value_digest(value)
+
+
+def _zstd_content_size(header: bytes) -> int | None:
+    """The content size a Zstandard frame header declares (RFC 8878 §3.1.1.1),
+    or None when the bytes are not the start of a frame that declares one.
+
+    Examples
+    --------
+    >>> _zstd_content_size(_ZSTD_MAGIC + bytes([0x20, 5]))  # single segment, 1 byte
+    5
+    >>> _zstd_content_size(b"not a frame") is None
+    True
+    """
+    if len(header) < 6 or header[:4] != _ZSTD_MAGIC:
+        return None
+    descriptor = header[4]
+    size_flag, single_segment = descriptor >> 6, bool(descriptor & 0x20)
+    dictionary_bytes = (0, 1, 2, 4)[descriptor & 0x03]
+    field_bytes = (1 if single_segment else 0, 2, 4, 8)[size_flag]
+    start = 5 + (0 if single_segment else 1) + dictionary_bytes
+    if field_bytes == 0 or len(header) < start + field_bytes:
+        return None  # no content size declared: not a frame gaitlab writes
+    size = int.from_bytes(header[start : start + field_bytes], "little")
+    return size + 256 if field_bytes == 2 else size

@@ -22,9 +22,10 @@ C3D file holds), float32 values times factors (markers converted from mm
 or cm to m: ``float64(stored) * 1e-3``; markers of an integer C3D file:
 ``(float64(whole numbers) * POINT:SCALE) * 1e-3``), float64 otherwise (values
 computed from the file, such as force-plate wrenches and scaled analogs). Arrays are chunked
-and compressed with Blosc (zstd, byte shuffle; the ``hdf5plugin`` filter:
-about as small as shuffle + gzip and about 3x faster to decompress, which keeps
-opening a long trial >= 10x faster than parsing its C3D file).
+and compressed with Zstandard (the ``hdf5plugin`` filter, level 1; Blosc
+with zstd and byte shuffle in format versions 3 and 4): smaller than
+shuffle + gzip and several times faster to decompress, which keeps opening a
+long trial >= 10x faster than parsing its C3D file.
 
 Format versions 1 and 2 (one dataset or attribute per field, float64 arrays,
 uncompressed: the layout of :func:`_read_trial_v2`) still open.
@@ -85,13 +86,17 @@ _LEAN_VERSION = 3
 _UNIT_SCALES = (1e-3, 1e-2)
 """Factors the C3D reader converts marker lengths to metres with (mm, cm)."""
 
-_BLOSC = hdf5plugin.Blosc(cname="zstd", clevel=3, shuffle=hdf5plugin.Blosc.SHUFFLE)
-"""Blosc with zstd and byte shuffle: about as small as gzip, ~3x faster to read
-and to write. Level 3: level 5 stores the shared test set 5 % smaller but
-takes twice the time to write it (import)."""
+_ZSTD = hdf5plugin.Zstd(clevel=1)
+"""Zstandard, level 1 (format version 5): the shared test set's trial files
+take 0.96 of its C3D files and are written in 0.65 of the time Blosc (zstd
+level 3, byte shuffle; versions 3-4, still read) took, at 0.98 (measured on
+the 39 shared files, one thread: 346 vs 527 ms). Blosc at zstd level 1 or 2
+is as fast but larger than the C3D files (1.04, 1.00); Blosc2 is as small
+but stores frames whose sizes the reader could not check before
+decompressing."""
 
 _DEFLATE = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
-"""For the rare array Blosc compresses beyond :data:`MAX_RATIO` (all NaN)."""
+"""For the rare array Zstandard compresses beyond :data:`MAX_RATIO` (all NaN)."""
 
 _CHUNK_BYTES = 4 * 2**20  # the arrays of a trial are read whole
 _PLATE_FIELDS = (("force", 3), ("moment", 3), ("cop", 3), ("free_moment", 1))
@@ -286,8 +291,8 @@ def put(
     value : ndarray
         Numeric values, stored with their dtype.
     compress : bool
-        Chunk and compress (non-empty arrays): Blosc (zstd, byte shuffle), or
-        shuffle + deflate for an array Blosc would shrink more than
+        Chunk and compress (non-empty arrays): Zstandard, or shuffle +
+        deflate for an array Zstandard would shrink more than
         :data:`~gaitlab.store._integrity.MAX_RATIO` times.
     """
     value = np.ascontiguousarray(value)
@@ -297,7 +302,7 @@ def put(
         row_bytes = value.nbytes // value.shape[0]
         rows = max(1, min(value.shape[0], _CHUNK_BYTES // max(row_bytes, 1)))
         chunks = (rows, *value.shape[1:])
-        dataset = group.create_dataset(name, data=value, chunks=chunks, **_BLOSC)
+        dataset = group.create_dataset(name, data=value, chunks=chunks, **_ZSTD)
         dataset.flush()  # compresses the chunks now: their stored size is known
         if value.nbytes > dataset.id.get_storage_size() * MAX_RATIO:
             del group[name]  # deflate never expands more than readers accept

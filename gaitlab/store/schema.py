@@ -48,6 +48,11 @@ Versions:
    plugin, and one dataset per series. Results files of versions 1–3 still
    open; results are rewritten at every run, so they move to version 4 as
    the pipeline runs. Trial, events and index files are unchanged.
+5. Trial files compressed with Zstandard (``hdf5plugin``'s Zstd filter,
+   level 1) instead of Blosc: 0.96 instead of 0.98 of the C3D files' size,
+   and written in about two thirds of the time (import). Trial files of
+   versions 1–4 still open (a trial file is written once: a project's old
+   trials keep their format until re-imported); other files are unchanged.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ LOCK_FILE = "project.lock"
 PROJECT_FORMAT_NAME = "gaitlab-project"
 TRIAL_FORMAT_NAME = "gaitlab-trial"
 RESULTS_FORMAT_NAME = "gaitlab-results"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 TRIAL_ID_PATTERN = re.compile(r"[a-z0-9_][a-z0-9_-]{0,199}")
 """A trial id: what :func:`~gaitlab.store.project.slugify` makes (at most 200

@@ -223,7 +223,7 @@ def test_a_trial_file_is_a_header_and_a_few_arrays(
         plates = {f"plate{k}" for k in range(len(trial.forceplates))}
         assert set(f) == {"markers", "analogs", "c3d_parameters"} | plates
         assert all(isinstance(f[name], h5py.Dataset) for name in f)
-        assert str(hdf5plugin.BLOSC_ID) in f["markers"]._filters
+        assert str(hdf5plugin.ZSTD_ID) in f["markers"]._filters
     attrs = read_trial_attrs(path)
     assert attrs["trial_id"] == "t"
     assert attrs["source_sha256"] == trial.source.sha256
@@ -304,7 +304,43 @@ def test_a_huge_deflated_array_is_refused_not_allocated(trial_path: Path) -> Non
 def test_a_compressed_chunk_declaring_more_than_its_chunk_is_refused(
     trial_path: Path,
 ) -> None:
-    """The Blosc filter allocates what a chunk's own header declares."""
+    """The Zstandard filter allocates the content size a frame header
+    declares: a header rewritten to declare 2^40 bytes is refused unread."""
+    with h5py.File(trial_path, "r") as f:
+        info = f["markers"].id.get_chunk_info(0)
+    data = bytearray(trial_path.read_bytes())
+    start = info.byte_offset
+    # magic, descriptor (8-byte content size, single segment), content size
+    data[start + 4 : start + 13] = bytes([0xE0]) + (2**40).to_bytes(8, "little")
+    trial_path.write_bytes(bytes(data))
+    with pytest.raises(DamagedFileError, match=r"chunk of .* declares 1099511627776"):
+        read_trial_file(trial_path)
+
+
+def test_a_compressed_chunk_that_is_no_zstd_frame_is_refused(trial_path: Path) -> None:
+    with h5py.File(trial_path, "r") as f:
+        info = f["markers"].id.get_chunk_info(0)
+    data = bytearray(trial_path.read_bytes())
+    data[info.byte_offset : info.byte_offset + 4] = b"XXXX"
+    trial_path.write_bytes(bytes(data))
+    with pytest.raises(DamagedFileError, match="damaged compressed chunk"):
+        read_trial_file(trial_path)
+
+
+def test_a_blosc_chunk_declaring_more_than_its_chunk_is_refused(
+    trial_path: Path,
+) -> None:
+    """Trial files of format versions 3-4 are Blosc-compressed: the Blosc
+    filter allocates what a chunk's own header declares."""
+    with h5py.File(trial_path, "r+") as f:
+        values = f["markers"][()]
+        del f["markers"]
+        f.create_dataset(
+            "markers",
+            data=values,
+            chunks=values.shape,
+            **hdf5plugin.Blosc(cname="zstd", clevel=3, shuffle=1),
+        )
     with h5py.File(trial_path, "r") as f:
         info = f["markers"].id.get_chunk_info(0)
     data = bytearray(trial_path.read_bytes())
@@ -325,10 +361,10 @@ def test_a_filter_gaitlab_does_not_write_is_refused(trial_path: Path) -> None:
         read_trial_file(trial_path)
 
 
-def test_an_array_blosc_shrinks_too_far_is_deflated_and_opens(
+def test_an_array_zstd_shrinks_too_far_is_deflated_and_opens(
     demo_files: list[Path], tmp_path: Path
 ) -> None:
-    """All-NaN markers compress beyond what readers accept from Blosc."""
+    """All-NaN markers compress beyond what readers accept from Zstandard."""
     trial = read_c3d(next(p for p in demo_files if p.stem == "demo_static"))
     long_nan = np.full((20000, 40, 3), np.nan)
     trial.markers = type(trial.markers)(
