@@ -567,6 +567,8 @@ def run_pipeline(
             project.set_setting("pipeline", saved.to_json())
         yield RunEvent("started", total=total)
         n_workers = max(1, min(workers or os.cpu_count() or 1, total))
+        if n_workers > 1:  # longest first: no long trial left alone at the end
+            ids.sort(key=lambda t: -_trial_bytes(project, t))
         jobs = (
             _TrialJob(project, trial_id, plan, plugins, only_stale, limits)
             for trial_id in ids
@@ -595,6 +597,15 @@ def run_pipeline(
                 {name: len(plan.spec(name).metrics) for name in ran},
             )
         yield RunEvent("finished", done=total, total=total)
+
+
+def _trial_bytes(project: Project, trial_id: str) -> int:
+    """Size of a trial's file in bytes (0 if unreadable): its analysis time
+    grows with it, so the batch starts the largest first."""
+    try:
+        return project._trial_path(trial_id).stat().st_size
+    except OSError:
+        return 0
 
 
 def _store(project: Project, job: _TrialJob) -> None:
