@@ -49,7 +49,7 @@ def test_menus_hold_the_workflows(window):
         "Export trial…",
         "Quit",
     ]
-    assert menus["Edit"] == ["Undo", "Redo", "Subjects…"]
+    assert menus["Edit"] == ["Undo", "Redo", "Subjects…", "Group trials…"]
     assert "Plugins…" in menus["Analysis"]
     assert {"Run pipeline on selected trials", "Run pipeline on the project"} <= set(
         menus["Analysis"]
