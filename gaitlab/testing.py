@@ -4,13 +4,16 @@
 you make up (no installation, no discovery, no project): the way to test a
 plugin's own arithmetic. :func:`analyse_file` runs installed plugins on a C3D
 file in memory, exactly as the project runner does (same checks, same order,
-same parameters), without a project. Combine them with :mod:`gaitlab.synth`,
-whose synthetic runners carry their known answers::
+same parameters), without a project. Synthetic trials with known answers
+are written as real C3D files, into any folder (created if needed), in any
+lab frame (``up``, ``forward``): :func:`write_running_trial` (a runner on a
+treadmill or overground, with plates), :func:`write_standing_trial` (a
+static trial) and :func:`write_drill_trial` (the lean-and-fall drill), from
+:mod:`gaitlab.synth`; each returns the file's path and truths::
 
-    from gaitlab.synth.running import make_running_trial
-    from gaitlab.testing import analyse_file
+    from gaitlab.testing import analyse_file, write_running_trial
 
-    run = make_running_trial(tmp_path / "run.c3d")
+    run = write_running_trial(tmp_path / "trials" / "run.c3d", speed=4.0)
     results = analyse_file(run.path, plugins=["gait_events"])
     contact = results["gait_events"].metric_values(...)
 """
@@ -31,6 +34,9 @@ from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import read_only, run_plugins
 from gaitlab.pipeline.spec import PluginSpec, resolve_parameters
 from gaitlab.pipeline.view import TrialView
+from gaitlab.synth.drill import make_drill_trial as write_drill_trial
+from gaitlab.synth.running import make_running_trial as write_running_trial
+from gaitlab.synth.running import make_static_trial as write_standing_trial
 
 __all__ = [
     "analyse_file",
@@ -38,6 +44,9 @@ __all__ = [
     "blank_trial",
     "plugin_spec",
     "run_plugin",
+    "write_drill_trial",
+    "write_running_trial",
+    "write_standing_trial",
 ]
 
 

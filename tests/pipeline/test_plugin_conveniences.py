@@ -133,3 +133,31 @@ def test_parameter_label_is_declared_and_shown(
     refresh()
     assert main(["plugins", "show", "mylab_labelled"]) == 0
     assert "cutoff_hz = 6.0 Hz (float) “Cut-off frequency”" in capsys.readouterr().out
+
+
+def test_the_testing_module_writes_synthetic_trials_into_new_folders(tmp_path):
+    """gaitlab.testing writes a running, a standing and a drill trial (C3D
+    files with their truths) into folders that do not exist yet, in another
+    lab frame, and the analyses read them back with the known answers."""
+    import numpy as np
+
+    from gaitlab.testing import (
+        analyse_file,
+        write_drill_trial,
+        write_running_trial,
+        write_standing_trial,
+    )
+
+    folder = tmp_path / "new" / "trials"
+    run = write_running_trial(folder / "run.c3d", up="y", forward="-x", n_steps=6)
+    stand = write_standing_trial(folder / "static.c3d", up="y", forward="-x")
+    drill = write_drill_trial(folder / "drill.c3d")
+    assert all(p.exists() for p in (run.path, stand.path, drill.path))
+    contact = analyse_file(run.path, plugins=["running_measures"])[
+        "running_measures"
+    ].metric_values("contact_time")
+    assert np.nanmedian(contact) == pytest.approx(run.contact_time_s, abs=0.006)
+    lean = analyse_file(drill.path, plugins=["drill"])["drill"]
+    assert lean.metric_values("drill_max_lean")[0] == pytest.approx(
+        drill.truth.max_lean_deg, abs=0.5
+    )
