@@ -373,10 +373,15 @@ def _strike_angles(
         raw_ok = np.isfinite(
             sample_at(points["raw"].reshape(len(angle), -1), rate, t0, ic)
         )
-        if fit_window_s > 0:
+        if fit_window_s > 0:  # fitted at this foot's own contacts only
             raw_angle = _foot_angle_deg(points["raw"], e_up, e_prog)
             value = np.array(
-                [_fit_before(raw_angle, rate, t0, t, fit_window_s) for t in ic]
+                [
+                    _fit_before(raw_angle, rate, t0, c.ic_s, fit_window_s)
+                    if c.side == side
+                    else np.nan
+                    for c in contacts
+                ]
             )
         else:
             value = sample_at(angle, rate, t0, ic)
