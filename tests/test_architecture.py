@@ -8,7 +8,7 @@
   not count: they never run);
 * the built-in plugins import only ``gaitlab.api``, numpy, scipy and the
   standard library, as a researcher's plugin would;
-* mypy (``[tool.mypy]``) is clean on core, io, store and pipeline;
+* mypy (``[tool.mypy]``) is clean on core, io, store, pipeline and video;
 * ruff (``[tool.ruff]``, with numpy-style docstring rules on the public API)
   is clean on the whole tree.
 """

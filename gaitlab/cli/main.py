@@ -30,6 +30,7 @@ from gaitlab.cli import (
     cmd_run,
     cmd_static,
     cmd_subject,
+    cmd_video,
 )
 from gaitlab.core.errors import GaitlabError
 
@@ -46,6 +47,7 @@ _COMMANDS = (
     cmd_static,
     cmd_subject,
     cmd_group,
+    cmd_video,
     cmd_markers,
     cmd_info,
     cmd_inspect,

@@ -1,0 +1,104 @@
+"""``gaitlab video PROJECT TRIAL {add,list,remove,offset}``: a trial's videos.
+
+``add FILE [--camera NAME] [--offset S]`` attaches a video (mp4, avi, mov):
+the project records its path (relative to the project folder where
+possible), content hash, frame rate, frame count and offset. The offset is
+video time minus trial time, in seconds: the app shows, at trial time t,
+the frame nearest t + offset on the video's clock (0 at its first frame).
+``list`` prints each camera's file, frame rate, frame count, offset and
+state (ok, missing, changed, unreadable); a moved or missing video is
+reported, never an error. ``remove CAMERA`` forgets a video (the file is
+left alone); ``offset CAMERA SECONDS`` sets its offset.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gaitlab.cli._common import help_text, resolve_trial
+from gaitlab.pipeline.videos import (
+    attach_video,
+    detach_video,
+    set_video_offset,
+    trial_videos,
+)
+from gaitlab.store.project import open_project
+from gaitlab.video import video_state
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "video",
+        help="attach, list, remove or shift the videos of a trial",
+        description=help_text(__doc__),
+    )
+    parser.add_argument("project", type=Path, help="project folder")
+    parser.add_argument("trial", metavar="TRIAL", help="trial id or name")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="attach a video file to the trial")
+    add.add_argument("file", type=Path, help="the video file (mp4, avi, mov)")
+    add.add_argument(
+        "--camera", help="camera name (default: from the file name, e.g. 'side')"
+    )
+    add.add_argument(
+        "--offset",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="video time minus trial time, s (default 0)",
+    )
+    actions.add_parser("list", help="the trial's videos and their state")
+    remove = actions.add_parser("remove", help="forget a camera's video")
+    remove.add_argument("camera", help="camera name")
+    offset = actions.add_parser("offset", help="set a camera's offset")
+    offset.add_argument("camera", help="camera name")
+    offset.add_argument("seconds", type=float, help="video time minus trial time, s")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Do the action on the trial's videos and print what was done."""
+    project = open_project(args.project)
+    trial_id = resolve_trial(project, args.trial)
+    if args.action == "add":
+        record = attach_video(
+            project, trial_id, args.file, camera=args.camera, offset_s=args.offset
+        )
+        print(
+            f"{trial_id}: camera {record.camera!r} ← {record.path} "
+            f"({record.frame_count} frames at {record.fps:.3f} fps, "
+            f"offset {record.offset_s:+.3f} s)"
+        )
+    elif args.action == "remove":
+        record = detach_video(project, trial_id, args.camera)
+        print(
+            f"{trial_id}: camera {record.camera!r} removed ({record.path} left alone)"
+        )
+    elif args.action == "offset":
+        record = set_video_offset(project, trial_id, args.camera, args.seconds)
+        print(f"{trial_id}: camera {record.camera!r} offset {record.offset_s:+.3f} s")
+    else:
+        _print_videos(project.path, trial_id, trial_videos(project, trial_id))
+    return 0
+
+
+def _print_videos(folder: Path, trial_id: str, records: list[Any]) -> None:
+    if not records:
+        print(
+            f"{trial_id}: no video (add one with: gaitlab video {folder} {trial_id} add FILE)"
+        )
+        return
+    width = max(len("camera"), *(len(r.camera) for r in records))
+    print(
+        f"{'camera':<{width}}  {'fps':>8}  {'frames':>7}  {'offset s':>9}  state       file"
+    )
+    for r in records:
+        print(
+            f"{r.camera:<{width}}  {r.fps:>8.3f}  {r.frame_count:>7d}  "
+            f"{r.offset_s:>+9.3f}  {video_state(r, folder):<10}  {r.path}"
+        )
