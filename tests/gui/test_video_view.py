@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from gaitlab.gui.views.video_view import EventChoice, VideoView, nearest_frame
+from gaitlab.gui.views.video_view import EventChoice, VideoView
 
 
 class FakeVideo:
@@ -127,14 +127,3 @@ def test_zoom_and_fit(qtbot, view):
     assert view.view.transform().m11() == pytest.approx(2 * before)
     view.view.fit()
     assert view.view.transform().m11() == pytest.approx(before, rel=0.05)
-
-
-def test_nearest_frame_ties_and_clamps():
-    stamps = np.array([0.0, 0.1, 0.2])
-    assert [nearest_frame(stamps, t) for t in (-1, 0.05, 0.051, 0.19, 9)] == [
-        0,
-        0,
-        1,
-        2,
-        2,
-    ]

@@ -44,6 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gaitlab.video import frame_index_at
+
 ZOOM_STEP = 1.25
 """Zoom factor of one mouse-wheel notch."""
 
@@ -191,7 +193,7 @@ class VideoView(QWidget):
 
     def index_at(self, time_s: float) -> int:
         """Index of the frame nearest ``time_s + offset_s`` (trial time ``time_s``, s)."""
-        return nearest_frame(self._timestamps, time_s + self.offset_s)
+        return frame_index_at(self._timestamps, time_s + self.offset_s)
 
     def show_time(self, time_s: float) -> None:
         """Show the frame at cursor time ``time_s`` (decoded off the GUI thread)."""
@@ -291,29 +293,3 @@ class VideoView(QWidget):
             f"{self.camera} · frame {index + 1}/{n} · video {self._timestamps[index]:.3f} s"
             f" · offset {self.offset_s:+.3f} s"
         )
-
-
-def nearest_frame(timestamps_s: np.ndarray, time_s: float) -> int:
-    """Index of the timestamp nearest ``time_s`` (the earlier on a tie), clamped.
-
-    Examples
-    --------
-    >>> nearest_frame(np.array([0.0, 0.25, 0.75]), 0.51)
-    2
-    >>> nearest_frame(np.array([0.0, 0.25, 0.75]), 0.5)
-    1
-    >>> nearest_frame(np.array([0.0, 0.01]), -5.0)
-    0
-    """
-    n = len(timestamps_s)
-    after = int(np.searchsorted(timestamps_s, time_s))
-    if after <= 0:
-        return 0
-    if after >= n:
-        return n - 1
-    before = after - 1
-    return (
-        before
-        if time_s - timestamps_s[before] <= timestamps_s[after] - time_s
-        else after
-    )
