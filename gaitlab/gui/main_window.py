@@ -72,6 +72,7 @@ from gaitlab.gui.views.plugins_dialog import (
 from gaitlab.gui.views.signal_plots import SignalPlotsView
 from gaitlab.gui.views.subject_editor import SubjectEditor
 from gaitlab.gui.views.trial_browser import TrialBrowser
+from gaitlab.gui.views.video_docks import VideoDocks, is_video
 from gaitlab.session import LoadedTrial, Session
 from gaitlab.store.schema import INDEX_FILE, is_project
 
@@ -213,6 +214,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.metrics_dock, self.pipeline_dock)
         self.tabifyDockWidget(self.pipeline_dock, self.log_dock)
         self.metrics_dock.raise_()
+        self.videos = VideoDocks(self, session)  # one dock per camera of the trial
         self._default_state = self.saveState()
         self._sized = False
 
@@ -1003,7 +1005,8 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        """A dropped project folder opens; files and folders are imported."""
+        """A dropped project folder opens; video files are attached to the
+        trial shown; other files and folders are imported."""
         paths = [
             Path(url.toLocalFile())
             for url in event.mimeData().urls()
@@ -1013,7 +1016,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        if len(paths) == 1 and is_project(paths[0]):
+        videos = [p for p in paths if is_video(p)]
+        if videos and len(videos) == len(paths):
+            problems = self.videos.attach(videos)
+            if problems:
+                QMessageBox.warning(self, "Videos not attached", "\n".join(problems))
+        elif len(paths) == 1 and is_project(paths[0]):
             self.open_project(paths[0])
         else:
             self.import_paths(paths)

@@ -1,0 +1,102 @@
+"""Video docks in the main window: one per camera, following the cursor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QLabel
+
+from gaitlab.gui.views.video_view import VideoView
+from gaitlab.pipeline.videos import attach_video, trial_videos
+from gaitlab.video.synthetic import read_index, write_video
+
+FPS = 50
+
+
+@pytest.fixture
+def treadmill_id(session) -> str:
+    return next(t for t in session.project.trial_ids if "treadmill_run" in t)
+
+
+def shown_index(view: VideoView) -> int:
+    image = view.image.pixmap().toImage()
+    rgb = np.array(
+        [
+            [image.pixelColor(x, y).getRgb()[:3] for x in range(image.width())]
+            for y in range(image.height())
+        ],
+        dtype=np.uint8,
+    )
+    return read_index(rgb)
+
+
+def test_a_trial_shows_its_cameras_in_step_with_the_cursor(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    """An attached side camera (50 fps, offset 0.1 s) gets a dock; at each
+    cursor time the frame shown is the one nearest cursor + offset (read
+    back from the picture); Sync to event saves the new offset in the
+    project."""
+    video = write_video(tmp_path / "side.mp4", frames=150, fps=FPS)
+    attach_video(session.project, treadmill_id, video, camera="side", offset_s=0.1)
+    show_trial(treadmill_id)
+    assert [d.windowTitle() for d in window.videos.docks] == ["Video: side"]
+    view = window.videos.views["side"]
+    for t in (0.0, 0.5, 1.234, 2.5):
+        expected = int(np.clip(round((t + 0.1) * FPS), 0, 149))
+        session.set_cursor(t)
+        qtbot.waitUntil(lambda e=expected: view.shown == e, timeout=5000)
+        assert shown_index(view) == expected
+    assert view.sync.count() > 1  # the trial's gait events are offered
+    view._on_sync_chosen(1)
+    saved = trial_videos(session.project, treadmill_id)[0].offset_s
+    assert saved == pytest.approx(view.offset_s)
+
+
+def test_a_missing_video_gets_a_dock_that_says_so(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    video = write_video(tmp_path / "front.mp4", frames=10, fps=FPS)
+    attach_video(session.project, treadmill_id, video, camera="front")
+    video.unlink()
+    show_trial(treadmill_id)
+    (dock,) = window.videos.docks
+    label = dock.widget()
+    assert isinstance(label, QLabel)
+    assert "missing" in label.text()
+    assert "gaitlab video" in label.text()
+
+
+def test_dropping_a_video_attaches_it_to_the_trial_shown(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    show_trial(treadmill_id)
+    video = write_video(tmp_path / "demo_treadmill_run_side.mp4", frames=20, fps=FPS)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(video))])
+    event = QDropEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    records = trial_videos(session.project, treadmill_id)
+    assert [r.camera for r in records] == ["side"]
+    assert records[0].resolved(session.project.path).resolve() == video.resolve()
+    assert [d.windowTitle() for d in window.videos.docks] == ["Video: side"]
+
+
+def test_the_docks_follow_the_trial_shown(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    video = write_video(tmp_path / "side.mp4", frames=10, fps=FPS)
+    attach_video(session.project, treadmill_id, video, camera="side")
+    show_trial(treadmill_id)
+    assert window.videos.docks
+    other = next(t for t in session.project.trial_ids if "overground" in t)
+    show_trial(other)
+    assert window.videos.docks == []
