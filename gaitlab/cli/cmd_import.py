@@ -16,6 +16,7 @@ from gaitlab.io.readers import (
     not_readable_reason,
     registered_readers,
 )
+from gaitlab.pipeline.videos import attach_video, trial_videos
 from gaitlab.store import is_project
 from gaitlab.store.project import (
     ImportEvent,
@@ -23,6 +24,7 @@ from gaitlab.store.project import (
     create_project,
     open_project,
 )
+from gaitlab.video import content_hash, videos_beside
 
 
 def add_parser(subparsers: Any) -> None:
@@ -56,6 +58,13 @@ def add_parser(subparsers: Any) -> None:
         "and any other name as a wildcard); they replace --subject/--session/"
         "--condition for the files whose name fits, and the grouping of each "
         "file is printed",
+    )
+    parser.add_argument(
+        "--attach-videos",
+        action="store_true",
+        help="attach the videos named like each imported file beside it "
+        "(run_03.mp4, run_03_side.mov ...: see gaitlab video); without it they "
+        "are only listed",
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="parallel readers (default: all CPUs)"
@@ -114,7 +123,43 @@ def run(args: argparse.Namespace) -> int:
     status = _print_summary(refused + results, args.project)
     if args.pattern:
         _print_grouping(project, results)
+    _videos_beside(project, results, attach=args.attach_videos)
     return status
+
+
+def _videos_beside(
+    project: Project, results: list[ImportEvent], *, attach: bool
+) -> None:
+    """List (or attach) the videos named like the imported files beside them."""
+    found = [
+        (event.trial_id, video)
+        for event in results
+        if event.kind in ("imported", "updated")
+        for video in videos_beside(event.path)
+    ]
+    if not found:
+        return
+    if not attach:
+        print(
+            f"{len(found)} video file(s) beside the imported files: attach them with "
+            "--attach-videos, or one by one with gaitlab video PROJECT TRIAL add FILE"
+        )
+        for trial_id, video in found:
+            print(f"  {trial_id}: {video}")
+        return
+    attached = {r.sha256 for t, _ in found for r in trial_videos(project, t)}
+    for trial_id, video in found:
+        try:
+            record = attach_video(project, trial_id, video)
+        except GaitlabError as error:
+            if content_hash(video) in attached:
+                continue  # attached at an earlier import
+            print(f"  video not attached: {error}")
+            continue
+        print(
+            f"  video {record.camera} of {trial_id}: {video} "
+            f"({record.frame_count} frames at {record.fps:g} fps)"
+        )
 
 
 def _print_grouping(project: Project, results: list[ImportEvent]) -> None:

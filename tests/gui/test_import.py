@@ -186,3 +186,23 @@ def test_a_file_name_pattern_sets_the_grouping_with_a_preview(
     (record,) = session.project.trials
     assert (record.condition, record.subject_id) == ("treadmill", "run")
     dialog.close()
+
+
+def test_videos_named_like_the_files_are_offered_and_attached(
+    qtbot, window, session, capture_folder
+):
+    from gaitlab.pipeline.videos import trial_videos
+    from gaitlab.video.synthetic import write_video
+
+    write_video(capture_folder / "demo_treadmill_run_side.mp4", frames=10)
+    dialog = window.import_paths([capture_folder / "demo_treadmill_run.c3d"])
+    qtbot.waitUntil(lambda: dialog.files is not None, timeout=10_000)
+    assert not dialog.attach_videos.isHidden()
+    assert "1 video" in dialog.attach_videos.text()
+    with qtbot.waitSignal(dialog.import_finished, timeout=60_000):
+        assert dialog.start()
+    assert [r.camera for r in trial_videos(session.project, "demo_treadmill_run")] == [
+        "side"
+    ]
+    assert "1 video(s) attached" in dialog.summary.text()
+    dialog.close()

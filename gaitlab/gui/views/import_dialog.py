@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -37,8 +38,10 @@ from PySide6.QtWidgets import (
 from gaitlab.core.errors import GaitlabError
 from gaitlab.core.grouping import GroupingPattern
 from gaitlab.gui.tasks import BackgroundCall, GeneratorTask
+from gaitlab.pipeline.videos import attach_video
 from gaitlab.session import Session
 from gaitlab.store.project import ImportEvent, find_readable_files
+from gaitlab.video import videos_beside
 
 __all__ = ["FILE_STATES", "ImportDialog"]
 
@@ -151,6 +154,16 @@ class ImportDialog(QDialog):
         form.addRow("Condition", self.condition)
         form.addRow("File-name pattern", self.pattern)
         form.addRow("", self.pattern_preview)
+        self.attach_videos = QCheckBox("Attach the videos named like the files")
+        self.attach_videos.setToolTip(
+            "Videos beside a C3D file whose name starts with the file's "
+            "(run_03.mp4, run_03_side.mov ...) are attached to its trial"
+        )
+        self.attach_videos.setChecked(True)
+        self.attach_videos.hide()  # shown when the files have videos beside them
+        form.addRow("", self.attach_videos)
+        self._imported: list[tuple[str, str]] = []  # (trial id, C3D path)
+        self.attached: list[str] = []
         self.options = QWidget()
         self.options.setLayout(form)
 
@@ -299,6 +312,12 @@ class ImportDialog(QDialog):
     def _on_counted(self, files: list[Path]) -> None:
         self.files = files
         self._preview_pattern()
+        videos = sum(len(videos_beside(path)) for path in files)
+        if videos:
+            self.attach_videos.setText(
+                f"Attach the {videos} video(s) named like the files"
+            )
+            self.attach_videos.show()
         if not self.running and self.task is None:
             n = len(files)
             self.current.setText(
@@ -324,6 +343,8 @@ class ImportDialog(QDialog):
         if event.kind not in FILE_STATES:
             return
         self.counts[event.kind] += 1
+        if event.kind in ("imported", "updated"):
+            self._imported.append((event.trial_id, event.path))
         colour, meaning = FILE_STATES[event.kind]
         row = self.table.rowCount()
         self.table.insertRow(row)
@@ -360,12 +381,31 @@ class ImportDialog(QDialog):
             text += f" The import stopped on an error: {self.task.error}"
         if self.counts["refused"]:
             text += " Refused files are listed in red with the reason."
+        if self.attach_videos.isChecked() and not self.attach_videos.isHidden():
+            text += self._attach_videos()
         self.summary.setText(text)
         self.current.setText("")
         self.cancel_button.setText("Close")
         self.cancel_button.setEnabled(True)
         self.import_finished.emit(cancelled)
         log.info("import: %s", text)
+
+    def _attach_videos(self) -> str:
+        """Attach the videos beside the imported files; a sentence saying so."""
+        project = self.session.project
+        problems = []
+        for trial_id, path in self._imported if project is not None else []:
+            for video in videos_beside(path):
+                try:
+                    record = attach_video(project, trial_id, video)
+                except GaitlabError as error:
+                    problems.append(str(error))
+                    continue
+                self.attached.append(f"{trial_id}/{record.camera}")
+        text = f" {len(self.attached)} video(s) attached." if self.attached else ""
+        if problems:
+            text += f" Not attached: {'; '.join(problems)}"
+        return text
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         """Closing while importing cancels the import (files done are kept)."""
