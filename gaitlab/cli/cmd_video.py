@@ -8,7 +8,10 @@ the frame nearest t + offset on the video's clock (0 at its first frame).
 ``list`` prints each camera's file, frame rate, frame count, offset and
 state (ok, missing, changed, unreadable); a moved or missing video is
 reported, never an error. ``remove CAMERA`` forgets a video (the file is
-left alone); ``offset CAMERA SECONDS`` sets its offset.
+left alone); ``offset CAMERA SECONDS`` sets its offset; ``clip CAMERA --from S
+--to S -o FILE.mp4 [--slow F]`` writes the camera's frames of that range of
+the trial (trial times: the offset is applied) to a new MP4, slowed down if
+asked.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gaitlab.cli._common import help_text, resolve_trial
+from gaitlab.cli._common import UsageError, help_text, resolve_trial
 from gaitlab.pipeline.videos import (
     attach_video,
     detach_video,
@@ -26,6 +29,7 @@ from gaitlab.pipeline.videos import (
 )
 from gaitlab.store.project import open_project
 from gaitlab.video import video_state
+from gaitlab.video.clip import export_clip
 
 __all__ = ["add_parser", "run"]
 
@@ -58,6 +62,36 @@ def add_parser(subparsers: Any) -> None:
     offset = actions.add_parser("offset", help="set a camera's offset")
     offset.add_argument("camera", help="camera name")
     offset.add_argument("seconds", type=float, help="video time minus trial time, s")
+    clip = actions.add_parser(
+        "clip", help="write a camera's frames of a time range of the trial to an MP4"
+    )
+    clip.add_argument("camera", help="camera name")
+    clip.add_argument(
+        "--from",
+        dest="start",
+        type=float,
+        required=True,
+        metavar="S",
+        help="start, trial time in s",
+    )
+    clip.add_argument(
+        "--to",
+        dest="stop",
+        type=float,
+        required=True,
+        metavar="S",
+        help="end, trial time in s",
+    )
+    clip.add_argument(
+        "-o", "--output", type=Path, required=True, help="the .mp4 to write"
+    )
+    clip.add_argument(
+        "--slow",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="slow motion factor (2: half speed; default 1)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -82,8 +116,39 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "offset":
         record = set_video_offset(project, trial_id, args.camera, args.seconds)
         print(f"{trial_id}: camera {record.camera!r} offset {record.offset_s:+.3f} s")
+    elif args.action == "clip":
+        return _clip(project.path, trial_id, trial_videos(project, trial_id), args)
     else:
         _print_videos(project.path, trial_id, trial_videos(project, trial_id))
+    return 0
+
+
+def _clip(
+    folder: Path, trial_id: str, records: list[Any], args: argparse.Namespace
+) -> int:
+    """Write a camera's frames from trial time ``--from`` to ``--to``."""
+    if args.stop <= args.start:
+        raise UsageError(f"--to ({args.stop} s) must be after --from ({args.start} s)")
+    if args.slow <= 0:
+        raise UsageError(f"--slow must be > 0, not {args.slow}")
+    record = next((r for r in records if r.camera == args.camera), None)
+    if record is None:
+        cameras = ", ".join(r.camera for r in records) or "none"
+        raise UsageError(
+            f"{trial_id} has no camera {args.camera!r} (cameras: {cameras})"
+        )
+    n = export_clip(
+        record.resolved(folder),
+        args.start + record.offset_s,
+        args.stop + record.offset_s,
+        args.output,
+        slow_factor=args.slow,
+    )
+    print(
+        f"{args.output}: {n} frames of camera {record.camera!r}, trial time "
+        f"{args.start:.3f}-{args.stop:.3f} s (offset {record.offset_s:+.3f} s)"
+        + (f", {args.slow:g}x slower" if args.slow != 1 else "")
+    )
     return 0
 
 
