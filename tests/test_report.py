@@ -173,3 +173,55 @@ def test_report_errors_name_the_problem(
     empty = create_project(tmp_path / "empty.gaitlab")
     assert main(["report", str(empty.path), "-o", str(out), "--quiet"]) == 2
     assert "no trial has results" in capsys.readouterr().err
+
+
+def test_video_stills_at_the_initial_contact_and_midstance_of_a_step(
+    project: Path, tmp_path: Path
+) -> None:
+    """A side camera attached to the running trial (offset 0.2 s): the report
+    shows its frames at the first clean contact's IC and midstance, each the
+    frame nearest the event's time + offset (its index read back from the
+    embedded PNG); a missing video is said, not shown."""
+    import re
+    import shutil
+
+    import av
+    import numpy as np
+
+    from gaitlab.pipeline.videos import attach_video
+    from gaitlab.video.synthetic import read_index, write_video
+
+    work = tmp_path / "study.gaitlab"
+    shutil.copytree(project, work)
+    store = open_project(work)
+    trial = "demo_treadmill_lean_ankles"
+    side = write_video(tmp_path / "side.mp4", frames=200, fps=50)
+    attach_video(store, trial, side, camera="side", offset_s=0.2)
+    gone = write_video(tmp_path / "front.mp4", frames=5, fps=50)
+    attach_video(store, trial, gone, camera="front")
+    gone.unlink()
+    out = tmp_path / "report.html"
+    assert main(["report", str(work), "-o", str(out), "--quiet"]) == 0
+    text = out.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+    assert "Video stills" in page.headings
+    assert "front: video missing" in text
+    stills = dict(
+        re.findall(r"alt='side at ([a-z ]+)' src='data:image/png;base64,([^']+)'", text)
+    )
+    events = open_project(work).load_results(trial)["gait_events"]
+    ic = next(m.time_s for m in events.metrics if m.name == "contact_clean" and m.value)
+    off = min(
+        e.time_s for e in events.events if e.label == "Foot Off" and e.time_s > ic
+    )
+    shown = {}
+    for name, data in stills.items():
+        (tmp_path / "s.png").write_bytes(base64.b64decode(data))
+        with av.open(str(tmp_path / "s.png")) as container:
+            frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+        shown[name] = read_index(np.asarray(frame))
+    assert shown == {
+        "initial contact": round((ic + 0.2) * 50),
+        "midstance": round(((ic + off) / 2 + 0.2) * 50),
+    }

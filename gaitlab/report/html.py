@@ -48,6 +48,7 @@ from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.display import headline_metrics, pipeline_specs
 from gaitlab.pipeline.export import collect_tables
 from gaitlab.report.figures import COLOURS, FONT_PT, figure, figure_data_uri
+from gaitlab.report.stills import video_stills_section
 from gaitlab.store.project import Project
 
 __all__ = ["build_report", "write_report"]
@@ -172,7 +173,8 @@ def build_report(
         if done == 1 or key[0] != sorted(groups)[done - 2][0]:
             body.append(_subject_header(project, group.subject))
         rows = [r for r in tidy if r["trial_id"] in group.trial_ids]
-        body.append(_group_section(group, rows, definitions, headline))
+        stills = video_stills_section(project, group.trial_ids, group.results)
+        body.append(_group_section(group, rows, definitions, headline, stills))
         if progress is not None:
             progress(done, total, f"{group.subject} / {group.condition or '—'}")
     body.append(_provenance_section(tables.provenance, definitions, headline))
@@ -225,6 +227,7 @@ def _group_section(
     rows: list[dict[str, Any]],
     definitions: Mapping[str, dict],
     headline: Sequence[str],
+    stills: str = "",
 ) -> str:
     label = group.condition or "(no condition)"
     parts = [
@@ -245,6 +248,7 @@ def _group_section(
         ]
     parts.append(_foot_strike(rows))
     parts.append(_drill_section(group, rows))
+    parts.append(stills)
     parts.append(_quality_section(group, rows))
     parts.append("</section>")
     return "".join(parts)
