@@ -50,7 +50,7 @@ __all__ = [
     "unregister_reader",
 ]
 
-BUILTIN_READER_MODULES = ("gaitlab.io.c3d",)
+BUILTIN_READER_MODULES = ("gaitlab.io.c3d", "gaitlab.io.trc_mot")
 """Modules that register gaitlab's own readers when imported."""
 
 ReadFunction = Callable[[Path, str], Trial]

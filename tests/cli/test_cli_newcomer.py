@@ -232,7 +232,7 @@ def test_import_of_a_folder_without_c3d_files_says_so(
     folder = tmp_path / "new.gaitlab"
     assert main(["import", str(folder), str(empty), "--quiet"]) == 1
     err = one_line_error(capsys.readouterr().err)
-    assert f"no C3D files (*.c3d) found in {empty}" in err
+    assert f"no C3D or TRC files (*.c3d, *.trc) found in {empty}" in err
     assert not folder.exists()
 
 
