@@ -7,6 +7,7 @@ from pathlib import Path
 __all__ = [
     "C3DReadError",
     "DamagedFileError",
+    "FileError",
     "FormatVersionError",
     "GaitlabError",
     "GaitlabWarning",
@@ -21,25 +22,37 @@ class GaitlabError(Exception):
     """Base class of gaitlab's errors."""
 
 
-class C3DReadError(GaitlabError):
-    """A C3D file could not be read.
+class FileError(GaitlabError):
+    """Something is wrong with a file; the message names the file and the problem.
 
     Parameters
     ----------
     path : str or Path
         The file.
-    reason : str
+    problem : str
         What is wrong with it, in words a researcher understands.
     """
 
-    def __init__(self, path: str | Path, reason: str) -> None:
+    lead = ""
+    """Words put before the problem in the message (``"damaged: "``)."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
         self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        self.problem = problem
+        super().__init__(f"{self.path}: {self.lead}{problem}")
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
         """Pickle with the constructor's arguments (errors cross processes)."""
-        return (type(self), (self.path, self.reason))
+        return (type(self), (self.path, self.problem))
+
+
+class C3DReadError(FileError):
+    """A C3D file (or another file a reader takes) could not be read."""
+
+    @property
+    def reason(self) -> str:
+        """What is wrong with the file (the ``problem``)."""
+        return self.problem
 
 
 class PluginError(GaitlabError):
@@ -64,25 +77,10 @@ class FormatVersionError(ProjectError):
     """A project was written by a newer gaitlab whose format this one cannot read."""
 
 
-class DamagedFileError(ProjectError):
-    """A project file is damaged or crafted: it fails a size, checksum or schema check.
+class DamagedFileError(ProjectError, FileError):
+    """A project file is damaged or crafted: it fails a size, checksum or schema check."""
 
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    problem : str
-        What is wrong with it.
-    """
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: damaged: {problem}")
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        """Pickle with the constructor's arguments (errors cross processes)."""
-        return (type(self), (self.path, self.problem))
+    lead = "damaged: "
 
 
 class ProjectLockedError(ProjectError):

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from gaitlab.core.errors import GaitlabError
+from gaitlab.core.errors import FileError
 
 __all__ = [
     "VIDEO_SUFFIXES",
@@ -30,25 +30,8 @@ median interval by more than this fraction of it plus one tick of the
 stream's time base (timestamps are rounded to ticks)."""
 
 
-class VideoError(GaitlabError):
-    """A video file is missing, unreadable, damaged or holds no video stream.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    problem : str
-        What is wrong with it.
-    """
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        """Pickle with the constructor's arguments (errors cross processes)."""
-        return (type(self), (self.path, self.problem))
+class VideoError(FileError):
+    """A video file is missing, unreadable, damaged or holds no video stream."""
 
 
 @dataclass(frozen=True)
