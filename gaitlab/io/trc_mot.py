@@ -180,11 +180,16 @@ def read_mot_forces(path: Path) -> tuple[list[MotForces], list[str]]:
 # ---------------------------------------------------------------- parsing
 
 
-def _read_trc(path: Path) -> tuple[tuple[str, ...], FloatArray, float, float]:
+def _lines(path: Path) -> list[str]:
+    """The lines of a text file (C3DReadError naming it when it cannot be read)."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
         raise C3DReadError(path, f"cannot be read: {error.strerror or error}") from None
+
+
+def _read_trc(path: Path) -> tuple[tuple[str, ...], FloatArray, float, float]:
+    lines = _lines(path)
     if len(lines) < 5 or not lines[0].startswith("PathFileType"):
         raise C3DReadError(path, "not a TRC file (no PathFileType header line)")
     keys = lines[1].split("\t")
@@ -238,10 +243,7 @@ def _read_trc(path: Path) -> tuple[tuple[str, ...], FloatArray, float, float]:
 
 
 def _read_mot(path: Path) -> tuple[list[str], FloatArray]:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
-        raise C3DReadError(path, f"cannot be read: {error.strerror or error}") from None
+    lines = _lines(path)
     end = next((i for i, line in enumerate(lines) if line.strip() == "endheader"), None)
     if end is None or end + 1 >= len(lines):
         raise C3DReadError(
