@@ -10,15 +10,21 @@ result, else (an angle of a single line) computed from the drawn points with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from gaitlab.core.contacts import Contact
 from gaitlab.core.geometry import sagittal_angle_deg
+from gaitlab.core.results import USABLE_STATUSES, Result
 from gaitlab.core.types import SIDE_PREFIX, FloatArray
-from gaitlab.gui.body.declared import EXTENSION, SIDED_POINTS, DeclaredLine
+from gaitlab.gui.body.declared import (
+    EXTENSION,
+    SIDED_POINTS,
+    DeclaredAngle,
+    DeclaredLine,
+)
 from gaitlab.gui.body.prepared import (
     GRF_LINE,
     GRF_SCALE_M_PER_BW,
@@ -27,7 +33,15 @@ from gaitlab.gui.body.prepared import (
     PreparedBody,
 )
 
-__all__ = ["Figure", "Stances", "figure_at", "finite", "grf_scale", "stance_side"]
+__all__ = [
+    "Figure",
+    "Stances",
+    "figure_at",
+    "finite",
+    "grf_scale",
+    "stance_side",
+    "standing_side",
+]
 
 
 def stance_side(contacts: Sequence[Contact], time_s: float) -> str:
@@ -47,7 +61,11 @@ def stance_side(contacts: Sequence[Contact], time_s: float) -> str:
 class Stances:
     """Stance phases sorted by initial contact, for fast lookups at a time."""
 
-    def __init__(self, contacts: Sequence[Contact]) -> None:
+    def __init__(self, contacts: Sequence[Contact], standing_side: str = "") -> None:
+        """Index the contacts; ``standing_side`` is the stance side of a trial
+        without contacts (e.g. the support foot of a drill standing on both feet,
+        :func:`standing_side`), "" for none."""
+        self.standing_side = "" if contacts else standing_side
         self.contacts = sorted(contacts, key=lambda c: c.ic_s)
         self.starts = np.array([c.ic_s for c in self.contacts], dtype=float)
         durations = [c.to_s - c.ic_s for c in self.contacts]
@@ -61,7 +79,29 @@ class Stances:
             if contact.ic_s <= time_s <= contact.to_s:
                 return contact.side
             i -= 1
-        return ""
+        return self.standing_side
+
+
+def standing_side(
+    results: Mapping[str, Result], angles: Sequence[DeclaredAngle]
+) -> str:
+    """The support side of a trial without contacts: the one side ("Left" or
+    "Right") of the usable metrics named as a declared angle on stance-side
+    joints (e.g. the drill's ``drill_leg_line``, measured on its support
+    foot), "" when none or both."""
+    sided = {
+        (angle.plugin, angle.spec.name)
+        for angle in angles
+        if any(point in SIDED_POINTS for line in angle.spec.lines for point in line)
+    }
+    sides = {
+        metric.side
+        for plugin, result in results.items()
+        if result.status in USABLE_STATUSES
+        for metric in result.metrics
+        if (plugin, metric.name) in sided and metric.side in ("Left", "Right")
+    }
+    return sides.pop() if len(sides) == 1 else ""
 
 
 @dataclass(frozen=True)

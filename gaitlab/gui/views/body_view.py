@@ -45,7 +45,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gaitlab.core.types import SIDE_PREFIX, FloatArray
 from gaitlab.gui import theme
 from gaitlab.gui.body.declared import CENTRE_SEGMENTS, SIDE_SEGMENTS
-from gaitlab.gui.body.figure import Figure, Stances, figure_at, finite
+from gaitlab.gui.body.figure import Figure, Stances, figure_at, finite, standing_side
 from gaitlab.gui.body.painter import REBUILT_COLOUR, FigureItem, line_colours, line_pen
 from gaitlab.gui.body.prepared import (
     GRF_LEGEND,
@@ -229,7 +229,7 @@ class BodyView(QtWidgets.QWidget):
         self.pause()
         self._loaded = loaded
         self._prepared = prepared
-        self._stances = Stances(loaded.contacts)
+        self._update_stances()
         self._follow_centre = None
         self._draw_static()
         self.slider.blockSignals(True)
@@ -442,13 +442,23 @@ class BodyView(QtWidgets.QWidget):
             ],
         )
 
+    def _update_stances(self) -> None:
+        """Index the trial's stance phases; without contacts, the support side
+        the stance-side angles were measured on (:func:`standing_side`)."""
+        loaded, prepared = self._loaded, self._prepared
+        if loaded is None or prepared is None:
+            return
+        self._stances = Stances(
+            loaded.contacts, standing_side(loaded.results, prepared.angles)
+        )
+
     def _on_trial_loaded(self, loaded: LoadedTrial) -> None:
         if loaded is not self._loaded:
             self.show_prepared(loaded, self.prepare(loaded))
 
     def _on_events_changed(self, trial_id: str) -> None:
         if self._loaded is not None and self._loaded.trial_id == trial_id:
-            self._stances = Stances(self._loaded.contacts)
+            self._update_stances()
             self._redraw()
 
     def _on_results_changed(self, trial_id: str) -> None:
@@ -456,6 +466,7 @@ class BodyView(QtWidgets.QWidget):
         if loaded is None or prepared is None or loaded.trial_id != trial_id:
             return
         self._prepared = with_results(prepared, loaded, sagittal_frame(loaded))
+        self._update_stances()
         self._draw_static()
         self._redraw()
 
