@@ -144,10 +144,18 @@ def detected_events(result) -> list[tuple[float, str, str, str]]:
         for m in result.metrics
         if m.name == "toe_off_source" and m.time_s is not None
     }
+    unpaired = next(
+        (
+            SOURCES.get(round(m.value), "?")
+            for m in result.metrics
+            if m.name == "unpaired_strike_source"
+        ),
+        "?",
+    )
     found = []
     for event in result.events:
         if event.label == FOOT_STRIKE:
-            source = source_of.get(event.time_s, "?")
+            source = source_of.get(event.time_s, f"{unpaired}, no toe-off")
         elif event.label == FOOT_OFF:
             source = to_source.get(event.time_s) or off_source.get(event.time_s, "?")
         else:
