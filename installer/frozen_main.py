@@ -19,8 +19,9 @@ from pathlib import Path
 def main() -> int:
     """Run the command line or the app, by the executable's name."""
     multiprocessing.freeze_support()
-    # The bundle carries only the Blosc filter of hdf5plugin (the one the
-    # project store uses); its import would log each other filter as missing.
+    # The bundle carries only the Zstandard and Blosc filters of hdf5plugin
+    # (the ones the project store uses); its import would log each other
+    # filter as missing.
     logging.getLogger("hdf5plugin").setLevel(logging.CRITICAL)
     if Path(sys.executable).stem.lower().startswith("gaitlab-gui"):
         from gaitlab.cli.cmd_gui import gui_main
