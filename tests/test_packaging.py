@@ -283,3 +283,26 @@ def test_help_about_shows_version_and_commit(qtbot, fresh_build_info: None) -> N
     assert version.version_text() in box.text()
     assert "(commit " in box.text()
     box.close()
+
+
+def test_the_bundle_keeps_the_hdf5_filters_the_store_uses() -> None:
+    """The desktop bundle drops hdf5plugin's filters but the store's own: a
+    bundle without the Zstandard filter refused every trial of format 5
+    (caught by the bundle smoke test, CI of stop 10)."""
+    import hdf5plugin
+
+    from gaitlab.store import _integrity, _trialfile
+
+    spec = (
+        Path(__file__).resolve().parents[1] / "installer" / "gaitlab.spec"
+    ).read_text()
+    namespace: dict = {}
+    start = spec.index("KEEP_HDF5_FILTERS = ")
+    end = spec.index("\n\n", start)
+    exec(spec[start:end], namespace)
+    kept = set(namespace["KEEP_HDF5_FILTERS"])
+    written = {_trialfile._ZSTD.filter_id}
+    read = {_integrity._ZSTD, _integrity._BLOSC}
+    names = {hdf5plugin.ZSTD_ID: "zstd", hdf5plugin.BLOSC_ID: "blosc"}
+    for filter_id in written | read:
+        assert f"libh5{names[filter_id]}.so" in kept, names[filter_id]
