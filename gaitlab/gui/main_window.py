@@ -60,6 +60,7 @@ from gaitlab.gui.tasks import (
     show_error,
 )
 from gaitlab.gui.views.body_view import BodyView
+from gaitlab.gui.views.compare_view import CompareView
 from gaitlab.gui.views.export_trial_dialog import ExportTrialDialog
 from gaitlab.gui.views.import_dialog import ImportDialog
 from gaitlab.gui.views.metrics_view import MetricsView
@@ -211,8 +212,13 @@ class MainWindow(QMainWindow):
         self.log_dock = self._dock(
             "Log", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.compare = CompareView(session)
+        self.compare_dock = self._dock(
+            "Compare", self.compare, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.tabifyDockWidget(self.metrics_dock, self.pipeline_dock)
         self.tabifyDockWidget(self.pipeline_dock, self.log_dock)
+        self.tabifyDockWidget(self.log_dock, self.compare_dock)
         self.metrics_dock.raise_()
         self.videos = VideoDocks(self, session)  # one dock per camera of the trial
         self._default_state = self.saveState()

@@ -66,10 +66,11 @@ def test_docks_are_placed_as_a_lab_tool(window):
     assert area(window.body_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     assert area(window.metrics_dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert window.centralWidget().widget() is window.plots
-    # metrics, pipeline and log share the bottom area as tabs
+    # metrics, pipeline, log and compare share the bottom area as tabs
     assert set(window.tabifiedDockWidgets(window.metrics_dock)) == {
         window.pipeline_dock,
         window.log_dock,
+        window.compare_dock,
     }
 
 
