@@ -34,6 +34,15 @@ vertical-acceleration peaks of the heel and first-metatarsal (or toe)
 markers, TO = the vertical-jerk peak of the hallux (or toe) marker (with
 Plug-in Gait markers the "PiG variant, not validated").
 
+Marker gaps (beyond METHODS): the pelvis centre is kept through the frames
+where some pelvis markers are lost, each visible one (the sacrum too)
+standing in with its median offset to the full centre. A walking contact
+whose toe marker is lost before its toe-off gets the toe-off from the heel
+(or ankle) marker: the next minimum of (heel − pelvis) plus its median lag
+to the Zeni toe-off over the trial's contacts where both are seen (at least
+two), counted in ``heel_timed_toe_offs``; without that lag the strike stays
+an event without a contact.
+
 Bias correction: where plates measured some contacts of the trial alone
 (one foot on the plate), the marker detector's offset (markers − plate) is
 measured per event kind and side (the other side's when a side has none),
@@ -134,7 +143,7 @@ SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected")
 
 @plugin(
     name="gait_events",
-    version="2.1.0",
+    version="2.2.0",
     title="Gait events",
     category="Events",
     needs=("forceplates|landmark:l_heel",),
@@ -175,6 +184,14 @@ SOURCES = ((1, "plate"), (2, "markers"), (3, "edited"), (4, "markers corrected")
             "coded as event_source; 0 when every initial contact has its toe-off",
             per_step=False,
             categories=((0, "none"), *SOURCES),
+        ),
+        MetricSpec(
+            "heel_timed_toe_offs",
+            "1",
+            "Number of toe-offs timed from the heel (or ankle) marker because the "
+            "toe marker is lost before them (walking only; lag to the toe-off "
+            "measured on this trial's other contacts)",
+            per_step=False,
         ),
         MetricSpec(
             "gait_running",
@@ -315,7 +332,7 @@ def gait_events(
     if force_contacts and not running:
         _split_two_feet(trial, feet, force_contacts, kinematic)
     force_contacts = _merge_split_contacts(force_contacts)
-    strikes_only = (
+    strikes_only, heel_timed = (
         _unseen_toe_off_strikes(
             trial,
             foot_signals,
@@ -324,8 +341,10 @@ def gait_events(
             force_contacts + kinematic,
         )
         if markers
-        else []
+        else ([], [])
     )
+    kinematic += heel_timed
+    result.add_metric("heel_timed_toe_offs", float(len(heel_timed)))
     if force_contacts and kinematic:
         kinematic = _calibrated(
             result, force_contacts, kinematic, correct_kinematic_bias, strikes_only
@@ -341,6 +360,13 @@ def gait_events(
                 if not markers
                 else ": no contact found from the foot markers"
             ),
+        )
+    if heel_timed:  # the times after the bias correction
+        result.note(
+            f"{len(heel_timed)} toe-offs timed from the heel marker (the toe marker "
+            "is lost before them): the next minimum of (heel − pelvis) plus its lag "
+            "to the toe-off measured on this trial's other contacts: "
+            + ", ".join(f"{c['side']} {c['to']:.3f} s" for c in heel_timed)
         )
     contacts = sorted(force_contacts + kinematic, key=lambda c: c["ic"])
     if not contacts:
@@ -1184,7 +1210,7 @@ def _unseen_toe_off_strikes(
     cutoff_hz: float,
     running: bool,
     contacts: list[dict],
-) -> list[dict]:
+) -> tuple[list[dict], list[dict]]:
     """Initial contacts from the markers whose toe-off cannot be seen.
 
     A heel strike (a Zeni maximum of heel − pelvis) that no contact holds,
@@ -1195,12 +1221,21 @@ def _unseen_toe_off_strikes(
     Handsaker does (the first vertical-acceleration peak of the heel and
     first-metatarsal markers within 150 ms). These are events only: with no
     toe-off there is no contact to measure.
+
+    In walking, when the toe marker is lost during the contact but the heel
+    (or ankle) marker is not, the toe-off is timed from the heel instead:
+    the next minimum of (heel − pelvis), delayed by the median lag from that
+    minimum to the Zeni toe-off over the contacts of this trial where both
+    are seen (at least two). Those strikes come back as contacts (second
+    list, ``heel_timed``), measured and bias-corrected like the others.
     """
     rate = trial.markers.rate_hz
     t0 = trial.markers.t0_s
     up = trial.up
     floor = _floor_height(trial)
-    strikes = []
+    strikes: list[dict] = []
+    heel_timed: list[dict] = []
+    lag = None if running else _heel_to_toe_off_lag(signals, rate)
     for side, (heel, toe, mt1, _) in _feet_markers(trial).items():
         if side not in signals:
             continue
@@ -1232,6 +1267,27 @@ def _unseen_toe_off_strikes(
                     cutoff_hz,
                     ic,
                 )
+            to = (
+                None
+                if lag is None or toe_ends is None or strike + toe_ends >= len(toe) - 1
+                else _heel_timed_toe_off(heel_ahead, candidates, int(strike), rate)
+            )
+            if to is not None and MIN_CONTACT_S <= (to + lag - ic) / rate:
+                heel_timed.append(
+                    {
+                        "ic": t0 + ic / rate,
+                        "to": t0 + (to + lag) / rate,
+                        "ic_frame": int(strike),
+                        "to_frame": int(round(to + lag)),
+                        "side": side,
+                        "clean": False,
+                        "plate": 0,
+                        "source": MARKERS,
+                        "to_source": MARKERS,
+                        "heel_timed": True,
+                    }
+                )
+                continue
             strikes.append(
                 {
                     "ic": t0 + ic / rate,
@@ -1240,7 +1296,40 @@ def _unseen_toe_off_strikes(
                     "to_source": None,
                 }
             )
-    return strikes
+    return strikes, heel_timed
+
+
+def _heel_timed_toe_off(
+    heel_ahead: np.ndarray, strikes: np.ndarray, strike: int, rate: float
+) -> float | None:
+    """Frame (sub-frame) of the first minimum of (heel − pelvis) after
+    ``strike`` and before the foot's next strike, within
+    ``MAX_KINEMATIC_CONTACT_S``; None when there is none."""
+    lows = _extrema(heel_ahead, rate, maximum=False)
+    later = [int(i) for i in strikes if i > strike]
+    end = min([strike + int(MAX_KINEMATIC_CONTACT_S * rate), *later])
+    inside = lows[(lows > strike) & (lows < end)]
+    return _vertex(heel_ahead, int(inside[0])) if inside.size else None
+
+
+def _heel_to_toe_off_lag(
+    signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], rate: float
+) -> float | None:
+    """Median lag (frames) from the minimum of (heel − pelvis) to the Zeni
+    toe-off (minimum of toe − pelvis) over the contacts of the trial where
+    both are seen; None with fewer than two such contacts."""
+    lags = []
+    for heel_ahead, toe_ahead, strikes in signals.values():
+        offs = _extrema(toe_ahead, rate, maximum=False)
+        for strike in strikes:
+            heel_low = _heel_timed_toe_off(heel_ahead, strikes, int(strike), rate)
+            later = offs[offs > strike]
+            if heel_low is None or later.size == 0:
+                continue
+            toe_off = _vertex(toe_ahead, int(later[0]))
+            if 0 <= toe_off - heel_low <= 0.15 * rate:  # the same push-off
+                lags.append(toe_off - heel_low)
+    return float(np.median(lags)) if len(lags) >= 2 else None
 
 
 def _handsaker_strike(
@@ -1317,12 +1406,32 @@ def _without_overlaps(contacts: list[dict]) -> list[dict]:
 
 
 def _pelvis_centre(trial: TrialView) -> np.ndarray | None:
+    """Mean of the ASIS/PSIS markers (else the sacrum), kept through marker gaps.
+
+    In a frame where some pelvis markers are lost, each visible marker (the
+    sacrum too) stands in with its median offset to the full centre over
+    the frames where every marker is seen; the pelvis rotates a few degrees
+    in gait, so this holds the centre within about a centimetre instead of
+    jumping to the mean of the markers left, or ending.
+    """
     names = [
         n for n in ("l_asis", "r_asis", "l_psis", "r_psis") if trial.has_landmark(n)
     ]
-    if names:
-        return _mean_points([trial.landmark(n) for n in names])
-    return trial.landmark_or_none("sacrum")
+    if not names:
+        return trial.landmark_or_none("sacrum")
+    points = [trial.landmark(n) for n in names]
+    centre = np.stack(points).mean(axis=0)  # NaN wherever one marker is lost
+    whole = np.isfinite(centre).all(axis=1)
+    if whole.all() or not whole.any():
+        return _mean_points(points)
+    sacrum = trial.landmark_or_none("sacrum")
+    stand_ins = []
+    for point in points + ([sacrum] if sacrum is not None else []):
+        offset = np.nanmedian(centre[whole] - point[whole], axis=0)
+        if np.isfinite(offset).all():
+            stand_ins.append(point + offset)
+    filled = _mean_points(stand_ins)
+    return np.where(whole[:, None], centre, filled)
 
 
 def _extrema(signal: np.ndarray, rate_hz: float, *, maximum: bool) -> np.ndarray:

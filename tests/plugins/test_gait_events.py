@@ -298,37 +298,68 @@ def test_a_plate_nobody_steps_on_is_ignored():
     assert 4 not in result.metric_values("contact_plate")
 
 
-def test_a_strike_whose_toe_marker_is_lost_is_kept_as_an_event():
-    """gait-pig.c3d: the right toe marker vanishes mid-stance, so no toe-off
-    can be seen; the strike was dropped with its contact. Now it is a Foot
-    Strike event without a contact (contacts_from_events leaves it out, so no
-    step is numbered for it), timed within one frame of the truth after the
-    bias correction, its source in ``unpaired_strike_source``."""
+def lost_marker_walk(names, start_s: float, stop_s: float | None = None):
+    """The synthetic walk with markers ``names`` lost from ``start_s`` (to
+    ``stop_s``, else to the end), and its result with every marker."""
     walk = make_walking_trial()
-    last = max(i for i, side in enumerate(walk.sides) if side == "Right")
     markers = walk.trial.markers
-    toe = markers.labels.index("RTOE")
-    frame = int((walk.ic_s[last] + 0.15 - markers.t0_s) * markers.rate_hz)
+    frames = slice(
+        int((start_s - markers.t0_s) * markers.rate_hz),
+        None if stop_s is None else int((stop_s - markers.t0_s) * markers.rate_hz),
+    )
     data = markers.data.copy()
-    data[frame:, toe] = np.nan
+    for name in names:
+        data[frames, markers.labels.index(name)] = np.nan
     trial = dataclasses.replace(
         walk.trial, markers=dataclasses.replace(markers, data=data)
     )
+    whole = analyse_trial_object(walk.trial, plugins=["gait_events"])["gait_events"]
+    return walk, trial, whole
+
+
+def test_a_toe_marker_lost_in_stance_leaves_the_toe_off_to_the_heel():
+    """gait-pig.c3d: the right toe marker vanishes 0.1 s before the toe-off
+    its file stores. The contact is kept, its toe-off timed from the heel
+    (the next minimum of heel − pelvis, plus the lag to the toe-off measured
+    on the trial's other contacts), within 5 ms of the truth after the bias
+    correction; the strike at the end of the recording, whose toe-off is
+    never seen, stays an unpaired Foot Strike event."""
+    walk = make_walking_trial()
+    last = max(i for i, side in enumerate(walk.sides) if side == "Right")
+    walk, trial, _ = lost_marker_walk(["RTOE"], walk.ic_s[last] + 0.15)
     result = analyse_trial_object(trial, plugins=["gait_events"])["gait_events"]
+    contacts = contacts_from_events(result.events)
+    held = [c for c in contacts if abs(c.ic_s - walk.ic_s[last]) < 0.02]
+    assert len(held) == 1 and held[0].side == "Right"
+    assert held[0].to_s == pytest.approx(walk.to_s[last], abs=0.005)
+    assert len(contacts) == len(walk.ic_s)
+    assert trial_value(result, "heel_timed_toe_offs") == 1
+    assert any("timed from the heel marker" in note for note in result.notes)
     strikes = [
         e.time_s
         for e in result.events
         if e.label == "Foot Strike" and e.context == "Right"
     ]
-    paired = [c.ic_s for c in contacts_from_events(result.events)]
-    unpaired = np.array([t for t in strikes if t not in paired])
-    # the blanked contact, and the strike at the end of the recording (5.83 s:
-    # the walk goes on one stride past its last complete contact)
+    unpaired = [t for t in strikes if t not in [c.ic_s for c in contacts]]
     stride = walk.ic_s[last] - walk.ic_s[last - 2]
-    expected = walk.ic_s[last] + np.array([0.0, stride])
-    assert unpaired == pytest.approx(expected, abs=1 / markers.rate_hz)
+    # the strike at the end of the recording (5.83 s: the walk goes on one
+    # stride past its last complete contact)
+    assert unpaired == pytest.approx([walk.ic_s[last] + stride], abs=0.01)
     assert trial_value(result, "unpaired_strike_source") == CORRECTED
-    assert any("toe-off is not seen" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(("start_s", "stop_s"), [(1.5, 3.0), (0.9, 1.9)])
+def test_pelvis_markers_lost_for_a_while_move_no_event(start_s, stop_s):
+    """Both ASIS markers lost for a second: the pelvis centre is kept from
+    the PSIS markers and their offsets to it, so every event stays where the
+    whole marker set puts it (the mean of the PSIS alone, 0.1 m behind,
+    moved the marker events by 40 ms)."""
+    _, trial, whole = lost_marker_walk(["LASI", "RASI"], start_s, stop_s)
+    result = analyse_trial_object(trial, plugins=["gait_events"])["gait_events"]
+    expected = sorted((e.time_s, e.label, e.context) for e in whole.events)
+    found = sorted((e.time_s, e.label, e.context) for e in result.events)
+    assert [e[1:] for e in found] == [e[1:] for e in expected]
+    assert [e[0] for e in found] == pytest.approx([e[0] for e in expected], abs=1e-3)
 
 
 @pytest.mark.parametrize(
