@@ -1,4 +1,4 @@
-"""Benchmarks: ``python benchmarks/run.py [import] [pipeline] [store]`` (default: all).
+"""Benchmarks: ``python benchmarks/run.py [import] [pipeline] [store] [dask]`` (default: all).
 
 import (issue 2)
     1. Importing a folder of C3D files into a new project (isolated parallel
@@ -21,6 +21,12 @@ store (issue 13)
        project with ``project.load_trial``. Target: < 2 ms.
     7. Writing a trial file (RBDS001runT25.c3d and demo_static.c3d, already
        parsed): encoding, compression, checksums, fsync.
+dask (issue 13)
+    8. The batch of 4. on a Dask LocalCluster of 2 single-threaded workers
+       against the local batch with 2 worker processes (the cluster's start
+       timed apart), the results compared number for number; the largest
+       memory a trial's analysis took on a worker (peak RSS of its contained
+       child) and the bytes each trial reads, for docs/cluster.md.
 
 Everything is measured in the same run, as the median of several repeats,
 and printed with its ratio. Needs ../shared/data (or GAITLAB_SHARED_DATA).
@@ -31,6 +37,7 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -189,14 +196,7 @@ def bench_pipeline(workdir: Path) -> None:
             f"    {name:<18} {result.provenance.duration_s * 1000:7.2f} ms  {result.status}"
         )
 
-    batch = [
-        FUKUCHI / "RBDS001runT25.c3d",
-        FUKUCHI / "RBDS001runT45.c3d",
-        SHARED / "opensim-core/walking2.c3d",
-        SHARED
-        / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
-        *sorted(DEMO.glob("*.c3d")),
-    ]
+    batch = batch_files()
     timings = {}
     for workers in (1, 2):
         folder = workdir / f"batch{workers}.gaitlab"
@@ -215,12 +215,104 @@ def bench_pipeline(workdir: Path) -> None:
     )
 
 
+def batch_files() -> list[Path]:
+    """The trials of the batch benchmarks: real running and walking, the demo."""
+    return [
+        FUKUCHI / "RBDS001runT25.c3d",
+        FUKUCHI / "RBDS001runT45.c3d",
+        SHARED / "opensim-core/walking2.c3d",
+        SHARED
+        / "pyc3dserver_examples/Samples_C3D/Sample00/Codamotion/codamotion_gaitwands_20150204.c3d",
+        *sorted(DEMO.glob("*.c3d")),
+    ]
+
+
+ANALYSIS_PEAK = """
+import resource, sys
+import gaitlab
+from gaitlab.pipeline.runner import run_pipeline
+list(run_pipeline(gaitlab.open_project(sys.argv[1]), workers=1))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+"""Analyses a project's trials one by one in forked children; prints the
+largest peak RSS of a child (one trial's analysis), MiB."""
+
+
+def _metric_values(project: gaitlab.Project) -> list[tuple]:
+    return [
+        (t, name, m.name, m.side, m.step, m.value)
+        for t in sorted(project.trial_ids)
+        for name, result in sorted(project.load_results(t).items())
+        for m in result.metrics
+    ]
+
+
+def bench_dask(workdir: Path) -> None:
+    import numpy as np
+
+    from gaitlab.pipeline.distributed import dask_client, on_cluster
+
+    batch = batch_files()
+    projects = {}
+    for name in ("local", "dask"):
+        projects[name] = gaitlab.create_project(workdir / f"{name}.gaitlab")
+        list(projects[name].import_files(batch, subject="batch"))
+    start = time.perf_counter()
+    events = [
+        e for e in run_pipeline(projects["local"], workers=2) if e.kind == "trial"
+    ]
+    local = time.perf_counter() - start
+    start = time.perf_counter()
+    with dask_client(cluster="local:2") as client:
+        started = time.perf_counter() - start
+        start = time.perf_counter()
+        list(run_pipeline(projects["dask"], driver=on_cluster(client)))
+        remote = time.perf_counter() - start
+        worker_rss = client.run(
+            lambda: __import__("psutil").Process().memory_info().rss
+        )
+    peak = subprocess.run(
+        [sys.executable, "-c", ANALYSIS_PEAK, str(projects["local"].path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+    a, b = _metric_values(projects["local"]), _metric_values(projects["dask"])
+    same = len(a) == len(b) and all(
+        x[:5] == y[:5] and (x[5] == y[5] or (np.isnan(x[5]) and np.isnan(y[5])))
+        for x, y in zip(a, b, strict=True)
+    )
+    trials = [p.stat().st_size for p in (workdir / "dask.gaitlab/trials").rglob("*.h5")]
+    results = [p.stat().st_size for p in (workdir / "dask.gaitlab/results").rglob("*")]
+    print(f"dask: {len(events)} trials, whole default pipeline, 2 CPUs")
+    print(f"  local batch, 2 workers   {local * 1000:8.1f} ms")
+    print(
+        f"  LocalCluster, 2 workers  {remote * 1000:8.1f} ms  (ratio {remote / local:.2f})"
+    )
+    print(f"  cluster start            {started * 1000:8.1f} ms  (once per run)")
+    print(f"  results identical        {same}  ({len(a)} metric values)")
+    print(
+        f"  memory: a trial's analysis child peaks at {float(peak):.0f} MiB (largest "
+        f"of the batch); a worker process holds {max(worker_rss.values()) / 2**20:.0f} MiB"
+    )
+    print(
+        f"  I/O per trial: reads {sum(trials) / len(trials) / 2**20:.2f} MiB "
+        f"(largest {max(trials) / 2**20:.2f} MiB), the client writes "
+        f"{sum(results) / len(trials) / 2**20:.2f} MiB of results"
+    )
+
+
 def main(argv: list[str]) -> int:
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
         return 2
-    chosen = argv or ["import", "pipeline", "store"]
-    benches = {"import": bench_import, "pipeline": bench_pipeline, "store": bench_store}
+    chosen = argv or ["import", "pipeline", "store", "dask"]
+    benches = {
+        "import": bench_import,
+        "pipeline": bench_pipeline,
+        "store": bench_store,
+        "dask": bench_dask,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for name in chosen:
             benches[name](Path(tmp))

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from gaitlab.cli._common import resolve_trials
+from gaitlab.cli._common import UsageError, resolve_trials
 from gaitlab.core.results import compact_names, left_out_by_reason
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.isolation import (
@@ -82,6 +82,20 @@ def add_parser(subparsers: Any) -> None:
         help="memory (MiB) the plugins may use per trial; beyond it allocations "
         f"fail (default {DEFAULT_MEMORY_LIMIT_MB:g})",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="analyse the trials on a running Dask cluster (tcp://HOST:8786); the "
+        "workers read the project folder, which they must see at the same path, "
+        "and this process writes the results (needs gaitlab[distributed])",
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="local[:N]",
+        help="start a local Dask cluster of N worker processes (default: one per "
+        "CPU) and analyse the trials on it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -113,22 +127,52 @@ def run(args: argparse.Namespace) -> int:
                 "as they are",
                 file=sys.stderr,
             )
-    events = run_pipeline(
-        project,
-        trial_ids,
-        plugins=args.plugins,
-        only_stale=args.only_stale,
-        workers=args.workers,
-        config=config,
-        limits=_limits(args),
-    )
+    limits = _limits(args)
+    if args.scheduler is None and args.cluster is None:
+        events = run_pipeline(
+            project,
+            trial_ids,
+            plugins=args.plugins,
+            only_stale=args.only_stale,
+            workers=args.workers,
+            config=config,
+            limits=limits,
+        )
+        return _report_run(events, report, args.quiet)
+    if args.workers is not None:
+        raise UsageError(
+            "--workers sets the local processes; a Dask cluster has its own workers "
+            "(--cluster local:N)"
+        )
+    from gaitlab.pipeline.distributed import dask_client, on_cluster
+
+    with dask_client(args.scheduler, args.cluster) as client:
+        workers = len(client.scheduler_info().get("workers", {}))
+        print(
+            f"Dask: {workers} workers; dashboard {client.dashboard_link}",
+            file=sys.stderr,
+        )
+        events = run_pipeline(
+            project,
+            trial_ids,
+            plugins=args.plugins,
+            only_stale=args.only_stale,
+            config=config,
+            limits=limits,
+            driver=on_cluster(client),
+        )
+        return _report_run(events, report, args.quiet)
+
+
+def _report_run(events: Any, report: Any, quiet: bool) -> int:
+    """Show the run's progress; print its summary; 1 when a plugin failed."""
+    from tqdm import tqdm
+
     trials: list[RunEvent] = []
     bar = None
     for event in events:
         if event.kind == "started":
-            bar = tqdm(
-                total=event.total, unit="trial", disable=args.quiet, file=sys.stderr
-            )
+            bar = tqdm(total=event.total, unit="trial", disable=quiet, file=sys.stderr)
         elif event.kind == "trial":
             trials.append(event)
             if bar is not None:

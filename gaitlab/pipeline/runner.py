@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -142,6 +142,36 @@ class TrialState:
     subject: dict[str, Any]
     static: dict[str, str] | None
     markers: dict[str, Any]
+
+
+class FinishedTrial(Protocol):
+    """A trial whose analysis ended, as :func:`run_pipeline` stores and reports it.
+
+    Attributes
+    ----------
+    trial_id : str
+    results : dict of str to Result
+        The new results (with ``stored``: see :func:`_merged`).
+    ran : list of str
+        Plugins that ran.
+    error : str
+        Why the trial as a whole could not be analysed ("" when it was).
+    stored : set of str
+        Stored results the trial had; those not in ``results`` are kept.
+    """
+
+    trial_id: str
+    results: dict[str, Result]
+    ran: list[str]
+    error: str
+    stored: set[str]
+
+
+TrialDriver = Callable[
+    [Project, list[str], Plan, list[str] | None, bool, Limits], Iterable[FinishedTrial]
+]
+"""Analyses trials elsewhere: ``driver(project, trial_ids, plan, rerun,
+only_stale, limits)`` yields each trial as it finishes, results unwritten."""
 
 
 def project_pipeline(project: Project, report: DiscoveryReport) -> PipelineConfig:
@@ -510,6 +540,7 @@ def run_pipeline(
     workers: int | None = None,
     config: PipelineConfig | None = None,
     limits: Limits | None = None,
+    driver: TrialDriver | None = None,
 ) -> Iterator[RunEvent]:
     """Run the project's pipeline on trials, yielding one event per trial.
 
@@ -538,6 +569,10 @@ def run_pipeline(
         Pipeline to use and save; None uses the project's.
     limits : Limits or None
         Time per plugin and trial, and memory per child (None: defaults).
+    driver : TrialDriver or None
+        Analyse the trials elsewhere instead of in local children (``workers``
+        is then unused): :func:`gaitlab.pipeline.distributed.on_cluster`
+        gives one for a Dask cluster. This process still writes every result.
 
     Yields
     ------
@@ -567,13 +602,20 @@ def run_pipeline(
             project.set_setting("pipeline", saved.to_json())
         yield RunEvent("started", total=total)
         n_workers = max(1, min(workers or os.cpu_count() or 1, total))
-        if n_workers > 1:  # longest first: no long trial left alone at the end
-            ids.sort(key=lambda t: -_trial_bytes(project, t))
-        jobs = (
-            _TrialJob(project, trial_id, plan, plugins, only_stale, limits)
-            for trial_id in ids
+        if n_workers > 1 or driver is not None:  # longest first: no long trial
+            ids.sort(key=lambda t: -_trial_bytes(project, t))  # alone at the end
+        finished: Iterable[FinishedTrial] = (
+            driver(project, ids, plan, plugins, only_stale, limits)
+            if driver is not None
+            else _drive(
+                (
+                    _TrialJob(project, trial_id, plan, plugins, only_stale, limits)
+                    for trial_id in ids
+                ),
+                n_workers,
+            )
         )
-        for done, job in enumerate(_drive(jobs, n_workers), start=1):
+        for done, job in enumerate(finished, start=1):
             if job.ran and not job.error:
                 _store(project, job)
             ran = [] if job.error else job.ran
@@ -608,7 +650,7 @@ def _trial_bytes(project: Project, trial_id: str) -> int:
         return 0
 
 
-def _store(project: Project, job: _TrialJob) -> None:
+def _store(project: Project, job: FinishedTrial) -> None:
     """Write a trial's new results over its stored ones (writer lock held)."""
     try:
         project.write_results(job.trial_id, _merged(project, job))
@@ -617,7 +659,7 @@ def _store(project: Project, job: _TrialJob) -> None:
         job.error = f"results not stored: {type(error).__name__}: {error}"
 
 
-def _merged(project: Project, job: _TrialJob) -> dict[str, Result]:
+def _merged(project: Project, job: FinishedTrial) -> dict[str, Result]:
     """The trial's stored results with the new ones in their place."""
     if job.stored <= set(job.results):  # every stored result was made again
         return dict(job.results)
