@@ -159,16 +159,50 @@ METRICS = (
 )
 
 SERIES = (
-    SeriesSpec("drill_lean", "deg", "θ(support AJC→COM) up to the catch IC, NaN after"),
-    SeriesSpec("drill_trunk_lean", "deg", "θ(MIDH→MIDS) up to the catch IC, NaN after"),
-    SeriesSpec("drill_leg_line", "deg", "θ(support AJC→HJC) up to the catch IC"),
-    SeriesSpec("drill_bend_index", "deg", "trunk lean - leg line up to the catch IC"),
+    SeriesSpec(
+        "drill_lean",
+        "deg",
+        "θ(support AJC→COM) up to the catch IC, NaN after",
+        label="drill: ankle→COM",
+        lines=(("ajc", "com"),),
+    ),
+    SeriesSpec(
+        "drill_body_line",
+        "deg",
+        "θ(support AJC→head centre) up to the catch IC, NaN after: the head-to-heel "
+        "line of the coaching cue (≈ the leg line and trunk lean while the body "
+        "stays straight)",
+        label="drill: ankle→head",
+        lines=(("ajc", "head_com"),),
+    ),
+    SeriesSpec(
+        "drill_trunk_lean",
+        "deg",
+        "θ(MIDH→MIDS) up to the catch IC, NaN after",
+        label="drill: trunk",
+        lines=(("midh", "mids"),),
+    ),
+    SeriesSpec(
+        "drill_leg_line",
+        "deg",
+        "θ(support AJC→HJC) up to the catch IC",
+        label="drill: leg line",
+        lines=(("ajc", "hjc"),),
+    ),
+    SeriesSpec(
+        "drill_bend_index",
+        "deg",
+        "trunk lean - leg line up to the catch IC",
+        label="drill: bend index",
+        lines=(("midh", "mids"), ("ajc", "hjc")),
+    ),
 )
+"""The drill's series; ``lines`` draw them on the body view (its support leg)."""
 
 
 @plugin(
     name="drill",
-    version="1.0.0",
+    version="1.1.0",
     title="Lean-and-fall drill",
     category="Drills",
     needs=("markers",),
@@ -352,6 +386,9 @@ def drill(
 
     after = time > ic_s
     series = {"drill_lean": lean, "drill_leg_line": leg}
+    if body.head_com is not None:
+        head = lowpass(body.head_com, rate, marker_cutoff_hz)
+        series["drill_body_line"] = sagittal_angle_deg(points["ajc"], head, up, forward)
     if trunk_angle is not None:
         series |= {
             "drill_trunk_lean": trunk_angle,

@@ -1272,13 +1272,13 @@ def _unseen_toe_off_strikes(
                 if lag is None or toe_ends is None or strike + toe_ends >= len(toe) - 1
                 else _heel_timed_toe_off(heel_ahead, candidates, int(strike), rate)
             )
-            if to is not None and MIN_CONTACT_S <= (to + lag - ic) / rate:
+            if to is not None and (to + lag - ic) / rate >= MIN_CONTACT_S:
                 heel_timed.append(
                     {
                         "ic": t0 + ic / rate,
                         "to": t0 + (to + lag) / rate,
                         "ic_frame": int(strike),
-                        "to_frame": int(round(to + lag)),
+                        "to_frame": round(to + lag),
                         "side": side,
                         "clean": False,
                         "plate": 0,

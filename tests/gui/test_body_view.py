@@ -18,7 +18,7 @@ from gaitlab.core.geometry import GRAVITY
 from gaitlab.core.results import Result, SeriesSpec
 from gaitlab.gui.body.declared import declared_angles, declared_lines
 from gaitlab.gui.body.painter import REBUILT_COLOUR
-from gaitlab.gui.body.prepared import GRF_SCALE_M_PER_BW, body_caption
+from gaitlab.gui.body.prepared import GRF_SCALE_M_PER_BW, body_caption, shown_angles
 from gaitlab.gui.views.body_view import REBUILT_LEGEND, BodyView, rebuilt_3d
 from gaitlab.pipeline.spec import plugin
 from gaitlab.session import LoadedTrial, Session
@@ -92,7 +92,7 @@ def test_the_figure_is_the_marker_frame_at_the_cursor(body, treadmill, session):
 
 def test_angles_at_the_cursor_are_the_declared_series_values(body, treadmill, session):
     lean = treadmill.results["lean"].series
-    declared = declared_angles(treadmill.specs)
+    declared = shown_angles(treadmill)
     assert [a.key for a in declared if a.plugin == "lean"][:6] == list(LEAN_ANGLES)
     assert body.table.labels[: len(declared)] == [a.label for a in declared]
     for frame in (12, 57, 120, 333):
@@ -119,7 +119,7 @@ def test_angles_of_one_line_are_computed_without_a_stored_result(qtbot, body, se
         round(0.5 * (contact.ic_s + contact.to_s) * MARKER_RATE) / MARKER_RATE
     )
     angles = body.angles()
-    for angle in declared_angles(loaded.specs):
+    for angle in shown_angles(loaded):
         one_line = len(angle.spec.lines) == 1
         expected = "computed from the markers" if one_line else "not available"
         assert angles[angle.key][1] == expected, angle.key
@@ -343,7 +343,7 @@ def test_captions_say_where_angles_come_from(qtbot, body, session):
         "Angles from the vertical, + forward, from the lean result. "
         "COM: center_of_mass result (com)."
     )
-    lines = declared_lines(declared_angles(loaded.specs))
+    lines = declared_lines(shown_angles(loaded))
     assert [line.key for line in lines][:4] == [
         "midh-mids",
         "cop-com",

@@ -1,10 +1,12 @@
 """The body view's data on the lean-and-fall drill, without Qt (issue 12 item 6).
 
-The drill's angle series declared with ``lines`` display hints (support AJC →
-COM, MIDH → MIDS, AJC → HJC; made up here, as plugins/drill.py does not declare
-them yet): the drill trial has no contacts, so the stance-side lines are drawn
-on the support side the drill measured its leg line on (``standing_side``), and
-at the cursor their angles are the plugin's drill series.
+The drill's angle series carry ``lines`` display hints (support AJC → COM, AJC
+→ head centre, MIDH → MIDS, AJC → HJC): the drill trial has no contacts, so the
+stance-side lines are drawn on the support side the drill measured its leg line
+on (``standing_side``), and at the cursor their angles are the plugin's drill
+series. A plugin skipped on a trial draws no lines there: no drill lines on a
+running trial, no running-lean lines on the drill. The first tests declare the
+lines in the test (``DRILL``) so they check the view, not the plugin's choice.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 from gaitlab.core.results import SeriesSpec
 from gaitlab.gui.body.declared import declared_angles
 from gaitlab.gui.body.figure import Stances, figure_at, standing_side
-from gaitlab.gui.body.prepared import prepare_body
+from gaitlab.gui.body.prepared import prepare_body, shown_angles
 from gaitlab.session import LoadedTrial, Session
 from tests.gui_data.test_body_figure import axes, declare
 
@@ -32,19 +34,27 @@ DRILL = declare(
 
 
 @pytest.fixture(scope="module")
-def drill(tmp_path_factory: pytest.TempPathFactory, demo_files: list[Path]) -> LoadedTrial:
-    """The demo drill trial with the default pipeline run."""
+def session(
+    tmp_path_factory: pytest.TempPathFactory, demo_files: list[Path]
+) -> Session:
+    """The demo drill and treadmill run with the default pipeline run."""
     from gaitlab.pipeline.runner import run_pipeline
     from gaitlab.store.project import create_project
 
-    files = [path for path in demo_files if path.stem == "demo_drill"]
-    assert files, "demo_drill.c3d missing from the demo data"
+    files = [p for p in demo_files if p.stem in ("demo_drill", "demo_treadmill_run")]
+    assert len(files) == 2, "demo_drill.c3d or demo_treadmill_run.c3d missing"
     folder = tmp_path_factory.mktemp("drill") / "drill.gaitlab"
     created = create_project(folder)
     list(created.import_files(files, subject="drill01", condition="synthetic"))
     list(run_pipeline(created, workers=1))
     session = Session()
     session.open(folder)
+    return session
+
+
+@pytest.fixture(scope="module")
+def drill(session: Session) -> LoadedTrial:
+    """The demo drill trial, the drill's lines declared by the test."""
     return replace(session.load("demo_drill"), specs={"drill": DRILL})
 
 
@@ -79,3 +89,35 @@ def test_ankle_com_line_at_max_lean_is_the_drill_lean(drill: LoadedTrial):
     # sagittal plane points are (forward, up), m: angle from the vertical, deg
     forward, up = upper - lower
     assert np.degrees(np.arctan2(forward, up)) == pytest.approx(value, abs=0.1)
+
+
+def test_a_plugin_skipped_on_a_trial_draws_no_lines_there(session: Session):
+    """The installed plugins' own declarations: on the drill the drill's lines
+    (lean skipped: no contacts); on a running trial the lean's (drill skipped)."""
+    on_drill = [a.plugin for a in shown_angles(session.load("demo_drill"))]
+    on_run = [a.plugin for a in shown_angles(session.load("demo_treadmill_run"))]
+    assert set(on_drill) == {"drill"}
+    assert "drill" not in on_run
+    assert "lean" in on_run
+
+
+def test_the_drill_draws_its_head_to_ankle_line_through_the_fall(session: Session):
+    """The plugin's declared lines at the maximum lean: ankle → COM at
+    drill_max_lean, ankle → head centre at the stored drill_body_line, which
+    the straight demo drill keeps within 1.5° of its leg line (15°: the body
+    is one line from head to heel)."""
+    loaded = session.load("demo_drill")
+    frame = axes(loaded)
+    prepared = prepare_body(loaded, frame)
+    t_max = metric(loaded, "drill_max_lean_time")
+    stances = Stances(loaded.contacts, standing_side(loaded.results, prepared.angles))
+    figure = figure_at(prepared, stances, t_max)
+    lean, _ = figure.angles["drill_lean"]
+    assert lean == pytest.approx(metric(loaded, "drill_max_lean"), abs=0.1)
+    body_line, source = figure.angles["drill_body_line"]
+    assert "drill" in source
+    lower, upper = figure.lines["ajc-head_com"]
+    forward, up = upper - lower
+    assert np.degrees(np.arctan2(forward, up)) == pytest.approx(body_line, abs=0.5)
+    assert body_line == pytest.approx(metric(loaded, "drill_leg_line"), abs=1.5)
+    assert metric(loaded, "drill_leg_line") > 10.0  # leaning forward, not upright

@@ -330,7 +330,8 @@ def test_a_toe_marker_lost_in_stance_leaves_the_toe_off_to_the_heel():
     result = analyse_trial_object(trial, plugins=["gait_events"])["gait_events"]
     contacts = contacts_from_events(result.events)
     held = [c for c in contacts if abs(c.ic_s - walk.ic_s[last]) < 0.02]
-    assert len(held) == 1 and held[0].side == "Right"
+    assert len(held) == 1
+    assert held[0].side == "Right"
     assert held[0].to_s == pytest.approx(walk.to_s[last], abs=0.005)
     assert len(contacts) == len(walk.ic_s)
     assert trial_value(result, "heel_timed_toe_offs") == 1

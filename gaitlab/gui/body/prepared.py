@@ -59,6 +59,9 @@ GRF_SCALE_M_PER_BW = 0.5
 GRF_SCALE_M_PER_KN = 0.5
 """Length of the drawn GRF vector per kN when the body mass is unknown, in m."""
 
+DRILL_CATEGORY = "Drills"
+"""Plugin category of drills (a special trial): their lines come after gait's."""
+
 GRF_LINE = "grf"
 """Key of the ground reaction force among the lines of the figure."""
 
@@ -401,7 +404,7 @@ def prepare_body(loaded: LoadedTrial, frame: SagittalAxes) -> PreparedBody:
             for line in (reconstruction.notes() if reconstruction is not None else [])
         ),
     ]
-    angles = declared_angles(loaded.specs)
+    angles = shown_angles(loaded)
     missing_parts = tuple(
         part for part, names in BODY_PARTS if not any(name in points for name in names)
     )
@@ -451,21 +454,49 @@ def with_results(
     """The prepared trial with what its new results change: the COM, the stored
     angles, the body weight and the lines that need the COM."""
     com, com_t0, com_rate, com_source = _com(loaded, frame)
+    angles = shown_angles(loaded)
     return replace(
         prepared,
         com=com,
         com_t0_s=float(com_t0),
         com_rate_hz=float(com_rate),
         com_source=com_source,
-        angle_series=_angle_series(loaded, prepared.angles),
+        angles=angles,
+        angle_series=_angle_series(loaded, angles),
         body_weight_n=_body_weight_n(loaded),
         lines=_line_availability(
-            prepared.figure_lines,
+            declared_lines(angles),
             prepared.points,
             com is not None,
             prepared.grf_force is not None,
         ),
     )
+
+
+def shown_angles(loaded: LoadedTrial) -> tuple[DeclaredAngle, ...]:
+    """The declared angles of the plugins whose result on this trial is usable.
+
+    A plugin's lines are drawn where it measured the trial: the drill's on a
+    drill, the running lean's on a run. When no plugin declaring lines has a
+    usable result (the trial not analysed yet), every plugin's lines are drawn
+    from the markers, except those of plugins that skipped the trial, the
+    drills' (category :data:`DRILL_CATEGORY`) after the others.
+    """
+    usable = {
+        name: spec
+        for name, spec in loaded.specs.items()
+        if _usable(loaded.results, name) is not None
+    }
+    if declared_angles(usable):
+        return declared_angles(usable)
+    not_skipped = [
+        (name, spec)
+        for name, spec in loaded.specs.items()
+        if getattr(loaded.results.get(name), "status", "") != "skipped"
+    ]
+    # gait plugins first: a line both declare is then labelled as the gait's
+    not_skipped.sort(key=lambda item: item[1].category == DRILL_CATEGORY)
+    return declared_angles(dict(not_skipped))
 
 
 def _rebuilt_points(
