@@ -70,6 +70,7 @@ from gaitlab.gui.views.plugins_dialog import (
     builtin_failure_text,
     open_plugin_guide,
 )
+from gaitlab.gui.views.report_dialog import ReportDialog
 from gaitlab.gui.views.signal_plots import SignalPlotsView
 from gaitlab.gui.views.subject_editor import SubjectEditor
 from gaitlab.gui.views.trial_browser import TrialBrowser
@@ -516,6 +517,16 @@ class MainWindow(QMainWindow):
                 "back as C3D",
             )
         )
+        file_menu.addAction(
+            self._action(
+                "export_report",
+                "Export &report…",
+                self.show_report_dialog,
+                None,
+                "Write the runner report: one self-contained HTML page for the "
+                "project or one runner",
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(
             self._action("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -784,6 +795,17 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def show_report_dialog(self, subject: str | None = None) -> ReportDialog | None:
+        """Show the report dialog (not modal); None when no project is open."""
+        if self.session.project is None:
+            self.statusBar().showMessage("Open a project first, then report it.", 5000)
+            return None
+        dialog = ReportDialog(self, self.session, subject)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._keep(dialog)
+        dialog.show()
+        return dialog
+
     def show_plugins_dialog(self) -> PluginsDialog:
         """Show the plugins dialog (not modal)."""
         dialog = PluginsDialog(self, self.session)
@@ -873,7 +895,7 @@ class MainWindow(QMainWindow):
         for key in ("new", "open", "import_files", "import_folder"):
             self.actions_[key].setEnabled(not busy)
         self.recent_menu.setEnabled(not busy)
-        for key in ("export", "run_project", "run_stale", "subjects"):
+        for key in ("export", "export_report", "run_project", "run_stale", "subjects"):
             self.actions_[key].setEnabled(has_project and not busy)
         self.actions_["export_trial"].setEnabled(
             has_project and not busy and self.session.current is not None
