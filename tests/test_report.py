@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gaitlab.cli.main import main
+from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import run_pipeline
 from gaitlab.store.project import create_project, open_project
 from gaitlab.synth.drill import make_drill_trial
@@ -155,7 +156,7 @@ def test_figures_are_embedded_png(page: Page) -> None:
 def test_quality_and_provenance(page: Page, project: Path) -> None:
     pipeline = page.by("pipeline", "plugin")
     assert {"lean", "drill", "braking", "gait_events"} <= set(pipeline)
-    assert pipeline["drill"][1] == "1.0.0"
+    assert pipeline["drill"][1] == discover().specs["drill"].version
     assert pipeline["drill"][2].startswith("builtin:")
     assert "Provenance" in page.headings
     definitions = {cells[0]: cells for _, cells in page.table("definitions")}

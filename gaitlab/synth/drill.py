@@ -31,8 +31,11 @@ Motion (time from the start of the trial):
 
 **Force plate** (``force_plate=True``): one TYPE 2 plate (1.2 m x 0.8 m) centred
 under the support ankle carries the whole ground reaction, ``m·(a_COM + g·e_up)``
-(a_COM by second differences of the true COM over one analog sample, so the
-force integrates back to the COM motion), at a prescribed COP: the COM's floor
+(a_COM by second differences of the true COM over one analog sample,
+low-passed at ``FORCE_LOWPASS_HZ`` with zero lag, so the force integrates
+back to the COM motion at the frequencies a body moves at, without the
+impulses of the model's kinematic leg at the catch foot's lift-off and
+contact), at a prescribed COP: the COM's floor
 projection in quiet stance, moving forward with the fall as
 ``cop_travel_m·min(φ(t)/φ(t_lift), 1)`` (t_lift = lift-off of the catch foot)
 and staying there. This COP is a known answer for the COP travel, not the
@@ -315,6 +318,10 @@ def _truth(
     )
 
 
+FORCE_LOWPASS_HZ = 15.0
+"""Low-pass of the COM acceleration that makes the plate's force, Hz."""
+
+
 def _plate_load(
     time: FloatArray,
     motion: _Motion,
@@ -323,9 +330,15 @@ def _plate_load(
     cop_travel_m: float,
 ) -> tuple[FloatArray, FloatArray]:
     """GRF on the subject and prescribed COP at the analog samples, model frame."""
+    from scipy.signal import butter, sosfiltfilt
+
     step = time[1] - time[0]
     com = [_points(time + shift, motion, dims)["com"] for shift in (-step, 0, step)]
     acceleration = (com[0] - 2 * com[1] + com[2]) / step**2
+    # the model's leg has no dynamics: its knee (inverse kinematics near full
+    # extension) puts impulses of tens of kN into the raw second difference
+    smooth = butter(4, FORCE_LOWPASS_HZ, fs=1.0 / step, output="sos")
+    acceleration = sosfiltfilt(smooth, acceleration, axis=0)
     grf = mass_kg * (acceleration + np.array([0.0, GRAVITY, 0.0]))
     lift_s = motion.catch_ic_s - motion.swing_s
     progress = np.clip(motion.rotation(time) / motion.rotation(np.array(lift_s)), 0, 1)
