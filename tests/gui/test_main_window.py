@@ -47,6 +47,7 @@ def test_menus_hold_the_workflows(window):
         "Import folder…",
         "Export metrics…",
         "Export trial…",
+        "Export report…",
         "Quit",
     ]
     assert menus["Edit"] == ["Undo", "Redo", "Subjects…", "Group trials…"]
