@@ -235,7 +235,7 @@ def test_without_declared_angles_the_table_lists_the_readouts_only(
     loaded = session.load("demo_treadmill_run")
     loaded.specs.clear()
     show(qtbot, body, session, loaded)
-    assert body.table.labels == ["Stance", "COM height", "GRF"]
+    assert body.table.labels == ["Stance", "COM height", "COM over feet", "GRF"]
     assert body.angles() == {}
     assert body.legend_names() == ["GRF at COP (1 BW = 0.5 m)"]
     assert body.source_label.text().startswith(

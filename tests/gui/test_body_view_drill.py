@@ -48,3 +48,21 @@ def test_at_max_lean_the_ankle_com_line_is_drawn_with_the_drill_lean(
     value, _source = body.angles()["drill_lean"]
     assert value == pytest.approx(max_lean, abs=0.1)
     assert {"midh-mids", "ajc-hjc"} <= set(figure.lines)
+
+
+def test_the_base_of_support_turns_orange_when_the_com_leaves_it(
+    qtbot, body: BodyView, session: Session
+):
+    from gaitlab.gui.body.painter import BASE_COLOUR, OUTSIDE_BASE_COLOUR
+    from tests.gui.test_body_view import colour_pixels
+
+    loaded = session.load("demo_drill")
+    show(qtbot, body, session, loaded)
+    session.set_cursor(0.5)
+    assert colour_pixels(body, BASE_COLOUR) > 10
+    assert colour_pixels(body, OUTSIDE_BASE_COLOUR) == 0
+    assert body.table.values[-2] == "yes"
+    ic, _ = metric(loaded, "drill_catch_ic_time")
+    session.set_cursor(ic - 0.1)
+    assert colour_pixels(body, OUTSIDE_BASE_COLOUR) > 10
+    assert body.table.values[-2].endswith("m ahead of the toes")

@@ -11,6 +11,7 @@ lines in the test (``DRILL``) so they check the view, not the plugin's choice.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,3 +122,53 @@ def test_the_drill_draws_its_head_to_ankle_line_through_the_fall(session: Sessio
     assert np.degrees(np.arctan2(forward, up)) == pytest.approx(body_line, abs=0.5)
     assert body_line == pytest.approx(metric(loaded, "drill_leg_line"), abs=1.5)
     assert metric(loaded, "drill_leg_line") > 10.0  # leaning forward, not upright
+
+
+def test_the_com_leaves_the_base_of_support_before_the_catch_step(session: Session):
+    """Quiet stance: both feet on the floor, the COM over them. The drill's
+    point: just before the catch foot lands the support foot alone is the
+    base, and the COM is ahead of its toes (the runner has to step)."""
+    loaded = session.load("demo_drill")
+    prepared = prepare_body(loaded, axes(loaded))
+    stances = Stances(loaded.contacts, standing_side(loaded.results, prepared.angles))
+    quiet = figure_at(prepared, stances, 0.5)
+    assert quiet.base is not None
+    heels = [quiet.points[f"{p}_heel"][0] for p in "lr"]
+    toes = [quiet.points[f"{p}_ttip"][0] for p in "lr"]
+    assert quiet.base[:2] == pytest.approx((min(heels), max(toes)))
+    assert quiet.com_over_base is True
+    ic = metric(loaded, "drill_catch_ic_time")
+    falling = figure_at(prepared, stances, ic - 0.1)
+    support = "l" if metric_side(loaded, "drill_leg_line") == "Left" else "r"
+    assert falling.base is not None
+    assert falling.base[1] == pytest.approx(falling.points[f"{support}_ttip"][0])
+    assert falling.com_over_base is False
+    assert falling.com[0] > falling.base[1]  # ahead of the toes
+
+
+def metric_side(loaded: LoadedTrial, name: str) -> str:
+    (side,) = [m.side for m in loaded.results["drill"].metrics if m.name == name]
+    return side
+
+
+def test_in_running_the_base_is_the_stance_foot_and_none_in_flight(session: Session):
+    """The synthetic runner: at every midstance the base is the stance foot
+    (heel to toe tip); in the middle of each flight no foot is on the floor;
+    just after initial contact the COM is behind the landing heel (the foot
+    lands ahead of the body)."""
+    loaded = session.load("demo_treadmill_run")
+    prepared = prepare_body(loaded, axes(loaded))
+    stances = Stances(loaded.contacts, standing_side(loaded.results, prepared.angles))
+    contacts = sorted(loaded.contacts, key=lambda c: c.ic_s)
+    assert len(contacts) > 4
+    for contact, following in itertools.pairwise(contacts):
+        prefix = "l" if contact.side == "Left" else "r"
+        mid = figure_at(prepared, stances, 0.5 * (contact.ic_s + contact.to_s))
+        assert mid.base is not None
+        foot = (mid.points[f"{prefix}_heel"][0], mid.points[f"{prefix}_ttip"][0])
+        assert mid.base[:2] == pytest.approx((min(foot), max(foot)), abs=1e-9)
+        flight = figure_at(prepared, stances, 0.5 * (contact.to_s + following.ic_s))
+        assert flight.base is None
+        landing = figure_at(prepared, stances, contact.ic_s + 0.01)
+        assert landing.com_over_base is False
+        assert landing.com[0] < landing.base[0]

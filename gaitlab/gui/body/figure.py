@@ -26,6 +26,7 @@ from gaitlab.gui.body.declared import (
     DeclaredLine,
 )
 from gaitlab.gui.body.prepared import (
+    FOOT_ON_FLOOR_M,
     GRF_LINE,
     GRF_SCALE_M_PER_BW,
     GRF_SCALE_M_PER_KN,
@@ -36,6 +37,7 @@ from gaitlab.gui.body.prepared import (
 __all__ = [
     "Figure",
     "Stances",
+    "base_of_support",
     "figure_at",
     "finite",
     "grf_scale",
@@ -129,6 +131,10 @@ class Figure:
         GRF is ``"grf"``: (COP, arrow tip).
     rebuilt : frozenset of str
         Points computed from landmarks rebuilt from the static trial.
+    base : (float, float, float) or None
+        The base of support: the AP extent (back, front) of the feet on the
+        floor, heel to toe tip, and the height to draw it at, m; None with no
+        foot on it.
     """
 
     time_s: float
@@ -141,6 +147,37 @@ class Figure:
     angles: dict[str, tuple[float, str]]
     lines: dict[str, tuple[FloatArray, FloatArray]]
     rebuilt: frozenset[str] = frozenset()
+    base: tuple[float, float, float] | None = None
+
+    @property
+    def com_over_base(self) -> bool | None:
+        """Whether the COM is above the base of support (None: either unknown)."""
+        if self.base is None or not finite(self.com):
+            return None
+        return self.base[0] <= float(self.com[0]) <= self.base[1]
+
+
+def base_of_support(
+    points: Mapping[str, FloatArray], rest: Mapping[str, float]
+) -> tuple[float, float, float] | None:
+    """The base of support at one instant (see :attr:`Figure.base`): the AP
+    extent, heel to toe tip, of the feet whose heel or toe tip is within
+    ``FOOT_ON_FLOOR_M`` of its height on the floor (``rest``), drawn at the
+    lowest of those heights."""
+    xs: list[float] = []
+    heights: list[float] = []
+    for prefix in SIDE_PREFIX.values():
+        ends = {
+            name: end
+            for name in (f"{prefix}_heel", f"{prefix}_ttip")
+            if (end := points.get(name)) is not None and finite(end) and name in rest
+        }
+        if any(float(end[1]) <= rest[n] + FOOT_ON_FLOOR_M for n, end in ends.items()):
+            xs += [float(end[0]) for end in ends.values()]
+            heights += [rest[n] for n in ends]
+    if not xs:
+        return None
+    return min(xs), max(xs), min(heights)
 
 
 def finite(*points: FloatArray | None) -> bool:
@@ -229,7 +266,17 @@ def figure_at(prepared: PreparedBody, stances: Stances, time_s: float) -> Figure
     if finite(cop, force):
         lines[GRF_LINE] = (cop, cop + force * grf_scale(prepared))
     return Figure(
-        time_s, index, side, points, com, cop, force, angles, lines, prepared.rebuilt
+        time_s,
+        index,
+        side,
+        points,
+        com,
+        cop,
+        force,
+        angles,
+        lines,
+        prepared.rebuilt,
+        base_of_support(points, prepared.foot_rest_m),
     )
 
 

@@ -33,6 +33,10 @@ LABEL_REACH_PX = 190
 JOINTS = ("hjc", "kjc", "ajc", "sjc", "ejc", "wjc")
 REBUILT_COLOUR = "#D6007E"
 """Outline of the points built from landmarks rebuilt from the static trial."""
+BASE_COLOUR = "#2E7D32"
+"""The base of support and the COM's plumb line while the COM is over the feet."""
+OUTSIDE_BASE_COLOUR = "#E65100"
+"""The same once the COM has left the base (ahead of the toes, behind the heels)."""
 REBUILT_RADIUS_PX = 6.0
 """Half-diagonal of the diamond marking a rebuilt point, in pixels."""
 LABEL_ROW_PX = 18
@@ -219,6 +223,7 @@ class FigureItem(pg.GraphicsObject):
             self._draw_arrow_head(painter, px(tail), px(tip))
         if finite(figure.cop):
             self._draw_cop(painter, px(figure.cop), self._cop_colour())
+        self._draw_base(painter, figure, px)
         if finite(figure.com):
             self._draw_com(painter, px(figure.com))
         self._draw_labels(painter, figure, px)
@@ -277,6 +282,29 @@ class FigureItem(pg.GraphicsObject):
                 ]
             )
         )
+
+    @staticmethod
+    def _draw_base(painter: QtGui.QPainter, figure: Figure, px: PointToPixels) -> None:
+        """The base of support on the floor and the COM's plumb line down to it:
+        green while the COM is over the feet, orange once it has left them."""
+        if figure.base is None:
+            return
+        back, front, floor = figure.base
+        colour = QtGui.QColor(
+            BASE_COLOUR if figure.com_over_base is not False else OUTSIDE_BASE_COLOUR
+        )
+        band = QtGui.QColor(colour)
+        band.setAlpha(120)
+        pen = QtGui.QPen(band, 7.0)
+        pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        painter.setPen(pen)
+        painter.drawLine(px(np.array([back, floor])), px(np.array([front, floor])))
+        if finite(figure.com):
+            plumb = QtGui.QPen(colour, 1.6, QtCore.Qt.PenStyle.DotLine)
+            painter.setPen(plumb)
+            painter.drawLine(
+                px(figure.com), px(np.array([float(figure.com[0]), floor]))
+            )
 
     @staticmethod
     def _draw_com(painter: QtGui.QPainter, at: QtCore.QPointF) -> None:

@@ -18,7 +18,7 @@ the angles and the COM come from and what cannot be drawn, and why.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol
 
@@ -61,6 +61,10 @@ GRF_SCALE_M_PER_KN = 0.5
 
 DRILL_CATEGORY = "Drills"
 """Plugin category of drills (a special trial): their lines come after gait's."""
+
+FOOT_ON_FLOOR_M = 0.02
+"""A foot is on the floor while its heel or toe tip is within this of its
+height on the floor (:attr:`PreparedBody.foot_rest_m`), m."""
 
 GRF_LINE = "grf"
 """Key of the ground reaction force among the lines of the figure."""
@@ -205,6 +209,10 @@ class PreparedBody:
         Body weight m·g in N for the GRF scale (None: unknown).
     ground_m : float
         Height of the ground (force plate surface, else 0) along up, m.
+    foot_rest_m : dict of str to float
+        Per heel and toe tip (``"l_heel"``, ``"r_ttip"`` ...): its height when
+        on the floor (2nd percentile over the trial), m; a foot is on the
+        floor while its heel or toe tip is within :data:`FOOT_ON_FLOOR_M` of it.
     plates : tuple of (float, float)
         AP extent of each force plate, m.
     angles : tuple of DeclaredAngle
@@ -260,6 +268,7 @@ class PreparedBody:
     rebuilt_labels: tuple[str, ...] = ()
     rebuilt_markers: FloatArray | None = None
     static_note: str = ""
+    foot_rest_m: Mapping[str, float] = field(default_factory=dict)
 
     @cached_property
     def figure_lines(self) -> tuple[DeclaredLine, ...]:
@@ -445,7 +454,20 @@ def prepare_body(loaded: LoadedTrial, frame: SagittalAxes) -> PreparedBody:
         rebuilt_labels=rebuilt_labels,
         rebuilt_markers=rebuilt_markers,
         static_note=_static_note(loaded, view, rebuilt),
+        foot_rest_m=_foot_rest(points),
     )
+
+
+def _foot_rest(points: Mapping[str, FloatArray]) -> dict[str, float]:
+    """Height of each heel and toe tip standing on the floor (see
+    :attr:`PreparedBody.foot_rest_m`)."""
+    rest = {}
+    for prefix in SIDE_PREFIX.values():
+        for name in (f"{prefix}_heel", f"{prefix}_ttip"):
+            height = points[name][:, 1] if name in points else None
+            if height is not None and np.isfinite(height).any():
+                rest[name] = float(np.nanpercentile(height, 2))
+    return rest
 
 
 def with_results(

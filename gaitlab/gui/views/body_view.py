@@ -71,7 +71,7 @@ PLAY_SPEEDS = (("Real time", 1.0), ("1/2", 0.5), ("1/4", 0.25), ("1/10", 0.1))
 PLAY_INTERVAL_MS = 16
 MIN_VIEW_WIDTH_PX, MIN_VIEW_HEIGHT_PX = 480, 360
 REBUILT_LEGEND = "rebuilt from the static trial"
-READOUTS = ("Stance", "COM height", "GRF")
+READOUTS = ("Stance", "COM height", "COM over feet", "GRF")
 """Rows of the table after the angles."""
 
 
@@ -174,6 +174,31 @@ class ReadoutTable(QtWidgets.QWidget):
         painter.setPen(QtGui.QColor("#D0D0D0"))
         painter.drawRect(0, 0, width - 1, row * (len(self.labels) + 1))
         painter.end()
+
+
+def com_over_feet_text(figure: Figure) -> str:
+    """Where the COM is against the base of support, in words with metres.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def at(x, base):
+    ...     f = Figure(0.0, 0, "", {}, np.array([x, 1.0]), np.full(2, np.nan),
+    ...                np.full(2, np.nan), {}, {}, frozenset(), base)
+    ...     return com_over_feet_text(f)
+    >>> at(0.1, (0.0, 0.25, 0.0)), at(0.31, (0.0, 0.25, 0.0)), at(0.1, None)
+    ('yes', 'no: 0.060 m ahead of the toes', 'no foot on the floor')
+    """
+    over = figure.com_over_base
+    if over is None:
+        return "no foot on the floor" if figure.base is None else "—"
+    if over:
+        return "yes"
+    back, front, _ = figure.base  # type: ignore[misc]
+    x = float(figure.com[0])
+    if x > front:
+        return f"no: {x - front:.3f} m ahead of the toes"
+    return f"no: {back - x:.3f} m behind the heels"
 
 
 class BodyView(QtWidgets.QWidget):
@@ -537,6 +562,7 @@ class BodyView(QtWidgets.QWidget):
         )
         height = figure.com[1] - prepared.ground_m
         values.append(f"{height:.3f} m" if np.isfinite(height) else "—")
+        values.append(com_over_feet_text(figure))
         grf = "—"
         if prepared.grf_force is not None:
             magnitude = float(np.hypot(*figure.force)) if finite(figure.force) else 0.0
