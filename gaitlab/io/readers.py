@@ -94,6 +94,7 @@ class Reader:
 
 
 _READERS: dict[str, Reader] = {}
+_COMPANIONS: dict[str, Callable[[Path], str]] = {}
 _builtin_loaded = False
 
 
@@ -147,6 +148,17 @@ def register_reader(
     return reader
 
 
+def register_companion(suffix: str, explain: Callable[[Path], str]) -> None:
+    """Say why files ending in ``suffix`` are not trials of their own.
+
+    A companion file (an OpenSim MOT of forces beside its TRC of markers) is
+    read with the file it accompanies; given alone, it is refused with
+    ``explain(path)`` instead of "no reader for this kind of file".
+    """
+    end = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
+    _COMPANIONS[end] = explain
+
+
 def unregister_reader(name: str) -> None:
     """Remove a format from the registry (nothing happens if it is unknown)."""
     _READERS.pop(name.strip().lower(), None)
@@ -175,6 +187,9 @@ def reader_for(path: str | Path) -> Reader:
     for reader in _registry().values():
         if reader.accepts(path):
             return reader
+    explain = _COMPANIONS.get(path.suffix.lower())
+    if explain is not None:
+        raise C3DReadError(path, explain(path))
     raise C3DReadError(path, f"no reader for this kind of file ({_known()})")
 
 

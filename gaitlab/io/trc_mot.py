@@ -5,8 +5,9 @@ take OpenSim users' data like a C3D file. A TRC holds markers only; its
 forces, if any, are in a MOT (storage) file of the same trial beside it:
 ``NAME.mot``, ``NAME_grf.mot`` (what gaitlab's own export writes) or
 ``NAME_forces.mot``, the first found. A lone MOT has no markers and is not a
-trial on its own: it is not registered, so a folder of TRC/MOT pairs imports
-one trial per pair.
+trial on its own: it is registered as a companion only, so a folder of
+TRC/MOT pairs imports one trial per pair and a MOT given alone is refused
+with what to import instead.
 
 **Frame.** The file's axes are kept as the lab frame (OpenSim's are Y up, X
 forward); the vertical is found from the data as for any lab: the axis the
@@ -41,7 +42,7 @@ import numpy as np
 from gaitlab.core.errors import C3DReadError
 from gaitlab.core.trial import AnalogSet, ForcePlate, MarkerSet, SourceInfo, Trial
 from gaitlab.core.types import FloatArray
-from gaitlab.io.readers import register_reader
+from gaitlab.io.readers import register_companion, register_reader
 
 __all__ = ["MotForces", "mot_beside", "read_mot_forces", "read_trc_file"]
 
@@ -337,3 +338,21 @@ register_reader(
     read_trc_file,
     description="OpenSim TRC markers (with the MOT forces beside it)",
 )
+
+
+def lone_mot_reason(path: Path) -> str:
+    """Why a MOT file given alone is not imported, and what to import instead."""
+    stem = path.stem
+    for suffix in ("_grf", "_forces"):
+        stem = stem.removesuffix(suffix)
+    trc = path.with_name(f"{stem}.trc")
+    instead = (
+        f"import {trc.name} beside it: its forces come in with it"
+        if trc.is_file()
+        else f"import the TRC file of its markers ({stem}.trc beside it brings "
+        f"in {', '.join(n.format(stem=stem) for n in MOT_NAMES)}, the first found)"
+    )
+    return f"an OpenSim MOT file holds forces only, not a trial: {instead}"
+
+
+register_companion(".mot", lone_mot_reason)

@@ -141,3 +141,19 @@ def test_metres_and_millimetres_give_the_same_trial(tmp_path: Path, exported) ->
     in_m = read_trial(next((tmp_path / "m").glob("*.trc")))
     in_mm = read_trial(next((exported[1].parent / "files").glob("*.trc")))
     np.testing.assert_allclose(in_m.markers.data, in_mm.markers.data, atol=1e-6)
+
+
+def test_a_mot_given_alone_says_to_import_its_trc(exported, tmp_path: Path) -> None:
+    """A MOT holds forces only: given alone it is refused with what to
+    import instead, naming the TRC beside it when there is one."""
+    folder = exported[1].parent / "files"
+    (mot,) = sorted(folder.glob("*.mot"))
+    project = gaitlab.create_project(tmp_path / "p.gaitlab")
+    (event,) = [e for e in project.import_files([mot], subject="s") if e.path]
+    assert event.kind == "refused"
+    trc = next(folder.glob("*.trc")).name
+    assert f"forces only, not a trial: import {trc} beside it" in event.message
+    lone = tmp_path / "lone_grf.mot"
+    shutil.copy(mot, lone)
+    with pytest.raises(C3DReadError, match=r"lone\.trc beside it brings in lone\.mot"):
+        reader_for(lone)
