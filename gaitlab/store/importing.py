@@ -248,8 +248,6 @@ def import_files(
             )
             for job in jobs
         ]
-        # largest files first: no large file left to one worker at the end
-        tasks.sort(key=lambda task: -_file_bytes(task[0].path))
         unindexed = 0  # trials committed since the index was last written
         index_due = time.monotonic() + _INDEX_INTERVAL_S
         try:
@@ -318,14 +316,6 @@ def _commit_trial(
         warnings=tuple(summary["warnings"]),
     )
     project._add_subject(job.subject_id, summary.get("subject"))
-
-
-def _file_bytes(path: Path) -> int:
-    """Size of a file in bytes (0 if it cannot be read)."""
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _read_and_write_trial(
