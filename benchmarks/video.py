@@ -11,10 +11,7 @@ Measured, as *cursor move → frame*: ``frame_index_at(timestamps, t +
 offset)`` then ``VideoReader.frame(index)`` (decoded, converted to RGB),
 each on a fresh reader (empty cache):
 
-1. Random jumps: 100 cursor times drawn uniformly over the clip, twice,
-   interleaved with the baseline: the same jumps with every frame on the
-   way decoded (the reader before it skipped the non-reference frames
-   more than ``KEEP_BEFORE`` frames before the target).
+1. Random jumps: 100 cursor times drawn uniformly over the clip.
 2. Sequential steps forward: one frame at a time over 300 frames
    (playback, the → key).
 3. Steps backward: one frame at a time over 60 frames (the ← key): each
@@ -28,19 +25,17 @@ bytes it actually held.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-from gaitlab.video import VideoReader, decoder, frame_index_at, probe
+from gaitlab.video import VideoReader, frame_index_at, probe
 
 WIDTH, HEIGHT, FPS, FRAMES = 1920, 1080, 120, 600
 TARGET_MS = 30.0
@@ -107,17 +102,6 @@ def timed_moves(
     return latencies, held, bound
 
 
-@contextlib.contextmanager
-def every_frame_decoded() -> Iterator[None]:
-    """The reader as it was before it left non-reference frames undecoded."""
-    kept = decoder.KEEP_BEFORE
-    decoder.KEEP_BEFORE = 10**9
-    try:
-        yield
-    finally:
-        decoder.KEEP_BEFORE = kept
-
-
 def report(name: str, latencies: list[float]) -> None:
     """Print median and 95th percentile against the target."""
     median = statistics.median(latencies)
@@ -159,18 +143,8 @@ def main() -> None:
         forward = stamps[100:400] - offset_s
         backward = stamps[460:400:-1] - offset_s
         print(f"cursor move → frame (PyAV {av.__version__}, cache {args.cache} frames)")
-        random_ms, full_ms = [], []
-        for _ in range(2):  # interleaved: the machine's load hits both alike
-            moves, held, bound = timed_moves(path, jumps, args.cache)
-            random_ms += moves
-            with every_frame_decoded():
-                full_ms += timed_moves(path, jumps, args.cache)[0]
+        random_ms, held, bound = timed_moves(path, jumps, args.cache)
         report("random jumps", random_ms)
-        report("  baseline: every frame", full_ms)
-        print(
-            f"  {'':<28} ratio {statistics.median(random_ms) / statistics.median(full_ms):.2f} "
-            "(non-reference frames before the target left undecoded)"
-        )
         step_ms, _, _ = timed_moves(path, forward, args.cache)
         report("steps forward (1 frame)", step_ms[1:])  # the first is a jump
         back_ms, _, _ = timed_moves(path, backward, args.cache)

@@ -19,10 +19,6 @@ FORWARD_SLACK = 2
 """Decode forward from the current position instead of seeking when the
 target's keyframe is at most this many frames after the frame last decoded."""
 
-KEEP_BEFORE = 8
-"""Frames before a target that are decoded in full (and cached) on the way to
-it; before them, frames no other frame refers to are not decoded at all."""
-
 
 class VideoReader:
     """A video's frames by index, decoded frame-accurately, with an LRU cache.
@@ -92,7 +88,6 @@ class VideoReader:
         self._frames: Iterator[av.VideoFrame] | None = None
         self._last = -1  # index of the frame the decoder gave last (-1: none)
         self._first_after_seek = -1  # index of the first frame after the last seek
-        self._skip_before = int(self._pts[0])  # see _decoded_frames
         self.seeks = 0
         """Number of seeks made (for tests and benchmarks)."""
         self.decoded = 0
@@ -185,7 +180,6 @@ class VideoReader:
 
     def _decode(self, index: int) -> av.VideoFrame:
         key = int(self._key_of[index])
-        self._skip_before = int(self._pts[max(index - KEEP_BEFORE, 0)])
         if (
             self._frames is None
             or index <= self._last
@@ -208,23 +202,9 @@ class VideoReader:
             int(self._pts[key]), stream=self._stream, backward=True, any_frame=False
         )
         self.seeks += 1
-        self._frames = self._decoded_frames()
+        self._frames = self._container.decode(self._stream)
         self._last = -1
         self._first_after_seek = -1
-
-    def _decoded_frames(self) -> Iterator[av.VideoFrame]:
-        """The frames from the decoder's position on, leaving undecoded the
-        non-reference frames shown before :attr:`_skip_before` (nothing needs
-        them: H.264 B-frames without references cost about half the decoding
-        on the way from a keyframe to a target)."""
-        assert self._container is not None
-        context = self._stream.codec_context
-        for packet in self._container.demux(self._stream):
-            far = packet.pts is not None and packet.pts < self._skip_before
-            skip = "NONREF" if far else "DEFAULT"
-            if context.skip_frame != skip:
-                context.skip_frame = skip
-            yield from context.decode(packet)
 
     def _keep(self, position: int, frame: av.VideoFrame) -> None:
         self._frame_bytes = max(
