@@ -1110,7 +1110,7 @@ def _check_outputs(spec: PluginSpec, result: Any) -> str | None:
     for metric in result.metrics:
         if not isinstance(metric, Metric):
             return f"metrics must be Metric, got {type(metric).__name__}"
-        problem = _metric_problem(metric)
+        problem = None if _plain_metric(metric) else _metric_problem(metric)
         if problem:
             return f"metric {metric.name!r}: {problem}"
         declared = declared_metrics.get(metric.name)
@@ -1159,6 +1159,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool
     )
+
+
+def _plain_metric(metric: Metric) -> bool:
+    """True for a metric as ``Result.add_metric`` makes it: every field of
+    exactly its type and an allowed value (a quick pass for the thousands of
+    metrics of a long trial; any other goes through :func:`_metric_problem`)."""
+    time_s = metric.time_s
+    return (
+        type(metric.value) is float
+        and type(metric.status) is str
+        and metric.status in _STATUS_SET
+        and type(metric.side) is str
+        and metric.side in _SIDE_SET
+        and (metric.step is None or type(metric.step) is int)
+        and (time_s is None or (type(time_s) is float and math.isfinite(time_s)))
+        and type(metric.message) is str
+    )
+
+
+_STATUS_SET = frozenset(METRIC_STATUSES)
+_SIDE_SET = frozenset(("", "Left", "Right"))
 
 
 def _metric_problem(metric: Metric) -> str | None:
