@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections import Counter
@@ -127,18 +128,17 @@ def run(args: argparse.Namespace) -> int:
                 "as they are",
                 file=sys.stderr,
             )
-    limits = _limits(args)
+    run = functools.partial(
+        run_pipeline,
+        project,
+        trial_ids,
+        plugins=args.plugins,
+        only_stale=args.only_stale,
+        config=config,
+        limits=_limits(args),
+    )
     if args.scheduler is None and args.cluster is None:
-        events = run_pipeline(
-            project,
-            trial_ids,
-            plugins=args.plugins,
-            only_stale=args.only_stale,
-            workers=args.workers,
-            config=config,
-            limits=limits,
-        )
-        return _report_run(events, report, args.quiet)
+        return _report_run(run(workers=args.workers), report, args.quiet)
     if args.workers is not None:
         raise UsageError(
             "--workers sets the local processes; a Dask cluster has its own workers "
@@ -152,16 +152,7 @@ def run(args: argparse.Namespace) -> int:
             f"Dask: {workers} workers; dashboard {client.dashboard_link}",
             file=sys.stderr,
         )
-        events = run_pipeline(
-            project,
-            trial_ids,
-            plugins=args.plugins,
-            only_stale=args.only_stale,
-            config=config,
-            limits=limits,
-            driver=on_cluster(client),
-        )
-        return _report_run(events, report, args.quiet)
+        return _report_run(run(driver=on_cluster(client)), report, args.quiet)
 
 
 def _report_run(events: Any, report: Any, quiet: bool) -> int:
