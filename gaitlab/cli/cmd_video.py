@@ -1,4 +1,4 @@
-"""``gaitlab video PROJECT TRIAL {add,list,remove,offset}``: a trial's videos.
+"""``gaitlab video PROJECT TRIAL {add,list,remove,offset,calibrate,clip}``: a trial's videos.
 
 ``add FILE [--camera NAME] [--offset S]`` attaches a video (mp4, avi, mov):
 the project records its path (relative to the project folder where
@@ -11,7 +11,11 @@ reported, never an error. ``remove CAMERA`` forgets a video (the file is
 left alone); ``offset CAMERA SECONDS`` sets its offset; ``clip CAMERA --from S
 --to S -o FILE.mp4 [--slow F]`` writes the camera's frames of that range of
 the trial (trial times: the offset is applied) to a new MP4, slowed down if
-asked.
+asked. ``calibrate CAMERA --point FWD,UP=U,V ...`` gives a side camera's 2D
+calibration from two or more known points of the sagittal plane (forward and
+up in m, as the body view's axes show them) and their pixels: the app then
+draws the body view's lean lines over that camera's frames (``--clear``
+removes it).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from gaitlab.cli._common import UsageError, help_text, resolve_trial
 from gaitlab.pipeline.videos import (
     attach_video,
     detach_video,
+    set_video_calibration,
     set_video_offset,
     trial_videos,
 )
 from gaitlab.store.project import open_project
-from gaitlab.video import video_state
+from gaitlab.video import PlaneCalibration, video_state
 from gaitlab.video.clip import export_clip
 
 __all__ = ["add_parser", "run"]
@@ -62,6 +67,26 @@ def add_parser(subparsers: Any) -> None:
     offset = actions.add_parser("offset", help="set a camera's offset")
     offset.add_argument("camera", help="camera name")
     offset.add_argument("seconds", type=float, help="video time minus trial time, s")
+    calibrate = actions.add_parser(
+        "calibrate",
+        help="give a camera's 2D calibration: known points of the sagittal plane "
+        "and their pixels; the body view's lines are then drawn over its frames",
+    )
+    calibrate.add_argument("camera", help="camera name")
+    calibrate.add_argument(
+        "--point",
+        dest="points",
+        action="append",
+        default=[],
+        metavar="FWD,UP=U,V",
+        help="a point of the sagittal plane (forward and up in m, as the body "
+        "view's axes show them) and its pixel (u right, v down from the frame's "
+        "top-left corner); 2 points: scale and rotation, 3: affine, 4 or more: "
+        "perspective",
+    )
+    calibrate.add_argument(
+        "--clear", action="store_true", help="remove the camera's calibration"
+    )
     clip = actions.add_parser(
         "clip", help="write a camera's frames of a time range of the trial to an MP4"
     )
@@ -116,11 +141,48 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "offset":
         record = set_video_offset(project, trial_id, args.camera, args.seconds)
         print(f"{trial_id}: camera {record.camera!r} offset {record.offset_s:+.3f} s")
+    elif args.action == "calibrate":
+        _calibrate(project, trial_id, args)
     elif args.action == "clip":
         return _clip(project.path, trial_id, trial_videos(project, trial_id), args)
     else:
         _print_videos(project.path, trial_id, trial_videos(project, trial_id))
     return 0
+
+
+def _calibrate(project: Any, trial_id: str, args: argparse.Namespace) -> None:
+    """Set or clear a camera's calibration; print it with its fit."""
+    if args.clear == bool(args.points):
+        raise UsageError("give --point at least twice, or --clear")
+    calibration = None
+    if args.points:
+        try:
+            calibration = PlaneCalibration(tuple(_point(p) for p in args.points))
+        except ValueError as error:
+            raise UsageError(f"calibrate: {error}") from None
+    record = set_video_calibration(project, trial_id, args.camera, calibration)
+    if calibration is None:
+        print(f"{trial_id}: camera {record.camera!r} calibration removed")
+        return
+    print(
+        f"{trial_id}: camera {record.camera!r} calibrated from "
+        f"{len(calibration.points)} points ({calibration.kind}); "
+        f"residual {calibration.residual_px:.2f} px"
+    )
+
+
+def _point(text: str) -> tuple[float, float, float, float]:
+    """``FWD,UP=U,V`` as four numbers (UsageError when it is not)."""
+    plane, _, image = text.partition("=")
+    try:
+        forward, up = (float(v) for v in plane.split(","))
+        u, v = (float(v) for v in image.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--point {text!r}: expected FWD,UP=U,V (metres, then pixels), "
+            "e.g. 0.5,0=812,640"
+        ) from None
+    return forward, up, u, v
 
 
 def _clip(
@@ -160,10 +222,17 @@ def _print_videos(folder: Path, trial_id: str, records: list[Any]) -> None:
         return
     width = max(len("camera"), *(len(r.camera) for r in records))
     print(
-        f"{'camera':<{width}}  {'fps':>8}  {'frames':>7}  {'offset s':>9}  state       file"
+        f"{'camera':<{width}}  {'fps':>8}  {'frames':>7}  {'offset s':>9}  state       "
+        "2D calibration   file"
     )
     for r in records:
+        calibration = (
+            f"{r.calibration.kind} ({len(r.calibration.points)})"
+            if r.calibration is not None
+            else "none"
+        )
         print(
             f"{r.camera:<{width}}  {r.fps:>8.3f}  {r.frame_count:>7d}  "
-            f"{r.offset_s:>+9.3f}  {video_state(r, folder):<10}  {r.path}"
+            f"{r.offset_s:>+9.3f}  {video_state(r, folder):<10}  {calibration:<15}  "
+            f"{r.path}"
         )

@@ -13,16 +13,18 @@ A moved, missing or rewritten video is never an error here: its state
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from gaitlab.core.errors import ProjectError
 from gaitlab.store.project import Project
-from gaitlab.video import VideoRecord, content_hash, probe
+from gaitlab.video import PlaneCalibration, VideoRecord, content_hash, probe
 
 __all__ = [
     "SETTING",
     "attach_video",
     "detach_video",
+    "set_video_calibration",
     "set_video_offset",
     "stored_path",
     "trial_videos",
@@ -137,6 +139,20 @@ def set_video_offset(
     records = trial_videos(project, trial_id)
     old = _find(records, trial_id, camera)
     new = VideoRecord(**{**old.to_dict(), "offset_s": float(offset_s)})
+    _save(project, trial_id, [new if r.camera == old.camera else r for r in records])
+    return new
+
+
+def set_video_calibration(
+    project: Project,
+    trial_id: str,
+    camera: str,
+    calibration: PlaneCalibration | None,
+) -> VideoRecord:
+    """Set (or, with None, remove) a camera's 2D calibration; return the new record."""
+    records = trial_videos(project, trial_id)
+    old = _find(records, trial_id, camera)
+    new = replace(old, calibration=calibration)
     _save(project, trial_id, [new if r.camera == old.camera else r for r in records])
     return new
 

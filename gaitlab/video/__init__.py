@@ -14,6 +14,7 @@ A trial's time ``t`` (s) is shown with the video frame nearest
 
 from __future__ import annotations
 
+from gaitlab.video.calibration import PlaneCalibration
 from gaitlab.video.decoder import VideoReader
 from gaitlab.video.probe import (
     VIDEO_SUFFIXES,
@@ -27,6 +28,7 @@ from gaitlab.video.records import VideoRecord, content_hash, video_state
 
 __all__ = [
     "VIDEO_SUFFIXES",
+    "PlaneCalibration",
     "VideoError",
     "VideoInfo",
     "VideoReader",

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from gaitlab.video.calibration import PlaneCalibration
 from gaitlab.video.probe import VideoError, probe
 
 __all__ = ["VideoRecord", "content_hash", "resolve_path", "video_state"]
@@ -54,6 +55,9 @@ class VideoRecord:
     offset_s : float
         Video time minus trial time, s: trial time ``t`` shows the frame
         nearest ``t + offset_s`` on the video's clock (0 at its first frame).
+    calibration : PlaneCalibration or None
+        The camera's 2D calibration of the sagittal plane, if one was given
+        (the body view's lines are then drawn over its frames).
     """
 
     camera: str
@@ -62,10 +66,15 @@ class VideoRecord:
     fps: float
     frame_count: int
     offset_s: float = 0.0
+    calibration: PlaneCalibration | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as JSON-able values."""
-        return asdict(self)
+        """The record as JSON-able values (no ``calibration`` key without one)."""
+        values = asdict(self)
+        values.pop("calibration")
+        if self.calibration is not None:
+            values["calibration"] = self.calibration.to_json()
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> VideoRecord:
@@ -84,6 +93,11 @@ class VideoRecord:
                 fps=float(values["fps"]),
                 frame_count=int(values["frame_count"]),
                 offset_s=float(values.get("offset_s", 0.0)),
+                calibration=(
+                    PlaneCalibration.from_json(values["calibration"])
+                    if values.get("calibration")
+                    else None
+                ),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise VideoError(

@@ -415,6 +415,8 @@ def test_cli_add_list_offset_remove(
         "offset",
         "s",
         "state",
+        "2D",
+        "calibration",
         "file",
     ]
     assert lines[1].split() == [
@@ -423,6 +425,7 @@ def test_cli_add_list_offset_remove(
         "120",
         "+0.250",
         "ok",
+        "none",
         "../captures/run_03_side.mp4",
     ]
     assert lines[2].split()[:5] == ["front", "30.000", "120", "+0.000", "ok"]
