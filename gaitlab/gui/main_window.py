@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.log_dock, self.compare_dock)
         self.metrics_dock.raise_()
         self.videos = VideoDocks(self, session)  # one dock per camera of the trial
+        self.body.figure_shown.connect(self.videos.show_figure)
         self._default_state = self.saveState()
         self._sized = False
 

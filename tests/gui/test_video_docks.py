@@ -100,3 +100,41 @@ def test_the_docks_follow_the_trial_shown(
     other = next(t for t in session.project.trial_ids if "overground" in t)
     show_trial(other)
     assert window.videos.docks == []
+
+
+def test_a_calibrated_camera_shows_the_body_view_s_lines(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    """A side camera calibrated from two floor points (200 px/m): at the
+    cursor, each body-view line is drawn over its frame at the pixels the
+    calibration gives, with the COM; an uncalibrated camera gets none."""
+    from PySide6.QtWidgets import QGraphicsLineItem
+
+    from gaitlab.pipeline.videos import set_video_calibration
+    from gaitlab.video import PlaneCalibration
+
+    side = write_video(tmp_path / "side.mp4", frames=150, fps=FPS)
+    front = write_video(tmp_path / "front.mp4", frames=150, fps=FPS)
+    attach_video(session.project, treadmill_id, side, camera="side")
+    attach_video(session.project, treadmill_id, front, camera="front")
+    calibration = PlaneCalibration(((0.0, 0.0, 40.0, 220.0), (1.0, 0.0, 240.0, 220.0)))
+    set_video_calibration(session.project, treadmill_id, "side", calibration)
+    show_trial(treadmill_id)
+    view, plain = window.videos.views["side"], window.videos.views["front"]
+    loaded = session.current
+    contact = loaded.contacts[2]
+    for t in (contact.ic_s + 0.05, contact.to_s + 0.03):
+        session.set_cursor(t)
+        figure = window.body.figure_item.figure
+        assert figure is not None
+        assert figure.time_s == pytest.approx(t)
+        lines = [item for item in view.overlay if isinstance(item, QGraphicsLineItem)]
+        assert len(lines) == len(figure.lines)
+        for item, ends in zip(lines, figure.lines.values(), strict=True):
+            drawn = item.line()
+            expected = calibration.to_image(np.asarray(ends))
+            np.testing.assert_allclose(
+                [[drawn.x1(), drawn.y1()], [drawn.x2(), drawn.y2()]], expected, atol=1e-6
+            )
+        assert len(view.overlay) == len(lines) + 1  # and the COM
+        assert plain.overlay == []

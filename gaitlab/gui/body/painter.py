@@ -125,6 +125,11 @@ class FigureItem(pg.GraphicsObject):
             )
         }
 
+    @property
+    def colours(self) -> dict[str, str]:
+        """Colour of each drawn line by key (the GRF's too)."""
+        return dict(self._colours)
+
     def set_lines(self, lines: Sequence[DeclaredLine]) -> None:
         """The declared lines of the trial shown (their colours, styles and labels)."""
         self._lines = tuple(lines)

@@ -217,6 +217,10 @@ class BodyView(QtWidgets.QWidget):
     drawn = QtCore.Signal()
     """Emitted when the shown trial is fully drawn (after ``show_prepared``)."""
 
+    figure_shown = QtCore.Signal(object, object)
+    """The figure drawn at the cursor and its lines' colours by key (None, {}
+    when none is): calibrated video views draw the lines over their frames."""
+
     def __init__(
         self, session: Session, parent: QtWidgets.QWidget | None = None
     ) -> None:
@@ -501,6 +505,7 @@ class BodyView(QtWidgets.QWidget):
         self._prepared = None
         self._figure_now = None
         self.figure_item.set_figure(None, None)
+        self.figure_shown.emit(None, {})
         self._plates.setData([], [])
         self._set_enabled(False)
         self.time_label.setText("")
@@ -538,6 +543,7 @@ class BodyView(QtWidgets.QWidget):
         figure = figure_at(prepared, self._stances, time_s)
         self._figure_now = figure
         self.figure_item.set_figure(figure, prepared.body_weight_n)
+        self.figure_shown.emit(figure, self.figure_item.colours)
         self._update_table(figure, prepared)
         self.slider.blockSignals(True)
         self.slider.setValue(figure.frame)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE
 from gaitlab.core.errors import GaitlabError
+from gaitlab.gui.body.figure import Figure
 from gaitlab.gui.tasks import connect_while_alive
 from gaitlab.gui.views.video_view import EventChoice, VideoView
 from gaitlab.pipeline.videos import attach_video, set_video_offset, trial_videos
@@ -52,6 +53,7 @@ class VideoDocks:
         self.docks: list[QDockWidget] = []
         self.views: dict[str, VideoView] = {}
         self._trial_id = ""
+        self._figure: tuple[Figure | None, dict[str, str]] = (None, {})
         connect_while_alive(
             window,
             [
@@ -132,7 +134,9 @@ class VideoDocks:
                 record.offset_s,
                 self.session.set_cursor,
                 set_offset=lambda offset: self._save_offset(trial_id, camera, offset),
+                calibration=record.calibration,
             )
+            view.show_figure(*self._figure)
             if state == "changed":
                 view.setToolTip(f"{path} changed since it was attached")
             self.views[record.camera] = view
@@ -142,6 +146,12 @@ class VideoDocks:
         dock.setWidget(widget)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         return dock
+
+    def show_figure(self, figure: Figure | None, colours: dict[str, str]) -> None:
+        """The body view's figure at the cursor: drawn over calibrated cameras."""
+        self._figure = (figure, colours)
+        for view in self.views.values():
+            view.show_figure(figure, colours)
 
     def _save_offset(self, trial_id: str, camera: str, offset_s: float) -> None:
         project = self.session.project

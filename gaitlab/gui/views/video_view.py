@@ -19,6 +19,11 @@ pan (drag), and *Sync to event*: with the frame where an event happens on
 screen (e.g. a foot strike), choosing that event sets the offset so that
 this frame and the event coincide. Playback is the body view's (the video
 follows the cursor it moves).
+
+With a 2D calibration of the camera (:class:`gaitlab.video.PlaneCalibration`),
+the body view's lines at the cursor (lean lines, leg line, trunk, GRF) and
+the COM are drawn over the frame in their body-view colours
+(:meth:`VideoView.show_figure`).
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -44,10 +52,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gaitlab.video import frame_index_at
+from gaitlab.gui.body.figure import Figure
+from gaitlab.video import PlaneCalibration, frame_index_at
 
 ZOOM_STEP = 1.25
 """Zoom factor of one mouse-wheel notch."""
+
+OVERLAY_WIDTH_PX = 3.0
+"""Width of the lines drawn over a calibrated camera's frames, screen px."""
+
+COM_RADIUS_PX = 7.0
+"""Radius of the COM drawn over a calibrated camera's frames, image px."""
 
 
 class FrameSource(Protocol):
@@ -125,6 +140,9 @@ class VideoView(QWidget):
     set_offset : callable or None
         ``set_offset(offset_s)``: saves a new offset (Sync to event); None
         hides the control.
+    calibration : PlaneCalibration or None
+        The camera's 2D calibration: with one, :meth:`show_figure` draws the
+        body view's lines over the frames.
     """
 
     frame_shown = Signal(int)
@@ -138,9 +156,13 @@ class VideoView(QWidget):
         move_cursor: Callable[[float], None],
         set_offset: Callable[[float], None] | None = None,
         parent: QWidget | None = None,
+        calibration: PlaneCalibration | None = None,
     ) -> None:
         super().__init__(parent)
         self.camera = camera
+        self.calibration = calibration
+        self.overlay: list[QGraphicsItem] = []
+        """The lines and COM drawn over the frame (empty without a calibration)."""
         self.source = source
         self.offset_s = float(offset_s)
         self._move_cursor = move_cursor
@@ -212,6 +234,43 @@ class VideoView(QWidget):
         current = self.wanted if self.wanted >= 0 else self.index_at(self._cursor_s)
         target = int(np.clip(current + frames, 0, len(self._timestamps) - 1))
         self._move_cursor(float(self._timestamps[target]) - self.offset_s)
+
+    def show_figure(self, figure: Figure | None, colours: dict[str, str]) -> None:
+        """Draw a body-view figure's lines and COM over the frame (calibrated
+        cameras only; None clears them).
+
+        Parameters
+        ----------
+        figure : Figure or None
+            Its ``lines`` (key → sagittal ends, m) and ``com``.
+        colours : dict of str to str
+            Colour of each line by key (the body view's).
+        """
+        for item in self.overlay:
+            self.scene.removeItem(item)
+        self.overlay = []
+        if self.calibration is None or figure is None:
+            return
+        for key, ends in figure.lines.items():
+            (u0, v0), (u1, v1) = self.calibration.to_image(np.asarray(ends))
+            if not np.isfinite([u0, v0, u1, v1]).all():
+                continue
+            pen = QPen(QColor(colours.get(key, "#FFFFFF")), OVERLAY_WIDTH_PX)
+            pen.setCosmetic(True)  # the same width at every zoom
+            line = QGraphicsLineItem(u0, v0, u1, v1)
+            line.setPen(pen)
+            self.overlay.append(line)
+        com = np.asarray(figure.com, dtype=float)
+        if np.isfinite(com).all():
+            u, v = self.calibration.to_image(com[None])[0]
+            r = COM_RADIUS_PX
+            dot = QGraphicsEllipseItem(u - r, v - r, 2 * r, 2 * r)
+            dot.setPen(QPen(QColor("#000000"), 1.5))
+            dot.setBrush(QBrush(QColor("#FFFFFF")))
+            self.overlay.append(dot)
+        for item in self.overlay:
+            item.setZValue(1)
+            self.scene.addItem(item)
 
     def set_events(self, events: Sequence[EventChoice]) -> None:
         """Events offered by *Sync to event* (the current trial's)."""
