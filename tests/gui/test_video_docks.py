@@ -138,3 +138,53 @@ def test_a_calibrated_camera_shows_the_body_view_s_lines(
             )
         assert len(view.overlay) == len(lines) + 1  # and the COM
         assert plain.overlay == []
+
+
+def test_the_camera_is_calibrated_on_its_frame_from_body_points(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    """The 2D… dialog: two body points at the cursor added and clicked on the
+    frame make a similarity; saved, it is stored with the video and the lines
+    are drawn over the frame. One point cannot be saved, and says why;
+    Remove calibration removes it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    side = write_video(tmp_path / "side.mp4", frames=150, fps=FPS)
+    attach_video(session.project, treadmill_id, side, camera="side")
+    show_trial(treadmill_id)
+    view = window.videos.views["side"]
+    qtbot.waitUntil(lambda: view.shown >= 0, timeout=5000)
+    figure = view.figure
+    assert figure is not None
+    dialog = view.show_calibration_dialog()
+    qtbot.addWidget(dialog)
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    clicks = {"l_heel": (30.0, 100.0), "head_com": (60.0, 20.0)}
+    for name, pixel in clicks.items():
+        dialog.body_point.setCurrentIndex(dialog.body_point.findData(name))
+        dialog.add_point()
+        assert not save.isEnabled()  # the new point has no pixel yet
+        at = view.view.mapFromScene(*pixel)
+        qtbot.mouseClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    rows = dialog.points()
+    for (name, pixel), row in zip(clicks.items(), rows, strict=True):
+        np.testing.assert_allclose(row[:2], figure.points[name], atol=1e-4)
+        np.testing.assert_allclose(row[2:], pixel, atol=1.0)  # a screen pixel
+    assert "2 points: similarity" in dialog.fit_label.text()
+    assert dialog.save()
+    stored = trial_videos(session.project, treadmill_id)[0].calibration
+    assert stored is not None
+    np.testing.assert_allclose(np.array(stored.points), np.array(rows), atol=1e-3)
+    assert view.overlay  # the lines are drawn now
+
+    again = view.show_calibration_dialog()
+    qtbot.addWidget(again)
+    assert len(again.points()) == 2  # the saved points come back
+    again.table.removeRow(1)
+    assert not again.save()
+    assert "at least two points" in again.fit_label.text()
+    again.clear()
+    assert trial_videos(session.project, treadmill_id)[0].calibration is None
+    assert view.overlay == []
+    assert not view.view.picking  # clicks pan the frame again

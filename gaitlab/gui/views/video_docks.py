@@ -23,9 +23,20 @@ from gaitlab.core.errors import GaitlabError
 from gaitlab.gui.body.figure import Figure
 from gaitlab.gui.tasks import connect_while_alive
 from gaitlab.gui.views.video_view import EventChoice, VideoView
-from gaitlab.pipeline.videos import attach_video, set_video_offset, trial_videos
+from gaitlab.pipeline.videos import (
+    attach_video,
+    set_video_calibration,
+    set_video_offset,
+    trial_videos,
+)
 from gaitlab.session import LoadedTrial, Session
-from gaitlab.video import VIDEO_SUFFIXES, VideoReader, VideoRecord, video_state
+from gaitlab.video import (
+    VIDEO_SUFFIXES,
+    PlaneCalibration,
+    VideoReader,
+    VideoRecord,
+    video_state,
+)
 
 CACHE_FRAMES = 48
 """Decoded frames kept per camera (a 1080p frame is 6 MB: at most ~300 MB)."""
@@ -135,6 +146,9 @@ class VideoDocks:
                 self.session.set_cursor,
                 set_offset=lambda offset: self._save_offset(trial_id, camera, offset),
                 calibration=record.calibration,
+                set_calibration=lambda calibration: self._save_calibration(
+                    trial_id, camera, calibration
+                ),
             )
             view.show_figure(*self._figure)
             if state == "changed":
@@ -152,6 +166,13 @@ class VideoDocks:
         self._figure = (figure, colours)
         for view in self.views.values():
             view.show_figure(figure, colours)
+
+    def _save_calibration(
+        self, trial_id: str, camera: str, calibration: PlaneCalibration | None
+    ) -> None:
+        project = self.session.project
+        if project is not None and trial_id in project.trial_ids:
+            set_video_calibration(project, trial_id, camera, calibration)
 
     def _save_offset(self, trial_id: str, camera: str, offset_s: float) -> None:
         project = self.session.project

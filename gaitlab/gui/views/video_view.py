@@ -93,12 +93,35 @@ class _Signals(QObject):
 class _ZoomView(QGraphicsView):
     """An image view zoomed with the wheel, panned by dragging, fitted on double-click."""
 
+    picked = Signal(float, float)
+    """A click on the image while :attr:`picking` (image pixels u, v)."""
+
     def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.fitted = True
+        self.picking = False
+
+    def set_picking(self, on: bool) -> None:
+        """Clicks give image points (:attr:`picked`) instead of panning."""
+        self.picking = on
+        self.setDragMode(
+            QGraphicsView.DragMode.NoDrag
+            if on
+            else QGraphicsView.DragMode.ScrollHandDrag
+        )
+        self.viewport().setCursor(
+            Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor
+        )
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        if self.picking and event.button() == Qt.MouseButton.LeftButton:
+            point = self.mapToScene(event.position().toPoint())
+            self.picked.emit(point.x(), point.y())
+            return
+        super().mousePressEvent(event)
 
     def wheelEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         factor = ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP
@@ -143,6 +166,9 @@ class VideoView(QWidget):
     calibration : PlaneCalibration or None
         The camera's 2D calibration: with one, :meth:`show_figure` draws the
         body view's lines over the frames.
+    set_calibration : callable or None
+        ``set_calibration(calibration or None)``: saves the camera's
+        calibration made in the *2D…* dialog; None hides the button.
     """
 
     frame_shown = Signal(int)
@@ -157,10 +183,13 @@ class VideoView(QWidget):
         set_offset: Callable[[float], None] | None = None,
         parent: QWidget | None = None,
         calibration: PlaneCalibration | None = None,
+        set_calibration: Callable[[PlaneCalibration | None], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.camera = camera
         self.calibration = calibration
+        self._set_calibration = set_calibration
+        self._figure: tuple[Figure | None, dict[str, str]] = (None, {})
         self.overlay: list[QGraphicsItem] = []
         """The lines and COM drawn over the frame (empty without a calibration)."""
         self.source = source
@@ -200,10 +229,19 @@ class VideoView(QWidget):
         )
         self.sync.activated.connect(self._on_sync_chosen)
         self.sync.setVisible(set_offset is not None)
+        self.calibrate = QPushButton("2D…")
+        self.calibrate.setToolTip(
+            "Calibrate this side camera from known points (body points at the "
+            "cursor clicked on the frame): the body view's lines are then drawn "
+            "over the video"
+        )
+        self.calibrate.clicked.connect(self.show_calibration_dialog)
+        self.calibrate.setVisible(set_calibration is not None)
         controls = QHBoxLayout()
         controls.addWidget(self.back)
         controls.addWidget(self.forward)
         controls.addWidget(self.status, 1)
+        controls.addWidget(self.calibrate)
         controls.addWidget(self.sync)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -246,6 +284,7 @@ class VideoView(QWidget):
         colours : dict of str to str
             Colour of each line by key (the body view's).
         """
+        self._figure = (figure, colours)
         for item in self.overlay:
             self.scene.removeItem(item)
         self.overlay = []
@@ -271,6 +310,26 @@ class VideoView(QWidget):
         for item in self.overlay:
             item.setZValue(1)
             self.scene.addItem(item)
+
+    @property
+    def figure(self) -> Figure | None:
+        """The body-view figure at the cursor, as last given to :meth:`show_figure`."""
+        return self._figure[0]
+
+    def save_calibration(self, calibration: PlaneCalibration | None) -> None:
+        """Use and save a new calibration (None: none); redraw the overlay."""
+        self.calibration = calibration
+        if self._set_calibration is not None:
+            self._set_calibration(calibration)
+        self.show_figure(*self._figure)
+
+    def show_calibration_dialog(self) -> QWidget:
+        """Open the *2D…* dialog (not modal) on this camera; return it."""
+        from gaitlab.gui.views.calibration_dialog import CalibrationDialog
+
+        dialog = CalibrationDialog(self)
+        dialog.show()
+        return dialog
 
     def set_events(self, events: Sequence[EventChoice]) -> None:
         """Events offered by *Sync to event* (the current trial's)."""
