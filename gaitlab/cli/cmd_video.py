@@ -1,4 +1,4 @@
-"""``gaitlab video PROJECT TRIAL {add,list,remove,offset,calibrate,clip}``: a trial's videos.
+"""``gaitlab video PROJECT TRIAL {add,list,remove,offset,calibrate,proxy,clip}``: a trial's videos.
 
 ``add FILE [--camera NAME] [--offset S]`` attaches a video (mp4, avi, mov):
 the project records its path (relative to the project folder where
@@ -15,12 +15,16 @@ asked. ``calibrate CAMERA --point FWD,UP=U,V ...`` gives a side camera's 2D
 calibration from two or more known points of the sagittal plane (forward and
 up in m, as the body view's axes show them) and their pixels: the app then
 draws the body view's lean lines over that camera's frames (``--clear``
-removes it).
+removes it). ``proxy CAMERA`` makes a scrubbing copy of the video (every
+frame with its time, a keyframe every few frames) in the user's cache, which
+the app then reads: a jump to any frame takes a few milliseconds instead of
+tens (``--remove`` deletes it).
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ from gaitlab.pipeline.videos import (
 from gaitlab.store.project import open_project
 from gaitlab.video import PlaneCalibration, video_state
 from gaitlab.video.clip import export_clip
+from gaitlab.video.proxy import PROXY_GOP, existing_proxy, make_proxy
 
 __all__ = ["add_parser", "run"]
 
@@ -86,6 +91,16 @@ def add_parser(subparsers: Any) -> None:
     )
     calibrate.add_argument(
         "--clear", action="store_true", help="remove the camera's calibration"
+    )
+    proxy = actions.add_parser(
+        "proxy",
+        help="make a scrubbing copy of a camera's video (every frame and its time, "
+        f"a keyframe every {PROXY_GOP} frames) in the user's cache: the app then "
+        "jumps to any frame in a few ms",
+    )
+    proxy.add_argument("camera", help="camera name")
+    proxy.add_argument(
+        "--remove", action="store_true", help="delete the camera's scrubbing copy"
     )
     clip = actions.add_parser(
         "clip", help="write a camera's frames of a time range of the trial to an MP4"
@@ -143,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{trial_id}: camera {record.camera!r} offset {record.offset_s:+.3f} s")
     elif args.action == "calibrate":
         _calibrate(project, trial_id, args)
+    elif args.action == "proxy":
+        _proxy(project.path, trial_id, trial_videos(project, trial_id), args)
     elif args.action == "clip":
         return _clip(project.path, trial_id, trial_videos(project, trial_id), args)
     else:
@@ -171,6 +188,34 @@ def _calibrate(project: Any, trial_id: str, args: argparse.Namespace) -> None:
     )
 
 
+def _proxy(
+    folder: Path, trial_id: str, records: list[Any], args: argparse.Namespace
+) -> None:
+    """Make (or remove) a camera's scrubbing copy; print what was done."""
+    record = _record(records, trial_id, args.camera)
+    if args.remove:
+        copy = existing_proxy(record.sha256)
+        if copy is not None:
+            copy.unlink()
+        print(
+            f"{trial_id}: camera {record.camera!r} "
+            + ("scrubbing copy removed" if copy else "has no scrubbing copy")
+        )
+        return
+    if video_state(record, folder) != "ok":
+        raise UsageError(
+            f"camera {record.camera!r}: the video is {video_state(record, folder)}: "
+            "attach it again first"
+        )
+    start = time.perf_counter()
+    copy = make_proxy(record.resolved(folder), record.sha256)
+    print(
+        f"{trial_id}: camera {record.camera!r} scrubbing copy {copy} "
+        f"({record.frame_count} frames, a keyframe every {PROXY_GOP}; "
+        f"{copy.stat().st_size / 1e6:.1f} MB, made in {time.perf_counter() - start:.1f} s)"
+    )
+
+
 def _point(text: str) -> tuple[float, float, float, float]:
     """``FWD,UP=U,V`` as four numbers (UsageError when it is not)."""
     plane, _, image = text.partition("=")
@@ -185,6 +230,15 @@ def _point(text: str) -> tuple[float, float, float, float]:
     return forward, up, u, v
 
 
+def _record(records: list[Any], trial_id: str, camera: str) -> Any:
+    """The camera's record (UsageError naming the trial's cameras if none)."""
+    record = next((r for r in records if r.camera == camera), None)
+    if record is None:
+        cameras = ", ".join(r.camera for r in records) or "none"
+        raise UsageError(f"{trial_id} has no camera {camera!r} (cameras: {cameras})")
+    return record
+
+
 def _clip(
     folder: Path, trial_id: str, records: list[Any], args: argparse.Namespace
 ) -> int:
@@ -193,12 +247,7 @@ def _clip(
         raise UsageError(f"--to ({args.stop} s) must be after --from ({args.start} s)")
     if args.slow <= 0:
         raise UsageError(f"--slow must be > 0, not {args.slow}")
-    record = next((r for r in records if r.camera == args.camera), None)
-    if record is None:
-        cameras = ", ".join(r.camera for r in records) or "none"
-        raise UsageError(
-            f"{trial_id} has no camera {args.camera!r} (cameras: {cameras})"
-        )
+    record = _record(records, trial_id, args.camera)
     n = export_clip(
         record.resolved(folder),
         args.start + record.offset_s,

@@ -134,7 +134,9 @@ def test_a_calibrated_camera_shows_the_body_view_s_lines(
             drawn = item.line()
             expected = calibration.to_image(np.asarray(ends))
             np.testing.assert_allclose(
-                [[drawn.x1(), drawn.y1()], [drawn.x2(), drawn.y2()]], expected, atol=1e-6
+                [[drawn.x1(), drawn.y1()], [drawn.x2(), drawn.y2()]],
+                expected,
+                atol=1e-6,
             )
         assert len(view.overlay) == len(lines) + 1  # and the COM
         assert plain.overlay == []
@@ -147,7 +149,6 @@ def test_the_camera_is_calibrated_on_its_frame_from_body_points(
     frame make a similarity; saved, it is stored with the video and the lines
     are drawn over the frame. One point cannot be saved, and says why;
     Remove calibration removes it."""
-    from PySide6.QtCore import QPoint
     from PySide6.QtWidgets import QDialogButtonBox
 
     side = write_video(tmp_path / "side.mp4", frames=150, fps=FPS)
@@ -188,3 +189,44 @@ def test_the_camera_is_calibrated_on_its_frame_from_body_points(
     assert trial_videos(session.project, treadmill_id)[0].calibration is None
     assert view.overlay == []
     assert not view.view.picking  # clicks pan the frame again
+
+
+def test_a_camera_with_a_scrubbing_copy_is_read_from_it(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    """The dock reads the copy (quicker jumps) and shows the same frames."""
+    from gaitlab.video import content_hash
+    from gaitlab.video.proxy import make_proxy
+
+    video = write_video(tmp_path / "side.mp4", frames=150, fps=FPS, gop=60)
+    copy = make_proxy(video, content_hash(video))
+    attach_video(session.project, treadmill_id, video, camera="side", offset_s=0.1)
+    show_trial(treadmill_id)
+    view = window.videos.views["side"]
+    assert view.source.path == copy
+    for t in (0.3, 1.7, 0.9):
+        expected = int(np.clip(round((t + 0.1) * FPS), 0, 149))
+        session.set_cursor(t)
+        qtbot.waitUntil(lambda e=expected: view.shown == e, timeout=5000)
+        assert shown_index(view) == expected
+
+
+def test_quick_jumps_makes_the_copy_and_the_dock_reads_it(
+    qtbot, window, session, show_trial, treadmill_id, tmp_path
+):
+    from gaitlab.video import content_hash
+    from gaitlab.video.proxy import existing_proxy
+
+    video = write_video(tmp_path / "side.mp4", frames=100, fps=FPS, gop=50)
+    attach_video(session.project, treadmill_id, video, camera="side")
+    show_trial(treadmill_id)
+    view = window.videos.views["side"]
+    assert not view.make_copy.isHidden()
+    record = trial_videos(session.project, treadmill_id)[0]
+    call = window.videos.make_copy(record, video)
+    assert call.wait(60)
+    qtbot.waitUntil(lambda: window.videos.views["side"] is not view, timeout=10_000)
+    copied = window.videos.views["side"]
+    assert copied.source.path == existing_proxy(content_hash(video))
+    assert copied.make_copy.isHidden()  # made: no button any more
+    assert "Scrubbing copy of side made" in window.statusBar().currentMessage()

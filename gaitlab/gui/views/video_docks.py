@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from gaitlab.core.contacts import FOOT_OFF, FOOT_STRIKE
 from gaitlab.core.errors import GaitlabError
 from gaitlab.gui.body.figure import Figure
-from gaitlab.gui.tasks import connect_while_alive
+from gaitlab.gui.tasks import BackgroundCall, connect_while_alive
 from gaitlab.gui.views.video_view import EventChoice, VideoView
 from gaitlab.pipeline.videos import (
     attach_video,
@@ -37,6 +37,7 @@ from gaitlab.video import (
     VideoRecord,
     video_state,
 )
+from gaitlab.video.proxy import existing_proxy, make_proxy
 
 CACHE_FRAMES = 48
 """Decoded frames kept per camera (a 1080p frame is 6 MB: at most ~300 MB)."""
@@ -45,6 +46,12 @@ CACHE_FRAMES = 48
 def is_video(path: Path) -> bool:
     """True for a file with a video suffix (``.mp4``, ``.avi``, ``.mov`` ...)."""
     return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+class _Progress(QObject):
+    """Carries a scrubbing copy's progress from its worker to the GUI thread."""
+
+    step = Signal(int, int)
 
 
 class VideoDocks:
@@ -123,9 +130,12 @@ class VideoDocks:
         state = video_state(record, project_folder)
         path = record.resolved(project_folder)
         reader = None
+        proxy = None
         if state in ("ok", "changed"):
+            # the scrubbing copy of an unchanged video: every frame, quicker jumps
+            proxy = existing_proxy(record.sha256) if state == "ok" else None
             try:
-                reader = VideoReader(path, cache_frames=CACHE_FRAMES)
+                reader = VideoReader(proxy or path, cache_frames=CACHE_FRAMES)
             except GaitlabError as error:
                 state, problem = "unreadable", str(error)
         if reader is None:
@@ -149,6 +159,11 @@ class VideoDocks:
                 set_calibration=lambda calibration: self._save_calibration(
                     trial_id, camera, calibration
                 ),
+                make_copy=(
+                    (lambda: self.make_copy(record, path))
+                    if state == "ok" and proxy is None
+                    else None
+                ),
             )
             view.show_figure(*self._figure)
             if state == "changed":
@@ -166,6 +181,40 @@ class VideoDocks:
         self._figure = (figure, colours)
         for view in self.views.values():
             view.show_figure(figure, colours)
+
+    def make_copy(self, record: VideoRecord, path: Path) -> BackgroundCall:
+        """Make a camera's scrubbing copy off the GUI thread (progress in the
+        status bar); the trial's docks then read it. Returns the call."""
+        status = self.window.statusBar()
+        view = self.views.get(record.camera)
+        if view is not None:
+            view.make_copy.setEnabled(False)
+        relay = _Progress(self.window)
+        relay.step.connect(
+            lambda done, total: status.showMessage(
+                f"Scrubbing copy of {record.camera}: frame {done} of {total}"
+            )
+        )
+        call = BackgroundCall(
+            lambda: make_proxy(
+                path, record.sha256, progress=lambda d, t: relay.step.emit(d, t)
+            ),
+            parent=self.window,
+        )
+        call.completed.connect(lambda _copy: self._copy_made(record.camera))
+        call.failed.connect(
+            lambda message, _details: status.showMessage(
+                f"No scrubbing copy of {record.camera}: {message}", 10_000
+            )
+        )
+        return call.start()
+
+    def _copy_made(self, camera: str) -> None:
+        self.window.statusBar().showMessage(
+            f"Scrubbing copy of {camera} made: jumps to any frame are quick now", 8000
+        )
+        if self.session.current is not None:
+            self.rebuild(self.session.current)
 
     def _save_calibration(
         self, trial_id: str, camera: str, calibration: PlaneCalibration | None

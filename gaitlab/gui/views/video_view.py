@@ -169,6 +169,9 @@ class VideoView(QWidget):
     set_calibration : callable or None
         ``set_calibration(calibration or None)``: saves the camera's
         calibration made in the *2D…* dialog; None hides the button.
+    make_copy : callable or None
+        ``make_copy()``: makes the video's scrubbing copy
+        (:mod:`gaitlab.video.proxy`); None hides the button.
     """
 
     frame_shown = Signal(int)
@@ -184,6 +187,7 @@ class VideoView(QWidget):
         parent: QWidget | None = None,
         calibration: PlaneCalibration | None = None,
         set_calibration: Callable[[PlaneCalibration | None], None] | None = None,
+        make_copy: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self.camera = camera
@@ -237,10 +241,20 @@ class VideoView(QWidget):
         )
         self.calibrate.clicked.connect(self.show_calibration_dialog)
         self.calibrate.setVisible(set_calibration is not None)
+        self.make_copy = QPushButton("Quick jumps…")
+        self.make_copy.setToolTip(
+            "Make a scrubbing copy of this video (every frame at its time, a "
+            "keyframe every few frames) in your cache folder: jumping to any "
+            "frame then takes a few milliseconds"
+        )
+        if make_copy is not None:
+            self.make_copy.clicked.connect(make_copy)
+        self.make_copy.setVisible(make_copy is not None)
         controls = QHBoxLayout()
         controls.addWidget(self.back)
         controls.addWidget(self.forward)
         controls.addWidget(self.status, 1)
+        controls.addWidget(self.make_copy)
         controls.addWidget(self.calibrate)
         controls.addWidget(self.sync)
         layout = QVBoxLayout(self)
