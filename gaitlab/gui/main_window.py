@@ -524,8 +524,8 @@ class MainWindow(QMainWindow):
                 "Export &report…",
                 self.show_report_dialog,
                 None,
-                "Write the runner report: one self-contained HTML page for the "
-                "project or one runner",
+                "Write the runner report: one self-contained HTML page per "
+                "project or runner",
             )
         )
         file_menu.addSeparator()
