@@ -1240,6 +1240,9 @@ def _unseen_toe_off_strikes(
         if side not in signals:
             continue
         heel_ahead, toe_ahead, candidates = signals[side]
+        heel_lows = (
+            _extrema(heel_ahead, rate, maximum=False) if lag is not None else None
+        )
         held = [c for c in contacts if c["side"] == side]
         for strike in candidates:
             time_s = t0 + strike / rate
@@ -1269,8 +1272,12 @@ def _unseen_toe_off_strikes(
                 )
             to = (
                 None
-                if lag is None or toe_ends is None or strike + toe_ends >= len(toe) - 1
-                else _heel_timed_toe_off(heel_ahead, candidates, int(strike), rate)
+                if heel_lows is None
+                or toe_ends is None
+                or strike + toe_ends >= len(toe) - 1
+                else _heel_timed_toe_off(
+                    heel_ahead, heel_lows, candidates, int(strike), rate
+                )
             )
             if to is not None and (to + lag - ic) / rate >= MIN_CONTACT_S:
                 heel_timed.append(
@@ -1300,15 +1307,18 @@ def _unseen_toe_off_strikes(
 
 
 def _heel_timed_toe_off(
-    heel_ahead: np.ndarray, strikes: np.ndarray, strike: int, rate: float
+    heel_ahead: np.ndarray,
+    heel_lows: np.ndarray,
+    strikes: np.ndarray,
+    strike: int,
+    rate: float,
 ) -> float | None:
-    """Frame (sub-frame) of the first minimum of (heel − pelvis) after
-    ``strike`` and before the foot's next strike, within
-    ``MAX_KINEMATIC_CONTACT_S``; None when there is none."""
-    lows = _extrema(heel_ahead, rate, maximum=False)
+    """Frame (sub-frame) of the first minimum of (heel − pelvis) (among
+    ``heel_lows``, its minima) after ``strike`` and before the foot's next
+    strike, within ``MAX_KINEMATIC_CONTACT_S``; None when there is none."""
     later = [int(i) for i in strikes if i > strike]
     end = min([strike + int(MAX_KINEMATIC_CONTACT_S * rate), *later])
-    inside = lows[(lows > strike) & (lows < end)]
+    inside = heel_lows[(heel_lows > strike) & (heel_lows < end)]
     return _vertex(heel_ahead, int(inside[0])) if inside.size else None
 
 
@@ -1321,8 +1331,11 @@ def _heel_to_toe_off_lag(
     lags = []
     for heel_ahead, toe_ahead, strikes in signals.values():
         offs = _extrema(toe_ahead, rate, maximum=False)
+        heel_lows = _extrema(heel_ahead, rate, maximum=False)
         for strike in strikes:
-            heel_low = _heel_timed_toe_off(heel_ahead, strikes, int(strike), rate)
+            heel_low = _heel_timed_toe_off(
+                heel_ahead, heel_lows, strikes, int(strike), rate
+            )
             later = offs[offs > strike]
             if heel_low is None or later.size == 0:
                 continue

@@ -509,8 +509,9 @@ def shown_angles(loaded: LoadedTrial) -> tuple[DeclaredAngle, ...]:
         for name, spec in loaded.specs.items()
         if _usable(loaded.results, name) is not None
     }
-    if declared_angles(usable):
-        return declared_angles(usable)
+    angles = declared_angles(usable)
+    if angles:
+        return angles
     not_skipped = [
         (name, spec)
         for name, spec in loaded.specs.items()

@@ -30,6 +30,7 @@ from gaitlab.pipeline.videos import (
     trial_videos,
 )
 from gaitlab.session import LoadedTrial, Session
+from gaitlab.store.project import Project
 from gaitlab.video import (
     VIDEO_SUFFIXES,
     PlaneCalibration,
@@ -219,14 +220,21 @@ class VideoDocks:
     def _save_calibration(
         self, trial_id: str, camera: str, calibration: PlaneCalibration | None
     ) -> None:
-        project = self.session.project
-        if project is not None and trial_id in project.trial_ids:
+        project = self._project_with(trial_id)
+        if project is not None:
             set_video_calibration(project, trial_id, camera, calibration)
 
     def _save_offset(self, trial_id: str, camera: str, offset_s: float) -> None:
-        project = self.session.project
-        if project is not None and trial_id in project.trial_ids:
+        project = self._project_with(trial_id)
+        if project is not None:
             set_video_offset(project, trial_id, camera, offset_s)
+
+    def _project_with(self, trial_id: str) -> Project | None:
+        """The open project if it still holds the trial (else None: nothing saved)."""
+        project = self.session.project
+        return (
+            project if project is not None and trial_id in project.trial_ids else None
+        )
 
     # ---- session
 
