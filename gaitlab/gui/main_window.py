@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.log_dock, self.compare_dock)
         self.metrics_dock.raise_()
         self.videos = VideoDocks(self, session)  # one dock per camera of the trial
-        self.body.figure_shown.connect(self.videos.show_figure)
+        self.body.figure_shown.connect(self._on_figure_shown)
         self._default_state = self.saveState()
         self._sized = False
 
@@ -783,6 +783,12 @@ class MainWindow(QMainWindow):
         raise KeyError(
             f"no tab {name!r}; tabs are: {', '.join(sorted(set(titles), key=str.lower))}"
         )
+
+    def _on_figure_shown(self, figure: object, colours: dict[str, str]) -> None:
+        """The body view's figure at the cursor, for the calibrated cameras (a slot
+        of this window: Qt drops the connection with it; a plain Python object's
+        method would leave PySide a receiver to clean up at garbage collection)."""
+        self.videos.show_figure(figure, colours)  # type: ignore[arg-type]
 
     def show_export_trial_dialog(self) -> ExportTrialDialog | None:
         """Show the export dialog for the trial on screen (None when there is none)."""

@@ -247,8 +247,8 @@ class VideoView(QWidget):
             "keyframe every few frames) in your cache folder: jumping to any "
             "frame then takes a few milliseconds"
         )
-        if make_copy is not None:
-            self.make_copy.clicked.connect(make_copy)
+        self._make_copy = make_copy
+        self.make_copy.clicked.connect(self._on_make_copy)
         self.make_copy.setVisible(make_copy is not None)
         controls = QHBoxLayout()
         controls.addWidget(self.back)
@@ -409,6 +409,10 @@ class VideoView(QWidget):
         self.shown = index
         self._update_status()
         self.frame_shown.emit(index)
+
+    def _on_make_copy(self) -> None:
+        if self._make_copy is not None:
+            self._make_copy()
 
     def _on_sync_chosen(self, row: int) -> None:
         if row >= 1:
