@@ -334,6 +334,7 @@ def test_files_ezc3d_rejects_open_with_the_second_reader(
         raise RuntimeError("Parameter type mismatch")
 
     monkeypatch.setattr(_raw, "_read_with_ezc3d", rejecting_ezc3d)
+    monkeypatch.setattr(_raw, "_read_with_numpy", lambda path, checked: None)
     trial = read_c3d_in_process(shared_data / "c3dio/examples/short.c3d")
     reference = _read(shared_data, "c3dio/examples/short.c3d")
     assert trial.source.reader.startswith("c3d")
