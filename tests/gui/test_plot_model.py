@@ -179,3 +179,31 @@ def test_built_in_plugins_declare_the_former_result_plots():
         )
     }
     assert set(FORMER_PLOT_KEYS.values()) <= declared
+
+
+def test_envelope_strokes_cover_each_block_and_join_their_neighbours():
+    from gaitlab.gui.views.plot_model import Curve
+
+    rng = np.random.default_rng(3)
+    values = np.cumsum(rng.normal(0.0, 1.0, 4096))
+    values[1000:1300] = np.nan  # a gap (a flight phase of the COP)
+    curve = Curve("c", np.arange(4096) / 1000.0, values, 0.0, 1000.0, "#000")
+    for block, (times, strokes) in curve.envelopes.items():
+        low, high = strokes[0::2], strokes[1::2]
+        assert np.array_equal(times[0::2], times[1::2])  # vertical strokes
+        n_blocks = len(low)
+        blocks = values[: n_blocks * block].reshape(n_blocks, block)
+        seen = ~np.isnan(blocks).all(axis=1)
+        # each stroke spans its block's samples (float32, as drawn)
+        with np.errstate(invalid="ignore"):
+            true_low = np.nanmin(np.where(seen[:, None], blocks, 0.0), axis=1)
+            true_high = np.nanmax(np.where(seen[:, None], blocks, 0.0), axis=1)
+        assert np.all(low[seen] <= true_low[seen].astype(np.float32))
+        assert np.all(high[seen] >= true_high[seen].astype(np.float32))
+        # a block with no sample draws nothing
+        assert np.isnan(low[~seen]).all()
+        assert np.isnan(high[~seen]).all()
+        # consecutive strokes with samples overlap: the line is unbroken
+        both = seen[1:] & seen[:-1]
+        assert np.all(low[1:][both] <= high[:-1][both])
+        assert np.all(high[1:][both] >= low[:-1][both])

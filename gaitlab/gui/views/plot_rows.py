@@ -537,15 +537,20 @@ class PlotRow:
                 item.setDownsampling(ds=1, auto=False)
                 x, y = curve.envelopes[wanted]
                 # an envelope fills its columns with vertical strokes: a 1 px
-                # pen draws them 2-3x faster than a wide one, and looks the same
+                # pen draws them 2-3x faster than a wide one, and looks the
+                # same; drawn as separate lines (QPainter.drawLines), not one
+                # path: 48 -> 32 ms to pan a 10-minute trial (benchmarks/gui.py)
                 item.setPen(pg.mkPen(curve.colour, width=1.0))
+                connect, segments = "pairs", "on"
             else:
                 item.setDownsampling(auto=True, method="peak")
                 x, y = curve.time, curve.values
                 item.setPen(pg.mkPen(curve.colour, width=curve.width))
+                connect, segments = "finite", "auto"
+            item.curve.setSegmentedLineMode(segments)
             # never antialiased (whatever the app's default): on a long trial's
             # dense, downsampled zigzag it costs ~40 ms per curve and repaint
-            item.setData(x, y, connect="finite", antialias=False)
+            item.setData(x, y, connect=connect, antialias=False)
 
     def update_y_range(self) -> None:
         """Fit the Y axis to the shown lines' values in the visible time span."""
