@@ -349,3 +349,34 @@ def test_without_the_plugin_guide_a_message_says_where_it_is(
     (button,) = [b for b in box.buttons() if b.text() == "Open built-in plugins folder"]
     button.click()
     assert FakeDesktop.opened == [str(examples)]
+
+
+def test_a_deleted_panel_leaves_no_wrapper_of_qts_own_tree_items(qtbot, session):
+    """Qt deletes a tree's invisible root item without telling Python: a wrapper
+    kept of it stayed registered at the freed address, and a later Qt object made
+    there came back as a QTreeWidgetItem (a SpinBox's line edit, in a CI run)."""
+    import gc
+
+    import shiboken6
+    from PySide6.QtWidgets import QTreeWidgetItem
+
+    from gaitlab.gui.views.pipeline_panel import PipelinePanel
+    from tests.gui.conftest import dispose
+
+    panel = PipelinePanel(session)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() > 0, timeout=10_000)
+    root = panel.tree.invisibleRootItem()
+    assert root.childCount() == panel.tree.topLevelItemCount()
+    del root
+    collecting = gc.isenabled()
+    gc.disable()  # what is left in cycles is not freed before the check
+    try:
+        dispose(panel)
+        kept = [
+            o for o in shiboken6.getAllValidWrappers() if type(o) is QTreeWidgetItem
+        ]
+    finally:
+        if collecting:
+            gc.enable()
+    assert kept == []

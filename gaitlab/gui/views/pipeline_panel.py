@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Any
 
 import pyqtgraph.parametertree as ptree
+from pyqtgraph.widgets.TreeWidget import InvisibleRootItem
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -32,6 +33,8 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +57,35 @@ RUN_SCOPES = {
     "project": "Run on project",
     "stale": "Run stale only",
 }
+
+
+class ParameterTree(ptree.ParameterTree):
+    """pyqtgraph's parameter tree, keeping no Python wrapper of Qt's invisible root item.
+
+    pyqtgraph's tree holds a wrapper of its invisible root item for its
+    lifetime. Qt creates that item and deletes it with the tree without telling
+    Python (it is not a QObject), so until the cyclic collector frees the dead
+    tree, the wrapper stays registered at the freed address: a Qt object made
+    there later comes back to Python as that QTreeWidgetItem (seen in a test
+    run: a new SpinBox's ``lineEdit()`` returned as a QTreeWidgetItem), and a
+    call into it can crash the process. This tree asks Qt for the root item
+    each time it is used instead.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._invRootItem = _RootItemOf(self)
+
+
+class _RootItemOf(InvisibleRootItem):
+    """pyqtgraph's root item wrapper, fetching the root item from the tree on use."""
+
+    def __init__(self, tree: QTreeWidget) -> None:  # no lasting wrapper: no super
+        self._tree = tree
+
+    @property
+    def _real_item(self) -> QTreeWidgetItem:
+        return QTreeWidget.invisibleRootItem(self._tree)
 
 
 def parameter_options(param: ParamSpec, value: Any) -> dict[str, Any]:
@@ -170,7 +202,7 @@ class PipelinePanel(QWidget):
 
         self.root = ptree.Parameter.create(name="pipeline", type="group", children=[])
         self.root.sigTreeStateChanged.connect(self._on_form_changed)
-        self.tree = ptree.ParameterTree(showHeader=True)
+        self.tree = ParameterTree(showHeader=True)
         self.tree.setHeaderLabels(["Plugin / parameter", "Value"])
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.tree.setColumnWidth(0, 230)
