@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication
 
 from gaitlab.gui.main_window import MainWindow
 from gaitlab.gui.settings import UserSettings, load_settings
-from gaitlab.gui.tasks import show_error, wait_for_workers
+from gaitlab.gui.tasks import collect_on_gui_thread_only, show_error, wait_for_workers
 from gaitlab.session import Session
 from gaitlab.store import is_project
 
@@ -298,6 +298,7 @@ def run_gui(
         Exit status and what to tell the user.
     """
     app = application()
+    collect_on_gui_thread_only()
     log_file = configure_logging()
     window: MainWindow | None = None
     install_excepthook(lambda: window)

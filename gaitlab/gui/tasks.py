@@ -26,15 +26,20 @@ because that worker stops a cancelled generator without closing it (its
 ``finally`` blocks would wait for garbage collection) and swaps the process'
 warning filters while it runs.
 
-Garbage collection: Python's cyclic collector runs in whichever thread
-happens to allocate. Run in a worker, it can destroy Qt objects caught in
-reference cycles off the GUI thread, which deadlocks against the GUI
-thread's own deletions (Qt's object mutex on one side, the GIL on the
-other). So while any worker thread is alive, automatic collection is off and
-the GUI thread collects on a timer (pyqtgraph's ``GarbageCollector`` idea,
-limited to the time workers run); :func:`start_thread` starts every worker,
-and keeps the Qt objects a worker uses alive until the GUI thread sees it
-finished, so none is ever destroyed in a worker thread.
+Garbage collection: Python's cyclic collector runs wherever an allocation
+happens to cross its threshold. Run in a worker, it can destroy Qt objects
+caught in reference cycles off the GUI thread, which deadlocks against the
+GUI thread's own deletions (Qt's object mutex on one side, the GIL on the
+other). Run inside the deletion of a window (a ``destroyed`` slot or a
+pyqtgraph item's Python ``itemChange`` allocating while Qt deletes the
+window's children), it can free the wrappers of objects Qt is half-way
+through deleting. So in the app (:func:`collect_on_gui_thread_only`, called
+at start) automatic collection is off and the GUI thread collects on a timer,
+between events (pyqtgraph's ``GarbageCollector`` idea); elsewhere (the tests,
+a script using the views) the same is done while any worker thread is alive.
+:func:`start_thread` starts every worker, and keeps the Qt objects a worker
+uses alive until the GUI thread sees it finished, so none is ever destroyed
+in a worker thread.
 
 Lifetimes of Qt objects held by Python: pyqtgraph gives every plot Python-owned
 Qt objects without a Qt parent (the plot's and its view box's context menus
@@ -70,6 +75,7 @@ __all__ = [
     "GeneratorTask",
     "TrialLoader",
     "adopt_plot_menus",
+    "collect_on_gui_thread_only",
     "connect_while_alive",
     "event_text",
     "show_error",
@@ -96,6 +102,7 @@ class _GuiThreadCollector:
         self.timer: QTimer | None = None
         self.restore = True
         self.collect_pending = False
+        self.always = False
 
     @property
     def threads(self) -> list[threading.Thread]:
@@ -103,16 +110,25 @@ class _GuiThreadCollector:
 
     def start(self, thread: threading.Thread, keep: tuple[object, ...]) -> None:
         if not self.workers:
-            self.restore = gc.isenabled()
-            gc.disable()
-            if self.timer is None:
-                self.timer = QTimer(
-                    QCoreApplication.instance(), interval=self.interval_ms
-                )
-                self.timer.timeout.connect(self.tick)
-            self.timer.start()
+            self._take_over()
         self.workers.append((thread, keep))
         thread.start()
+
+    def take_over_always(self) -> None:
+        """Collect on the GUI thread's timer from now on, workers or not."""
+        if not self.workers:
+            self._take_over()
+        self.always = True
+
+    def _take_over(self) -> None:
+        if self.always:
+            return
+        self.restore = gc.isenabled()
+        gc.disable()
+        if self.timer is None:
+            self.timer = QTimer(QCoreApplication.instance(), interval=self.interval_ms)
+            self.timer.timeout.connect(self.tick)
+        self.timer.start()
 
     def collect_soon(self) -> None:
         """Collect garbage on the GUI thread once the event loop is back (a view was
@@ -134,13 +150,24 @@ class _GuiThreadCollector:
                 gc.collect(generation)
                 break
         self.workers = [(t, keep) for t, keep in self.workers if t.is_alive()]
-        if not self.workers and self.timer is not None:
+        if not self.workers and not self.always and self.timer is not None:
             self.timer.stop()
             if self.restore:
                 gc.enable()
 
 
 _COLLECTOR = _GuiThreadCollector()
+
+
+def collect_on_gui_thread_only() -> None:
+    """Run Python's cyclic garbage collector only on the GUI thread, between events.
+
+    Called once by the app at start (see the module notes): from then on
+    automatic collection is off and a timer on the GUI thread collects the
+    generations due, so no collection happens in a worker thread or in the
+    middle of Qt deleting a window.
+    """
+    _COLLECTOR.take_over_always()
 
 
 def wait_for_workers(timeout_s: float = 30.0) -> bool:

@@ -36,15 +36,27 @@ def dispose(widget: QWidget) -> None:
 
     The deletion is not left to a later event loop (``deleteLater`` alone would
     delete it in the middle of a following test): deferred deletions are run
-    at once. What Python still holds of it is freed by the app's own means
-    (:func:`gaitlab.gui.tasks.connect_while_alive` collects on the GUI thread
-    after a view is destroyed), not by the test.
+    at once, with the cyclic garbage collector paused, as the app has it
+    (:func:`gaitlab.gui.tasks.collect_on_gui_thread_only`): a collection
+    started by a Python slot or item method that runs while Qt deletes the
+    window's children could free the wrappers of objects Qt is deleting.
+    What Python still holds of the window is then freed by the app's own
+    means (:func:`gaitlab.gui.tasks.connect_while_alive` collects on the GUI
+    thread after a view is destroyed), not by the test.
     """
     if not shiboken6.isValid(widget):
         return
     widget.close()
     widget.deleteLater()
-    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        QtCore.QCoreApplication.sendPostedEvents(
+            None, QtCore.QEvent.Type.DeferredDelete
+        )
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @pytest.fixture(autouse=True)
