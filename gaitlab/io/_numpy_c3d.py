@@ -8,9 +8,10 @@ recordings this reader takes about a fifth of ezc3d's time and gives the
 same numbers bit for bit (``tests/io/test_numpy_c3d.py`` compares the two on
 every file both read).
 
-It reads only files whose header and parameters agree with each other and
-whose data section is whole (Intel or DEC processor, the declared frames all
-present, fewer than 65535 frames). Anything else returns None and the file
+It reads only files whose header and parameters agree with each other
+(point and analog counts, data start, storage, analog rate, the frame numbers
+of ``TRIAL:ACTUAL_START/END_FIELD``) and whose data section is whole (Intel
+or DEC processor, the declared frames all present, fewer than 65535 frames). Anything else returns None and the file
 goes to ezc3d, which knows the rest of the format's corners (truncated
 files, long recordings, header/parameter disagreements) — so this reader
 adds speed and no new behaviour.
@@ -281,6 +282,7 @@ def read_tables(
                 _one(analog.get("RATE"), 0.0), point_rate * samples_per_frame
             )
         )
+        or not _trial_fields_agree(parameters.get("TRIAL", {}), first, last)
         or not 1 <= first <= last < _MAX_HEADER_FRAME
         or data_start < 1
         or point_rate <= 0
@@ -319,6 +321,19 @@ def read_tables(
             "storage": "float" if floating else "integer",
         },
     )
+
+
+def _trial_fields_agree(trial: dict[str, Any], first: int, last: int) -> bool:
+    """Whether ``TRIAL:ACTUAL_START/END_FIELD`` (32-bit frame numbers written as
+    two 16-bit words, where present) name the header's first and last frames."""
+    for key, frame in (("ACTUAL_START_FIELD", first), ("ACTUAL_END_FIELD", last)):
+        value = trial.get(key)
+        if value is None:
+            continue
+        words = np.ravel(np.asarray(value)).astype(np.int64) & 0xFFFF
+        if words.size != 2 or int(words[0] + 65536 * words[1]) != frame:
+            return False
+    return True
 
 
 def _one(value: Any, default: Any = None) -> Any:

@@ -168,3 +168,25 @@ def test_a_header_that_disagrees_with_the_parameters_goes_to_ezc3d(
     path = _small(tmp_path / "odd.c3d")
     _set_header_word(path, word, value)
     assert _raw._read_with_numpy(path, _raw._check_file(path)) is None, why
+
+
+@pytest.mark.parametrize(("end", "taken"), [(40, True), (45, False)])
+def test_trial_frame_fields_must_agree_with_the_header(
+    tmp_path: Path, end: int, taken: bool
+) -> None:
+    """Long recordings keep their frame numbers in TRIAL:ACTUAL_*_FIELD; one that
+    names other frames than the header is left to ezc3d."""
+    path = write_c3d(
+        tmp_path / "trial.c3d",
+        markers=RNG.uniform(0.1, 1.0, (40, 2, 3)),
+        marker_labels=["LHEE", "RHEE"],
+        point_rate_hz=100.0,
+        extra_parameters={
+            "TRIAL": {
+                "ACTUAL_START_FIELD": np.array([1, 0]),
+                "ACTUAL_END_FIELD": np.array([end, 0]),
+            }
+        },
+    )
+    fast = _raw._read_with_numpy(path, _raw._check_file(path))
+    assert (fast is not None) == taken
