@@ -2,7 +2,7 @@
 
 Plain Intel and DEC files (header and parameters agreeing, every declared
 frame present) are read with numpy alone (:mod:`gaitlab.io._numpy_c3d`,
-about 5 times faster than ezc3d, giving ezc3d's values bit for bit); the
+about 9 times faster than ezc3d, giving ezc3d's values bit for bit); the
 others with ``ezc3d`` (C++); the pure-Python ``c3d`` package reads SGI/MIPS
 files, which ezc3d refuses, and files whose parameter section ezc3d rejects.
 All are turned into :class:`RawC3D`, whose parameter
