@@ -348,8 +348,10 @@ def _points(
     block: np.ndarray, n_points: int, scale: float, floating: bool
 ) -> tuple[FloatArray, FloatArray]:
     values = block.reshape(len(block), n_points, 4)
-    if floating:
-        word = values[:, :, 3].astype(np.int64)
+    if floating:  # the fourth float holds the word as a number (NaN: invalid)
+        fourth = values[:, :, 3]
+        finite = np.isfinite(fourth) & (np.abs(fourth) < 2.0**62)
+        word = np.where(finite, fourth, -1.0).astype(np.int64)
         points = values[:, :, :3].astype(np.float64)
     else:
         word = values[:, :, 3]

@@ -479,8 +479,15 @@ def _latin1_note(names: list[str]) -> str:
 
 def _read_with_numpy(path: Path, checked: _CheckedFile) -> RawC3D | None:
     """The file read by :func:`gaitlab.io._numpy_c3d.read_tables`, or None
-    when it is not a plain file that reader takes (ezc3d reads it then)."""
-    read = read_tables(path, checked.header, checked.section, checked.processor)
+    when it is not a plain file that reader takes (ezc3d reads it then).
+
+    The numpy reader is a shortcut: a file it cannot make sense of (an
+    entry it trips on) goes to ezc3d too, which decides what to say of it.
+    """
+    try:
+        read = read_tables(path, checked.header, checked.section, checked.processor)
+    except (ValueError, IndexError, TypeError, OverflowError, struct.error):
+        return None
     if read is None:
         return None
     parameters, latin1, tables = read

@@ -190,3 +190,21 @@ def test_trial_frame_fields_must_agree_with_the_header(
     )
     fast = _raw._read_with_numpy(path, _raw._check_file(path))
     assert (fast is not None) == taken
+
+
+def test_a_float_file_with_nan_residual_words_marks_those_points_invalid(
+    tmp_path: Path,
+) -> None:
+    """Damaged float files can hold NaN where the residual word goes: invalid
+    points, no numpy warning (the tests turn warnings into errors)."""
+    path = _small(tmp_path / "nan_words.c3d")
+    data = bytearray(path.read_bytes())
+    data_start = struct.unpack_from("<H", data, 16)[0]
+    first_word = (data_start - 1) * 512 + 12  # frame 1, point 1, fourth float
+    data[first_word : first_word + 4] = struct.pack("<f", float("nan"))
+    path.write_bytes(bytes(data))
+    fast = _raw._read_with_numpy(path, _raw._check_file(path))
+    assert fast is not None
+    assert np.isnan(fast.points[0, 0]).all()
+    assert fast.residuals[0, 0] == -1.0
+    assert np.isfinite(fast.points[0, 1]).all()
