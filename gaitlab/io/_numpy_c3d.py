@@ -9,9 +9,11 @@ against 523 ms) and gives the same numbers bit for bit
 (``tests/io/test_numpy_c3d.py`` compares the two on every file both read).
 
 It reads only files whose header and parameters agree with each other
-(point and analog counts, data start, storage, analog rate, the frame numbers
-of ``TRIAL:ACTUAL_START/END_FIELD``) and whose data section is whole (Intel
-or DEC processor, the declared frames all present, fewer than 65535 frames). Anything else returns None and the file
+(point and analog counts, frame count and rates, data start, storage, the
+frame numbers of ``TRIAL:ACTUAL_START/END_FIELD``) and whose data section is
+whole and plain (Intel or DEC processor, the declared frames all present,
+fewer than 65535 frames, float residual words that are finite numbers below
+2**31). Anything else returns None and the file
 goes to ezc3d, which knows the rest of the format's corners (truncated
 files, long recordings, header/parameter disagreements) — so this reader
 adds speed and no new behaviour.
@@ -19,11 +21,13 @@ adds speed and no new behaviour.
 Values follow ezc3d 1.7 exactly (see :mod:`gaitlab.io._raw`):
 
 * points: ``stored * |POINT:SCALE|`` for integer files, the float32 values for
-  float files, NaN where the residual word is negative;
+  float files, NaN where the residual word is negative (for float files: the
+  fourth float is below 0);
 * residuals: the high byte of the residual word (for float files, of the
   whole number the fourth float holds) times ``|POINT:SCALE|``, -1 where
   the word is negative (invalid);
-* analogs: ``(stored - |OFFSET|) * SCALE * GEN_SCALE`` per channel (ezc3d
+* analogs: ``(stored - |OFFSET|) * SCALE * GEN_SCALE`` per channel, the
+  subtraction in float32 for float files (ezc3d
   takes the offset's magnitude: unsigned files write 32768-like offsets as
   negative int16), with ``stored`` unsigned when ``ANALOG:FORMAT`` is
   ``UNSIGNED``; channels the file gives no SCALE/OFFSET for are NaN;
@@ -283,6 +287,8 @@ def read_tables(
             )
         )
         or not _trial_fields_agree(parameters.get("TRIAL", {}), first, last)
+        or (_one(point.get("FRAMES"), last - first + 1) - (last - first + 1)) % 65536
+        or not np.isclose(_one(point.get("RATE"), point_rate), point_rate, rtol=1e-6)
         or not 1 <= first <= last < _MAX_HEADER_FRAME
         or data_start < 1
         or point_rate <= 0
@@ -300,6 +306,9 @@ def read_tables(
         return None  # truncated: ezc3d reads what is there, and the reader notes it
     if floating:
         table = _floats(data, dec).reshape(n_frames, row)
+        fourth = table[:, 3 : 4 * n_points : 4]
+        if not (np.isfinite(fourth) & (np.abs(fourth) < 2.0**31)).all():
+            return None  # ezc3d's int conversion of such words is undefined
     else:
         table = np.frombuffer(data, dtype="<i2").reshape(n_frames, row)
     points, residuals = _points(
@@ -348,15 +357,15 @@ def _points(
     block: np.ndarray, n_points: int, scale: float, floating: bool
 ) -> tuple[FloatArray, FloatArray]:
     values = block.reshape(len(block), n_points, 4)
-    if floating:  # the fourth float holds the word as a number (NaN: invalid)
+    if floating:  # the fourth float holds the word as a number
         fourth = values[:, :, 3]
-        finite = np.isfinite(fourth) & (np.abs(fourth) < 2.0**62)
-        word = np.where(finite, fourth, -1.0).astype(np.int64)
+        invalid = fourth < 0  # as ezc3d: a negative number, even -1e-30
+        word = fourth.astype(np.int64)  # finite and < 2**31 (checked)
         points = values[:, :, :3].astype(np.float64)
     else:
         word = values[:, :, 3]
+        invalid = word < 0
         points = values[:, :, :3] * np.float64(scale)
-    invalid = word < 0
     residuals = ((word.astype(np.int64) >> 8) & 0xFF) * np.float64(scale)
     residuals[invalid] = -1.0
     points[invalid] = np.nan
@@ -373,13 +382,16 @@ def _analogs(
     samples = block.reshape(-1, n_channels) if n_channels else block[:, :0]
     if not floating and str((analog.get("FORMAT") or [""])[0]).upper() == "UNSIGNED":
         samples = samples.view(np.uint16)
-    values = samples.astype(np.float64)
     if not n_channels:
         return np.zeros((0, 0))
     scale = _per_channel(analog, "SCALE", n_channels)
     offset = np.abs(_per_channel(analog, "OFFSET", n_channels))  # as ezc3d
     general = _one(analog.get("GEN_SCALE"), 1.0)
-    return (values - offset) * scale * np.float64(general)
+    if floating:  # ezc3d subtracts the (integer) offset from the float32 sample
+        shifted = (samples - offset.astype(np.float32)).astype(np.float64)
+    else:
+        shifted = samples.astype(np.float64) - offset
+    return shifted * scale * np.float64(general)
 
 
 def _per_channel(analog: dict[str, Any], key: str, n_channels: int) -> FloatArray:

@@ -192,19 +192,51 @@ def test_trial_frame_fields_must_agree_with_the_header(
     assert (fast is not None) == taken
 
 
-def test_a_float_file_with_nan_residual_words_marks_those_points_invalid(
-    tmp_path: Path,
-) -> None:
-    """Damaged float files can hold NaN where the residual word goes: invalid
-    points, no numpy warning (the tests turn warnings into errors)."""
+def test_a_float_file_with_a_nan_residual_word_goes_to_ezc3d(tmp_path: Path) -> None:
+    """Damaged float files can hold NaN where the residual word goes: ezc3d's
+    reading of it is the reference (its integer conversion of NaN is undefined
+    in C++), so the numpy reader leaves the file to ezc3d, without a warning
+    (the tests turn warnings into errors)."""
     path = _small(tmp_path / "nan_words.c3d")
     data = bytearray(path.read_bytes())
     data_start = struct.unpack_from("<H", data, 16)[0]
     first_word = (data_start - 1) * 512 + 12  # frame 1, point 1, fourth float
     data[first_word : first_word + 4] = struct.pack("<f", float("nan"))
     path.write_bytes(bytes(data))
-    fast = _raw._read_with_numpy(path, _raw._check_file(path))
+    assert _raw._read_with_numpy(path, _raw._check_file(path)) is None
+    trial = read_c3d(path)
+    assert trial.source.reader.startswith("ezc3d")
+    assert np.isfinite(trial.markers.data[0, 1]).all()
+
+
+def test_a_tiny_negative_residual_float_marks_the_point_invalid(tmp_path: Path) -> None:
+    """ezc3d takes a float file's point as invalid when its fourth float is
+    below 0, even -1e-30 (whose whole part is 0): so does the numpy reader."""
+    path = _small(tmp_path / "tiny.c3d")
+    data = bytearray(path.read_bytes())
+    data_start = struct.unpack_from("<H", data, 16)[0]
+    first_word = (data_start - 1) * 512 + 12
+    data[first_word : first_word + 4] = struct.pack("<f", -1e-30)
+    path.write_bytes(bytes(data))
+    fast, reference = _both(path)
     assert fast is not None
+    assert _differences(fast, reference) == []
     assert np.isnan(fast.points[0, 0]).all()
-    assert fast.residuals[0, 0] == -1.0
-    assert np.isfinite(fast.points[0, 1]).all()
+
+
+def test_a_float_file_with_analog_offsets_reads_as_ezc3d(tmp_path: Path) -> None:
+    """ezc3d subtracts a float file's (integer) analog offset in float32."""
+    path = _small(tmp_path / "offsets.c3d")
+    entry = next(
+        e
+        for e in _raw.parameter_entries(path)
+        if (e.group, e.name) == ("ANALOG", "OFFSET")
+    )
+    data = bytearray(path.read_bytes())
+    at = entry.dims_position + len(entry.dims)
+    data[at : at + 4] = struct.pack("<hh", 10240, -3)
+    path.write_bytes(bytes(data))
+    fast, reference = _both(path)
+    assert fast is not None
+    assert _differences(fast, reference) == []
+    assert np.isfinite(fast.analogs).all()
