@@ -42,14 +42,24 @@ Values follow ezc3d 1.7 exactly (see :mod:`gaitlab.io._raw`):
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gaitlab.core.types import FloatArray
 
-__all__ = ["NUMPY_READER_VERSION", "dec_to_float", "read_parameters", "read_tables"]
+if TYPE_CHECKING:  # _raw imports this module
+    from gaitlab.io._raw import ParameterEntry
+
+__all__ = [
+    "NUMPY_READER_VERSION",
+    "dec_to_float",
+    "decode_text",
+    "read_parameters",
+    "read_tables",
+]
 
 NUMPY_READER_VERSION = "1"
 """Recorded as the trial's ``source_reader`` ("gaitlab numpy reader 1")."""
@@ -115,16 +125,20 @@ def _floats(data: bytes, dec: bool) -> np.ndarray:
 
 
 def read_parameters(
-    section: bytes, dec: bool
+    entries: Sequence[ParameterEntry], section: bytes, start: int, dec: bool
 ) -> tuple[dict[str, dict[str, Any]], list[str]] | None:
     """The parameter tree of a parameter section, as :mod:`gaitlab.io._raw` keeps it.
 
     Parameters
     ----------
+    entries : sequence of ParameterEntry
+        The section's entries, as :func:`gaitlab.io._raw.check_header`'s walk
+        found them (names decoded as Latin-1).
     section : bytes
         The whole parameter section (its 4-byte header included), of a
-        little-endian (Intel or DEC) file whose entry chain
-        :func:`gaitlab.io._raw.check_header` has checked.
+        little-endian (Intel or DEC) file.
+    start : int
+        The section's byte offset in the file (entries give file offsets).
     dec : bool
         Floats are DEC floats.
 
@@ -134,60 +148,56 @@ def read_parameters(
         ``{GROUP: {NAME: value}}`` with numeric values as arrays in C3D
         dimension order and text as lists of stripped str, and the names of
         the text decoded as Latin-1; None when an entry is not one this
-        reader takes (an undeclared group, a type code outside -1/1/2/4).
+        reader takes (an undeclared group, a type code outside -1/1/2/4,
+        dimensions or values past the section).
     """
-    group_names: dict[int, str] = {}
-    pending: list[tuple[int, str, Any, bool]] = []
-    latin1: list[str] = []
-    fell_back_groups: set[int] = set()
-    position = 4
-    while position + 2 <= len(section):
-        name_length = abs(struct.unpack_from("b", section, position)[0])
-        if name_length == 0:
-            break
-        entry_id = struct.unpack_from("b", section, position + 1)[0]
-        name_bytes = section[position + 2 : position + 2 + name_length]
-        offset_at = position + 2 + name_length
-        if offset_at + 2 > len(section):
-            break
-        offset = struct.unpack_from("<h", section, offset_at)[0]
-        name, fell_back = _text(name_bytes)
-        if entry_id < 0:
-            group_names[-entry_id] = name.upper()
-            if fell_back:
-                fell_back_groups.add(-entry_id)
-        elif entry_id > 0:
-            value = _parameter_value(section, offset_at + 2, dec)
-            if value is None:
-                return None
-            pending.append((entry_id, name.upper(), value, fell_back))
-        if offset == 0:
-            break
-        position = offset_at + offset
     parameters: dict[str, dict[str, Any]] = {}
-    for group_id in group_names:
-        parameters.setdefault(group_names[group_id], {})
-    if "" in parameters:
-        return None
-    for group_id, name, (value, text_fell_back), fell_back in pending:
-        if group_id not in group_names:
+    fell_back: dict[str, list[str]] = {}  # by group: texts and names as Latin-1
+    for entry in entries:
+        if not entry.name:  # a group
+            group, group_fell_back = _named(entry.group)
+            parameters.setdefault(group, {})
+            if group_fell_back:
+                fell_back.setdefault(group, []).append("")
+    for entry in entries:
+        if not entry.name:
+            continue
+        group, _ = _named(entry.group)
+        name, name_fell_back = _named(entry.name)
+        at = entry.dims_position - start
+        if entry.group == "?" or at < 1 or section[at - 1] != len(entry.dims):
             return None
-        group = group_names[group_id]
-        parameters[group][name] = value
-        if fell_back:
-            fell_back_groups.add(group_id)
-        if text_fell_back:
-            latin1.append(f"{group}:{name}")
+        value = _parameter_value(section, at + len(entry.dims), entry, dec)
+        if value is None:
+            return None
+        parameters.setdefault(group, {})[name] = value[0]
+        if name_fell_back:
+            fell_back.setdefault(group, []).append("")
+        if value[1]:
+            fell_back.setdefault(group, []).append(f"{group}:{name}")
     for group, defaults in _EZC3D_DEFAULTS.items():
-        entries = parameters.setdefault(group, {})
+        known = parameters.setdefault(group, {})
         for name, default in defaults.items():
-            if name not in entries:
-                entries[name] = default.copy()
-    latin1 += [f"the names in group {group_names[g]}" for g in sorted(fell_back_groups)]
+            if name not in known:
+                known[name] = default.copy()
+    latin1 = []
+    for group in parameters:  # as the ezc3d path lists them
+        notes = fell_back.get(group, [])
+        latin1 += [note for note in notes if note]
+        if "" in notes:
+            latin1.append(f"the names in group {group}")
     return parameters, latin1
 
 
-def _text(data: bytes) -> tuple[str, bool]:
+def _named(walked: str) -> tuple[str, bool]:
+    """A group or parameter name as the walk decoded it (Latin-1), decoded as
+    the parsers do (UTF-8, else Latin-1) and upper-cased; and whether it fell back."""
+    name, fell_back = decode_text(walked.encode("latin-1"))
+    return name.upper(), fell_back
+
+
+def decode_text(data: bytes) -> tuple[str, bool]:
+    """Text from a parameter's bytes: UTF-8, else Latin-1 (True when it fell back)."""
     try:
         return data.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -199,27 +209,25 @@ def _strip(text: str) -> str:
     return text.split("\0", 1)[0].strip()
 
 
-def _parameter_value(section: bytes, at: int, dec: bool) -> tuple[Any, bool] | None:
-    """A parameter's value at byte ``at`` (its type code) and whether its text fell back."""
-    if at + 2 > len(section):
-        return None
-    type_code = struct.unpack_from("b", section, at)[0]
-    n_dims = section[at + 1]
-    dims = tuple(section[at + 2 : at + 2 + n_dims])
-    start = at + 2 + n_dims
-    if type_code == -1:
+def _parameter_value(
+    section: bytes, at: int, entry: ParameterEntry, dec: bool
+) -> tuple[Any, bool] | None:
+    """A parameter's value, whose bytes start at ``at``, and whether its text
+    fell back to Latin-1."""
+    dims = entry.dims
+    if entry.type_code == -1:
         width = dims[0] if dims else 1
         count = int(np.prod(dims[1:])) if len(dims) > 1 else 1
-        data = section[start : start + width * count]
+        data = section[at : at + width * count]
         if len(data) < width * count:
             return None
-        texts = [_text(data[i * width : (i + 1) * width]) for i in range(count)]
+        texts = [decode_text(data[i * width : (i + 1) * width]) for i in range(count)]
         return [_strip(text) for text, _ in texts], any(f for _, f in texts)
-    size = {1: 1, 2: 2, 4: 4}.get(type_code)
+    size = {1: 1, 2: 2, 4: 4}.get(entry.type_code)
     if size is None:
         return None
     count = int(np.prod(dims)) if dims else 1
-    data = section[start : start + size * count]
+    data = section[at : at + size * count]
     if len(data) < size * count:
         return None
     if size == 4:
@@ -232,7 +240,11 @@ def _parameter_value(section: bytes, at: int, dec: bool) -> tuple[Any, bool] | N
 
 
 def read_tables(
-    path: Path, header: bytes, section: bytes, processor: str
+    path: Path,
+    header: bytes,
+    section: bytes,
+    entries: Sequence[ParameterEntry],
+    processor: str,
 ) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, Any]] | None:
     """Parameters, Latin-1 notes and data tables of a plain Intel or DEC C3D file.
 
@@ -244,6 +256,8 @@ def read_tables(
         Its first 512 bytes.
     section : bytes
         Its parameter section.
+    entries : sequence of ParameterEntry
+        The section's entries (:func:`gaitlab.io._raw.check_header`'s walk).
     processor : str
         ``"Intel"`` or ``"DEC"`` (others return None).
 
@@ -259,7 +273,7 @@ def read_tables(
     if processor not in ("Intel", "DEC"):
         return None
     dec = processor == "DEC"
-    parsed = read_parameters(section, dec)
+    parsed = read_parameters(entries, section, (header[0] - 1) * 512, dec)
     if parsed is None:
         return None
     parameters, latin1 = parsed

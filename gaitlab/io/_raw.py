@@ -31,7 +31,7 @@ import numpy as np
 
 from gaitlab.core.errors import C3DReadError
 from gaitlab.core.types import FloatArray
-from gaitlab.io._numpy_c3d import NUMPY_READER_VERSION, read_tables
+from gaitlab.io._numpy_c3d import NUMPY_READER_VERSION, decode_text, read_tables
 
 __all__ = [
     "ParameterEntry",
@@ -451,19 +451,11 @@ def read_raw(path: Path) -> RawC3D:
 # ---------------------------------------------------------------- text
 
 
-def _decode(data: bytes) -> tuple[str, bool]:
-    """Text from a parameter's bytes: UTF-8, else Latin-1 (True when it fell back)."""
-    try:
-        return data.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), True
-
-
 def _redecode(text: str) -> tuple[str, bool]:
     """Undo SWIG's surrogate escapes (ezc3d strings that are not UTF-8)."""
     if text.isascii() or not any("\udc80" <= c <= "\udcff" for c in text):
         return text, False
-    return _decode(text.encode("utf-8", "surrogateescape"))
+    return decode_text(text.encode("utf-8", "surrogateescape"))
 
 
 def _latin1_note(names: list[str]) -> str:
@@ -485,7 +477,9 @@ def _read_with_numpy(path: Path, checked: _CheckedFile) -> RawC3D | None:
     entry it trips on) goes to ezc3d too, which decides what to say of it.
     """
     try:
-        read = read_tables(path, checked.header, checked.section, checked.processor)
+        read = read_tables(
+            path, checked.header, checked.section, checked.entries, checked.processor
+        )
     except (ValueError, IndexError, TypeError, OverflowError, struct.error):
         return None
     if read is None:
@@ -685,7 +679,7 @@ def _c3d_package_value(param: Any, processor: str) -> Any:
         data = bytes(param.bytes)
         width = dims[0] if len(dims) > 1 and dims[0] > 0 else len(data)
         chunks = [data[i : i + width] for i in range(0, len(data), width or 1)]
-        texts = [_decode(chunk) for chunk in chunks] or [("", False)]
+        texts = [decode_text(chunk) for chunk in chunks] or [("", False)]
         return [text.strip() for text, _ in texts], any(f for _, f in texts)
     if 0 in dims:
         return np.zeros(dims)
