@@ -240,3 +240,22 @@ def test_a_float_file_with_analog_offsets_reads_as_ezc3d(tmp_path: Path) -> None
     assert fast is not None
     assert _differences(fast, reference) == []
     assert np.isfinite(fast.analogs).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "pack"),
+    [("RATE", struct.Struct("<f")), ("FRAMES", struct.Struct("<h"))],
+)
+def test_a_point_rate_or_frame_count_unlike_the_header_goes_to_ezc3d(
+    tmp_path: Path, name: str, pack: struct.Struct
+) -> None:
+    """POINT:RATE or POINT:FRAMES disagreeing with the header: ezc3d decides."""
+    path = _small(tmp_path / "odd.c3d")
+    entry = next(
+        e for e in _raw.parameter_entries(path) if (e.group, e.name) == ("POINT", name)
+    )
+    data = bytearray(path.read_bytes())
+    at = entry.dims_position + len(entry.dims)
+    data[at : at + pack.size] = pack.pack(37)
+    path.write_bytes(bytes(data))
+    assert _raw._read_with_numpy(path, _raw._check_file(path)) is None
