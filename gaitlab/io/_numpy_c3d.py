@@ -152,13 +152,14 @@ def read_parameters(
         dimensions or values past the section).
     """
     parameters: dict[str, dict[str, Any]] = {}
-    fell_back: dict[str, list[str]] = {}  # by group: texts and names as Latin-1
+    latin1_texts: dict[str, list[str]] = {}  # by group: "GROUP:NAME" of its text
+    latin1_names: set[str] = set()  # groups whose own or parameters' names fell back
     for entry in entries:
         if not entry.name:  # a group
             group, group_fell_back = _named(entry.group)
             parameters.setdefault(group, {})
             if group_fell_back:
-                fell_back.setdefault(group, []).append("")
+                latin1_names.add(group)
     for entry in entries:
         if not entry.name:
             continue
@@ -172,9 +173,9 @@ def read_parameters(
             return None
         parameters.setdefault(group, {})[name] = value[0]
         if name_fell_back:
-            fell_back.setdefault(group, []).append("")
+            latin1_names.add(group)
         if value[1]:
-            fell_back.setdefault(group, []).append(f"{group}:{name}")
+            latin1_texts.setdefault(group, []).append(f"{group}:{name}")
     for group, defaults in _EZC3D_DEFAULTS.items():
         known = parameters.setdefault(group, {})
         for name, default in defaults.items():
@@ -182,9 +183,8 @@ def read_parameters(
                 known[name] = default.copy()
     latin1 = []
     for group in parameters:  # as the ezc3d path lists them
-        notes = fell_back.get(group, [])
-        latin1 += [note for note in notes if note]
-        if "" in notes:
+        latin1 += latin1_texts.get(group, [])
+        if group in latin1_names:
             latin1.append(f"the names in group {group}")
     return parameters, latin1
 
