@@ -37,6 +37,7 @@ and printed with its ratio. Needs ../shared/data (or GAITLAB_SHARED_DATA).
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import statistics
 import subprocess
@@ -48,6 +49,7 @@ from pathlib import Path
 import ezc3d
 
 import gaitlab
+from gaitlab.core.packed import checked_packed
 from gaitlab.io.c3d import read_c3d
 from gaitlab.pipeline.discovery import discover
 from gaitlab.pipeline.runner import analyse_trial, project_pipeline, run_pipeline
@@ -198,6 +200,21 @@ def bench_pipeline(workdir: Path) -> None:
         print(
             f"    {name:<18} {result.provenance.duration_s * 1000:7.2f} ms  {result.status}"
         )
+    sent = [pickle.dumps(r) for r in project.load_packed_results(trial_id)[1].values()]
+    n_metrics = sum(len(r.metrics) for r in results.values())
+
+    def check_and_store() -> None:  # what the writer does with a trial's results
+        received = [checked_packed(pickle.loads(message)) for message in sent]
+        project.write_results(
+            trial_id, {r.entry["provenance"]["plugin"]: r for r in received}
+        )
+
+    with project._writer_lock():
+        store = median_time(check_and_store, repeats)
+    print(
+        f"  check and store results  {store * 1000:8.1f} ms  ({n_metrics} metric values "
+        "as sent by the analysis process; the writer's part of a trial)"
+    )
 
     batch_project = gaitlab.create_project(workdir / "batch.gaitlab")
     list(batch_project.import_files(batch_files(), subject="batch"))

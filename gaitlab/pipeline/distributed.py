@@ -37,15 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gaitlab.core.errors import GaitlabError
-from gaitlab.core.results import Result
+from gaitlab.core.packed import PackedResult, checked_packed
 from gaitlab.pipeline.config import Plan
 from gaitlab.pipeline.isolation import Limits
-from gaitlab.pipeline.runner import (
-    TrialDriver,
-    _checked_result,
-    _plan_from_payload,
-    analyse_trial,
-)
+from gaitlab.pipeline.runner import TrialDriver, _plan_from_payload, analyse_packed
 from gaitlab.store.project import Project
 
 if TYPE_CHECKING:
@@ -82,7 +77,7 @@ class RemoteTrial:
     Attributes
     ----------
     trial_id : str
-    results : dict of str to Result
+    results : dict of str to PackedResult
         Every result of the trial (stored ones kept for plugins not run).
     ran : list of str
         Plugins that ran.
@@ -93,7 +88,7 @@ class RemoteTrial:
     """
 
     trial_id: str
-    results: dict[str, Result] = field(default_factory=dict)
+    results: dict[str, PackedResult] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
     error: str = ""
     stored: set[str] = field(default_factory=set)
@@ -211,7 +206,7 @@ def analyse_on_worker(
     try:
         project = open_project(Path(project_path))
         plan = _plan_from_payload(*plan_payload)
-        results, ran = analyse_trial(
+        results, ran = analyse_packed(
             project,
             trial_id,
             plan,
@@ -284,7 +279,7 @@ def drive_on_cluster(
                 continue
             try:  # every field of its proper type, as from a local child
                 remote.results = {
-                    str(n): _checked_result(r) for n, r in remote.results.items()
+                    str(n): checked_packed(r) for n, r in remote.results.items()
                 }
             except (TypeError, ValueError) as error:
                 yield RemoteTrial(trial_id, error=f"the worker's results: {error}")

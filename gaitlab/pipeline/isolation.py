@@ -18,7 +18,8 @@ which before running anything:
 
 The child only *sends* plain data (:func:`send`); the parent reads it with a
 restricted unpickler (:func:`loads`) that builds nothing but gaitlab's
-result types, numpy arrays and Python's basic types, so a hostile child
+packed results (:class:`~gaitlab.core.packed.PackedResult`), numpy arrays
+and Python's basic types, so a hostile child
 cannot run code in the parent through the pipe. The parent watches each
 child with a deadline, kills it on time-out, and describes an abnormal end
 (:func:`exit_reason`).
@@ -255,11 +256,7 @@ def send(connection: Connection, message: Any) -> None:
 
 
 _ALLOWED_GLOBALS = {
-    ("gaitlab.core.results", "Result"),
-    ("gaitlab.core.results", "Series"),
-    ("gaitlab.core.results", "Metric"),
-    ("gaitlab.core.results", "Provenance"),
-    ("gaitlab.core.trial", "Event"),
+    ("gaitlab.core.packed", "PackedResult"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
     ("numpy._core.numeric", "_frombuffer"),

@@ -1,22 +1,33 @@
 """Analysis results of one trial in one HDF5 file (derived data, with provenance).
 
-Layout of ``results/<trial_id>.h5`` since format version 4::
+Layout of ``results/<trial_id>.h5`` since format version 6::
 
     /                       attrs: gaitlab_format="gaitlab-results",
                             gaitlab_format_version, trial_id, checksums
-    /document               uint8, compressed: UTF-8 JSON of everything but
-                            the series' samples (below)
-    /series/<plugin>/<name> values (n_samples, ...), float64 as a rule
+    /document               uint8, compressed: UTF-8 JSON mapping each plugin
+                            (in name order) to its entry (below)
+    /metric_numbers         float64 (3, n), compressed: the value, step and
+                            time_s of every metric, plugin after plugin in
+                            document order (NaN for a step or time of none)
+    /series_values          float64 (m,): the values of every series, plugin
+                            after plugin, each series flattened (C order)
 
-The document maps each plugin to ``status``, ``message``, ``notes``,
-``left_out`` (metric → reason), ``provenance``, ``metrics`` (columns
-``name``, ``value``, ``unit``, ``side``, ``step``, ``time_s``, ``status``,
-``message``; null for a missing step or time, NaN written as ``NaN``),
-``events`` (columns ``time_s``, ``label``, ``context``, ``origin``) and
-``series`` (name → ``rate_hz``, ``t0_s``, ``unit``, ``description``).
-One document instead of a dozen small datasets per plugin makes writing a
-trial's results about four times faster (they are rewritten after every
-run, by the one process that writes the project).
+A plugin's entry is that of a :class:`~gaitlab.core.packed.PackedResult`:
+``status``, ``message``, ``notes``, ``left_out`` (metric → reason),
+``provenance``, ``metrics`` (text columns ``name``, ``unit``, ``side``,
+``status``, ``message``; their numbers are the plugin's columns of
+``metric_numbers``), ``events`` (columns ``time_s``, ``label``, ``context``,
+``origin``) and ``series`` (name → ``rate_hz``, ``t0_s``, ``unit``,
+``description`` and ``shape``; its values are the next ``prod(shape)`` of
+``series_values``). Three datasets whatever the number of plugins and
+series, and no number in bulk formatted as text: the results of a 30 s
+trial are written in about a third of the time of version 4 (they are
+rewritten after every run, by the one process that writes the project).
+
+Versions 4–5 (still read): the same document, but with the metrics'
+``value``, ``step`` and ``time_s`` as JSON columns (null for a missing step
+or time, NaN written as ``NaN``), no series shapes, and each series in its
+own dataset ``/series/<plugin>/<name>``.
 
 Versions 1–3 (still read)::
 
@@ -35,12 +46,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gaitlab.core.packed import PackedResult, checked_packed, pack, unpack
 from gaitlab.core.results import Metric, Provenance, Result, Series
 from gaitlab.core.trial import Event
 from gaitlab.store._integrity import CheckedReader, Node, open_checked
@@ -52,31 +64,45 @@ from gaitlab.store._trialfile import (
 )
 from gaitlab.store.schema import FORMAT_VERSION, RESULTS_FORMAT_NAME
 
-__all__ = ["read_results_file", "read_results_skipping", "write_results_file"]
+__all__ = [
+    "read_packed_results",
+    "read_results_file",
+    "read_results_skipping",
+    "write_results_file",
+]
 
 FIRST_DOCUMENT_VERSION = 4
 """First format version whose results files hold one JSON document."""
+FIRST_PACKED_VERSION = 6
+"""First format version whose results files hold the numbers apart (above)."""
 
 _TEXT_COLUMNS = ("name", "unit", "side", "status", "message")
 
 
-def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) -> None:
-    """Write all plugin results of one trial atomically (layout of version 4)."""
+def write_results_file(
+    path: Path, trial_id: str, results: Mapping[str, Result | PackedResult]
+) -> None:
+    """Write all plugin results of one trial atomically (layout of version 6)."""
+    packed = {
+        name: result if isinstance(result, PackedResult) else pack(result)
+        for name, result in sorted(results.items())  # read back in name order
+    }
+    entries = ",".join(  # the entries' texts as they came (not encoded again)
+        f"{json.dumps(name)}:{result.text}" for name, result in packed.items()
+    )
+    text = f"{{{entries}}}"
+    numbers = [result.numbers for result in packed.values()]
+    series = [
+        result.series[key].ravel()
+        for result in packed.values()
+        for key in result.entry["series"]
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = atomic_h5(path)
     with writer as f:
         f.attrs["gaitlab_format"] = RESULTS_FORMAT_NAME
         f.attrs["gaitlab_format_version"] = FORMAT_VERSION
         f.attrs["trial_id"] = trial_id
-        document = {}
-        series_root = f.create_group("series")
-        for name, result in sorted(results.items()):  # read back in name order
-            document[name] = _result_entry(result)
-            if result.series:
-                group = series_root.create_group(name)
-                for key, series in result.series.items():
-                    put(writer, group, key, np.asarray(series.values))
-        text = json.dumps(document, separators=(",", ":"))
         put(
             writer,
             f,
@@ -84,45 +110,19 @@ def write_results_file(path: Path, trial_id: str, results: dict[str, Result]) ->
             np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
             compress=True,
         )
-
-
-def _result_entry(result: Result) -> dict[str, Any]:
-    """Everything of a result but its series' samples, as JSON-able columns."""
-    metrics = result.metrics
-    return {
-        "status": result.status,
-        "message": result.message,
-        "notes": list(result.notes),
-        "left_out": dict(result.left_out),
-        # a shallow copy: asdict's deep copy of the parameters cost more than the
-        # JSON encoding of the whole document
-        "provenance": dict(vars(result.provenance)) if result.provenance else None,
-        "series": {
-            key: {
-                "rate_hz": float(s.rate_hz),
-                "t0_s": float(s.t0_s),
-                "unit": s.unit,
-                "description": s.description,
-            }
-            for key, s in result.series.items()
-        },
-        "metrics": {
-            "name": [m.name for m in metrics],
-            "value": [float(m.value) for m in metrics],
-            "unit": [m.unit for m in metrics],
-            "side": [m.side for m in metrics],
-            "step": [None if m.step is None else int(m.step) for m in metrics],
-            "time_s": [None if m.time_s is None else float(m.time_s) for m in metrics],
-            "status": [m.status for m in metrics],
-            "message": [m.message for m in metrics],
-        },
-        "events": {
-            "time_s": [float(e.time_s) for e in result.events],
-            "label": [e.label for e in result.events],
-            "context": [e.context for e in result.events],
-            "origin": [e.origin for e in result.events],
-        },
-    }
+        put(
+            writer,
+            f,
+            "metric_numbers",
+            np.concatenate(numbers, axis=1) if numbers else np.empty((3, 0)),
+            compress=True,
+        )
+        put(
+            writer,
+            f,
+            "series_values",
+            np.concatenate(series) if series else np.empty(0),
+        )
 
 
 def read_results_file(path: Path) -> dict[str, Result]:
@@ -164,6 +164,9 @@ def read_results_skipping(
         return [], {}
     with open_checked(path) as r:
         _check_kind(r, RESULTS_FORMAT_NAME)
+        if r.version >= FIRST_PACKED_VERSION:
+            names, packed = _read_packed(r, skip)
+            return names, {name: unpack(result) for name, result in packed.items()}
         if r.version >= FIRST_DOCUMENT_VERSION:
             return _read_document(r, skip)
         names = [str(name) for name in r.f]
@@ -175,16 +178,80 @@ def read_results_skipping(
     return names, results
 
 
-def _read_document(
+def read_packed_results(
+    path: Path, skip: Collection[str] = ()
+) -> tuple[list[str], dict[str, PackedResult]]:
+    """As :func:`read_results_skipping`, the results packed (for rewriting them)."""
+    if not path.is_file():
+        return [], {}
+    with open_checked(path) as r:
+        _check_kind(r, RESULTS_FORMAT_NAME)
+        if r.version >= FIRST_PACKED_VERSION:
+            return _read_packed(r, skip)
+    names, results = read_results_skipping(path, skip)  # an older file
+    return names, {name: pack(result) for name, result in results.items()}
+
+
+def _read_packed(
     r: CheckedReader, skip: Collection[str]
-) -> tuple[list[str], dict[str, Result]]:
-    """The results of a version-4 file (see the module docstring)."""
+) -> tuple[list[str], dict[str, PackedResult]]:
+    """The results of a version-6 file (see the module docstring), checked as
+    results sent by an analysis process are: a crafted file stores nothing
+    a run could not."""
+    document = _document(r)
+    numbers = r.array(r.root, "metric_numbers")
+    values = r.array(r.root, "series_values")
+    if numbers.ndim != 2 or numbers.shape[0] != 3 or values.ndim != 1:
+        raise r.damaged("its metric numbers or series values are not laid out")
+    names = [str(name) for name in document]
+    results = {}
+    metric_start = value_start = 0
+    for name in names:
+        try:
+            entry = document[name]
+            count = len(entry["metrics"]["name"])
+            series = {}
+            for key, meta in entry["series"].items():
+                shape = tuple(int(n) for n in meta["shape"])
+                size = math.prod(shape)
+                if min(shape, default=1) < 0 or value_start + size > len(values):
+                    raise ValueError(f"series {key!r} runs past the stored values")
+                series[key] = values[value_start : value_start + size].reshape(shape)
+                value_start += size
+            if metric_start + count > numbers.shape[1]:
+                raise ValueError("its metrics run past the stored numbers")
+            metrics = numbers[:, metric_start : metric_start + count]
+            metric_start += count
+            if name not in skip:
+                results[name] = checked_packed(
+                    PackedResult(metrics, series, entry=entry), stored=True
+                )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise r.damaged(
+                f"the results of {name!r} are malformed ({type(error).__name__}: "
+                f"{error})"
+            ) from None
+    if (metric_start, value_start) != (numbers.shape[1], len(values)):
+        raise r.damaged("it holds metric numbers or series values of no plugin")
+    return names, results
+
+
+def _document(r: CheckedReader) -> dict[str, Any]:
+    """The results document of a file of version 4 or later."""
     try:
         document = json.loads(r.array(r.root, "document").tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise r.damaged("its results document is not JSON") from None
     if not isinstance(document, dict):
         raise r.damaged("its results document is not a mapping of plugins")
+    return document
+
+
+def _read_document(
+    r: CheckedReader, skip: Collection[str]
+) -> tuple[list[str], dict[str, Result]]:
+    """The results of a version-4 or -5 file (see the module docstring)."""
+    document = _document(r)
     names = [str(name) for name in document]
     results = {}
     for name in names:

@@ -29,7 +29,7 @@ import logging
 import re
 import shutil
 import uuid
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -37,11 +37,16 @@ from typing import Any
 
 from gaitlab._version import __version__
 from gaitlab.core.errors import DamagedFileError, ProjectError
+from gaitlab.core.packed import PackedResult
 from gaitlab.core.results import Result
 from gaitlab.core.trial import Event, Subject, Trial
 from gaitlab.io.readers import find_readable_files
 from gaitlab.store._index import is_trial_id, read_index
-from gaitlab.store._resultfile import read_results_skipping, write_results_file
+from gaitlab.store._resultfile import (
+    read_packed_results,
+    read_results_skipping,
+    write_results_file,
+)
 from gaitlab.store._trialfile import (
     atomic_h5,
     read_events_file,
@@ -413,9 +418,24 @@ class Project:
         tenth of a second on a 30 s trial). A damaged results file holds none,
         as for :meth:`load_results`.
         """
+        return self._read_results(read_results_skipping, trial_id, skip)
+
+    def load_packed_results(
+        self, trial_id: str, skip: Collection[str] = ()
+    ) -> tuple[list[str], dict[str, PackedResult]]:
+        """As :meth:`load_results_skipping`, the results packed (for rewriting)."""
+        return self._read_results(read_packed_results, trial_id, skip)
+
+    def _read_results(
+        self,
+        read: Callable[[Path, Collection[str]], tuple[list[str], dict[str, Any]]],
+        trial_id: str,
+        skip: Collection[str],
+    ) -> tuple[list[str], dict[str, Any]]:
+        """``read(path, skip)`` of the trial's results file; a damaged one holds none."""
         self.record(trial_id)
         try:
-            return read_results_skipping(self.results_path(trial_id), skip)
+            return read(self.results_path(trial_id), skip)
         except DamagedFileError as error:
             self._note(
                 f"{error}; its results count as missing (stale) and the next "
@@ -423,7 +443,9 @@ class Project:
             )
             return [], {}
 
-    def write_results(self, trial_id: str, results: dict[str, Result]) -> None:
+    def write_results(
+        self, trial_id: str, results: Mapping[str, Result | PackedResult]
+    ) -> None:
         """Replace the stored analysis results of a trial.
 
         Only the holder of the project's writer lock writes: in the process

@@ -20,12 +20,12 @@ import pytest
 import gaitlab
 from gaitlab.api import MetricSpec, Result, TrialView, plugin
 from gaitlab.cli.main import main
+from gaitlab.core.packed import checked_packed, pack
 from gaitlab.core.results import STATUSES, compact_names, left_out_by_reason
 from gaitlab.core.trial import AnalogSet, MarkerSet, Trial
 from gaitlab.pipeline.export import collect_tables, export_metrics
 from gaitlab.pipeline.runner import (
     NO_REASON,
-    _checked_result,
     call_plugin,
     read_only,
 )
@@ -140,12 +140,12 @@ def test_left_out_survives_the_child_boundary_copies_and_the_store(
     tmp_path: Path,
 ) -> None:
     result = call_plugin(_three.__gaitlab_plugin__, _empty_view(), {"leave": ""})
-    assert _checked_result(result).left_out == result.left_out
-    assert _checked_result(result).status == "partial"
+    assert checked_packed(pack(result)).left_out == result.left_out
+    assert checked_packed(pack(result)).status == "partial"
     assert read_only(result).left_out == result.left_out
     # a child cannot report "ok" with metrics left out
     forged = Result(status="ok", left_out={"c": "needs the moon"})
-    assert _checked_result(forged).status == "partial"
+    assert checked_packed(pack(forged)).status == "partial"
     path = tmp_path / "results.h5"
     write_results_file(path, "t", {"mylab_three": result})
     back = read_results_file(path)["mylab_three"]

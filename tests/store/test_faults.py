@@ -159,7 +159,8 @@ def test_a_file_that_blocks_reads_is_refused_in_process_and_timed_out_by_repair(
     [
         ("trials", "markers"),
         ("trials", "analogs"),
-        ("results", "series/demo/x"),
+        ("results", "series_values"),
+        ("results", "metric_numbers"),
         ("results", "document"),
         ("events", "events/time_s"),
     ],

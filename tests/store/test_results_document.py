@@ -1,4 +1,5 @@
-"""Results files of format 4: one JSON document plus the series, read back exactly."""
+"""Results files of format 6: one JSON document, the metrics' numbers and the
+series' values, read back exactly; a crafted file is refused clearly."""
 
 from __future__ import annotations
 
@@ -100,8 +101,8 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     for name, result in written.items():
         assert_same(result, read[name])
     with h5py.File(path) as f:
-        assert f.attrs["gaitlab_format_version"] == FORMAT_VERSION >= 4
-        assert set(f) == {"document", "series"}
+        assert f.attrs["gaitlab_format_version"] == FORMAT_VERSION >= 6
+        assert set(f) == {"document", "metric_numbers", "series_values"}
 
 
 def test_skipped_plugins_are_named_not_read(tmp_path: Path) -> None:
@@ -110,6 +111,12 @@ def test_skipped_plugins_are_named_not_read(tmp_path: Path) -> None:
     names, read = read_results_skipping(path, skip={"center_of_mass"})
     assert sorted(names) == ["braking", "center_of_mass"]
     assert set(read) == {"braking"}
+    # a plugin skipped before another still counts its numbers and values
+    braking = {"braking": sample_results()["center_of_mass"], "x": Result()}
+    write_results_file(path, "t", {**sample_results(), **braking})
+    names, read = read_results_skipping(path, skip={"braking", "x"})
+    assert names == ["braking", "center_of_mass", "x"]
+    assert_same(read["center_of_mass"], sample_results()["center_of_mass"])
 
 
 def _rewrite_document(path: Path, change) -> None:
@@ -122,6 +129,17 @@ def _rewrite_document(path: Path, change) -> None:
         seal(f)
 
 
+def _plugin(name: str, **changes):
+    """A change of one plugin's entry in the document."""
+    return lambda d: json.dumps({**d, name: {**d[name], **changes}})
+
+
+def _series(**meta):
+    com = {"rate_hz": 200.0, "t0_s": 0.25, "unit": "m", "description": "centre of mass"}
+    speed = {"rate_hz": 200.0, "t0_s": 0.0, "unit": "m/s", "description": ""}
+    return {"com": {**com, "shape": [500, 3]}, "speed": {**speed, **meta}}
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -129,39 +147,43 @@ def _rewrite_document(path: Path, change) -> None:
         (lambda d: json.dumps([1, 2]), "not a mapping"),
         (
             lambda d: json.dumps({**d, "braking": {"status": "ok"}}),
-            "results of 'braking' are malformed",
+            "'braking' are malformed",
+        ),
+        (_plugin("braking", status="great"), "'braking' are malformed.*status"),
+        (
+            lambda d: _plugin(
+                "center_of_mass",
+                metrics={**d["center_of_mass"]["metrics"], "value": [1.0]},
+            )(d),
+            "columns are not",
         ),
         (
-            lambda d: json.dumps(
-                {
-                    **d,
-                    "center_of_mass": {
-                        **d["center_of_mass"],
-                        "metrics": {**d["center_of_mass"]["metrics"], "value": [1.0]},
-                    },
-                }
-            ),
-            "malformed",
+            lambda d: _plugin(
+                "center_of_mass",
+                metrics={**d["center_of_mass"]["metrics"], "unit": ["m"]},
+            )(d),
+            "different lengths",
         ),
         (
-            lambda d: json.dumps(
-                {
-                    **d,
-                    "center_of_mass": {
-                        **d["center_of_mass"],
-                        "series": {
-                            "ghost": {
-                                "rate_hz": 1,
-                                "t0_s": 0,
-                                "unit": "",
-                                "description": "",
-                            }
-                        },
-                    },
-                }
-            ),
-            "ghost is missing",
+            lambda d: _plugin(
+                "center_of_mass",
+                metrics={k: v[:2] for k, v in d["center_of_mass"]["metrics"].items()},
+            )(d),
+            "metric numbers or series values of no plugin",
         ),
+        (
+            _plugin("center_of_mass", series=_series(shape=[5000])),
+            "runs past the stored values",
+        ),
+        (
+            _plugin("center_of_mass", series=_series(shape=[400])),
+            "series values of no plugin",
+        ),
+        (
+            _plugin("center_of_mass", series=_series(shape=[-500, -1])),
+            "runs past",
+        ),
+        (_plugin("center_of_mass", series=_series(shape=None)), "malformed"),
     ],
 )
 def test_a_crafted_document_is_refused_clearly(
@@ -178,7 +200,7 @@ def test_a_changed_byte_is_caught_by_the_checksum(tmp_path: Path) -> None:
     path = tmp_path / "t.h5"
     write_results_file(path, "t", sample_results())
     with h5py.File(path, "a") as f:
-        values = f["series/center_of_mass/speed"]
-        values[0] = values[0] + 1.0
+        values = f["series_values"]
+        values[-1] = values[-1] + 1.0
     with pytest.raises(DamagedFileError, match="checksum"):
         read_results_skipping(path)
