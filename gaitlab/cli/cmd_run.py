@@ -103,9 +103,6 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the pipeline, print what was skipped, failed or left out; 1 on failures."""
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: plugin children are forked (fast)
     project = open_project(args.project)
     trial_ids = resolve_trials(project, args.trials)
     report = discover()

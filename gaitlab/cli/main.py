@@ -96,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from tqdm import tqdm
+
+    # no progress-bar monitor thread: a process with one thread forks its
+    # analysis children (see gaitlab.pipeline.isolation.child_context)
+    tqdm.monitor_interval = 0
     try:
         return int(args.run(args))
     except GaitlabError as error:

@@ -448,11 +448,11 @@ def _probe(modules: list[_Module]) -> Iterator[tuple[_Module, dict[str, Any]]]:
                     pass
                 if not pending:
                     return
-                if child.process.is_alive() and time.monotonic() < deadline:
+                if child.is_alive() and time.monotonic() < deadline:
                     continue
                 what = (
                     f"did not finish within {limits.time_s:g} s and was stopped"
-                    if child.process.is_alive()
+                    if child.is_alive()
                     else f"ended the process ({child.exit_reason()})"
                 )
                 failed = current if current is not None else min(pending)

@@ -23,6 +23,7 @@ Trials run in parallel children.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -55,7 +56,14 @@ from gaitlab.core.results import (
 from gaitlab.core.trial import Trial
 from gaitlab.pipeline.config import PipelineConfig, Plan
 from gaitlab.pipeline.discovery import DiscoveryReport, discover
-from gaitlab.pipeline.isolation import Child, Limits, child_context, send
+from gaitlab.pipeline.isolation import (
+    Child,
+    Limits,
+    Zygote,
+    child_context,
+    send,
+    zygote_available,
+)
 from gaitlab.pipeline.spec import PluginError, PluginSpec
 from gaitlab.pipeline.view import TrialView
 from gaitlab.store.project import Project
@@ -633,12 +641,8 @@ def run_pipeline(
         finished: Iterable[FinishedTrial] = (
             driver(project, ids, plan, plugins, only_stale, limits)
             if driver is not None
-            else _drive(
-                (
-                    _TrialJob(project, trial_id, plan, plugins, only_stale, limits)
-                    for trial_id in ids
-                ),
-                n_workers,
+            else _analyse_locally(
+                project, ids, plan, plugins, only_stale, limits, n_workers
             )
         )
         for done, job in enumerate(finished, start=1):
@@ -665,6 +669,35 @@ def run_pipeline(
                 {name: len(plan.spec(name).metrics) for name in ran},
             )
         yield RunEvent("finished", done=total, total=total)
+
+
+def _analyse_locally(
+    project: Project,
+    trial_ids: list[str],
+    plan: Plan,
+    rerun: list[str] | None,
+    only_stale: bool,
+    limits: Limits,
+    n_workers: int,
+) -> Iterator[_TrialJob]:
+    """Analyse trials in contained children, ``n_workers`` at a time.
+
+    A batch of several trials has its children forked by a :class:`Zygote`
+    where one is available, so that this process, which stores every
+    result, does not share its memory with the running children.
+    """
+    with contextlib.ExitStack() as stack:
+        zygote = None
+        if len(trial_ids) > 1 and zygote_available():
+            _preload()  # before the fork: the zygote's children inherit them
+            zygote = stack.enter_context(
+                Zygote(shared=(project, plan), protect=(project.path,))
+            )
+        jobs = (
+            _TrialJob(project, trial_id, plan, rerun, only_stale, limits, zygote)
+            for trial_id in trial_ids
+        )
+        yield from _drive(jobs, n_workers)
 
 
 def _trial_bytes(project: Project, trial_id: str) -> int:
@@ -716,10 +749,12 @@ class _TrialJob:
         rerun: Iterable[str] | None,
         only_stale: bool,
         limits: Limits,
+        zygote: Zygote | None = None,
     ) -> None:
         self.project = project
         self.trial_id = trial_id
         self.plan = plan
+        self.zygote = zygote
         self.rerun = None if rerun is None else list(rerun)
         self.only_stale = only_stale
         self.limits = limits
@@ -740,6 +775,7 @@ class _TrialJob:
             self._child_args(names),
             self.limits,
             protect=(self.project.path,),
+            zygote=self.zygote,
         )
         self.deadline = time.monotonic() + self.limits.time_s
 
@@ -766,7 +802,7 @@ class _TrialJob:
             return
         if self.finished:
             child.kill()
-        elif not child.process.is_alive():
+        elif not child.is_alive():
             self._abnormal(f"ended its process ({child.exit_reason()})")
         elif time.monotonic() >= self.deadline:
             self._abnormal(

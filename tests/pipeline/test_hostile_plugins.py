@@ -16,6 +16,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -291,7 +292,7 @@ def test_plugin_processes_die_with_a_killed_run(
         plugin_folder,
         "mylab_linger",
         """
-        print(f"child {os.getpid()}", flush=True)
+        os.write(1, f"child {os.getpid()}\\n".encode())  # one write: no interleaving
         while True:
             pass
         """,
@@ -382,3 +383,171 @@ def test_a_child_cannot_make_gaitlab_run_code(
         "posix.system, which is not accepted"
         in events[trial_id].messages["mylab_forger"]
     )
+
+
+# ------------------------------------------------------- the zygote's children
+#
+# Run in fresh processes: a process with threads (this one, once Dask's
+# tests have run) has its children forked by the fork server, not a zygote.
+
+
+def _need_pidfd() -> None:
+    if not isolation._has_pidfd():
+        pytest.skip("no pidfd_open here: children are forked by the writer")
+
+
+def _gaitlab_run(project: gaitlab.Project, plugin_folder: Path, plugin: str) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gaitlab",
+            "run",
+            str(project.path),
+            "--quiet",
+            "--plugins",
+            plugin,
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GAITLAB_PLUGIN_PATH": str(plugin_folder)},
+    )
+    return done.stdout + done.stderr
+
+
+def _python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_batch_forks_its_children_from_a_zygote(
+    plugin_folder: Path, trials: gaitlab.Project
+) -> None:
+    """``gaitlab run`` does not share its memory with running children: one
+    zygote forks them, and a child holds no socket (not the zygote's pipe)."""
+    _need_pidfd()
+    hostile(
+        plugin_folder,
+        "mylab_family",
+        """
+        import stat
+        folder = "/proc/self/fd"
+        modes = []
+        for fd in os.listdir(folder):
+            try:
+                modes.append(os.stat(os.path.join(folder, fd)).st_mode)
+            except OSError:  # the descriptor listdir itself used
+                pass
+        with open(f"/proc/{os.getppid()}/stat") as stat_file:
+            grandparent = int(stat_file.read().rsplit(")", 1)[1].split()[1])
+        result = Result()
+        result.add_metric("m", grandparent)
+        result.note(f"parent {os.getppid()}, sockets {sum(map(stat.S_ISSOCK, modes))}")
+        return result
+        """,
+    )
+    output = _gaitlab_run(trials, plugin_folder, "mylab_family")
+    notes = set()
+    for trial_id in trials.trial_ids:
+        result = trials.load_results(trial_id)["mylab_family"]
+        assert result.status == "ok", output
+        # the child's parent is not `gaitlab run` (a child of this process)
+        assert result.metrics[0].value != os.getpid()
+        notes.add(result.notes[0])
+    assert len(notes) == 1  # one zygote forked both
+    assert notes.pop().endswith("sockets 0")
+
+
+def test_the_zygote_closes_its_descriptors_into_the_project(tmp_path: Path) -> None:
+    """It must not keep the project's writer lock (a descriptor into the project)."""
+    _need_pidfd()
+    project = tmp_path / "p.gaitlab"
+    project.mkdir()
+    links = _python(
+        f"""
+        from pathlib import Path
+        from gaitlab.pipeline.isolation import Zygote, Limits, Child
+        from gaitlab.pipeline.runner import _preload
+        project = Path({str(project)!r})
+        with (project / "lock").open("w"), Zygote(protect=(project,)) as zygote:
+            zygote.reap(0)  # answered once it is serving: its descriptors closed
+            folder = Path(f"/proc/{{zygote._process.pid}}/fd")
+            print([str(link.readlink()) for link in folder.iterdir()])
+        """
+    )
+    assert "p.gaitlab" not in links
+    assert "socket" in links  # it was looked at
+
+
+def test_children_are_forked_here_once_the_zygote_is_gone() -> None:
+    _need_pidfd()
+    out = _python(
+        """
+        import os, signal, time
+        from gaitlab.pipeline import isolation
+        from tests.pipeline.test_hostile_plugins import _say_hello
+        with isolation.Zygote() as zygote:
+            child = isolation.Child(_say_hello, (), isolation.Limits(), zygote=zygote)
+            print(child.receive() == ("hello", zygote._process.pid))
+            child.kill()
+            print(child.exit_reason())  # collected by the zygote
+            os.kill(zygote._process.pid, signal.SIGKILL)
+            zygote._process.join()
+            child = isolation.Child(_say_hello, (), isolation.Limits(), zygote=zygote)
+            print(child.receive() == ("hello", os.getpid()))
+            child.kill()
+            print(child.exit_reason())
+            print(zygote.reap(12345))
+        """
+    )
+    assert out.split("\n")[:5] == [
+        "True",
+        "signal SIGKILL",
+        "True",
+        "signal SIGKILL",
+        "None",
+    ]
+
+
+def _say_hello(connection) -> None:
+    isolation.send(connection, ("hello", os.getppid()))
+    time.sleep(60)
+
+
+def test_a_plugin_that_kills_the_zygote_fails_and_the_batch_goes_on(
+    plugin_folder: Path, tmp_path: Path, demo_files: list[Path]
+) -> None:
+    """Where the sandbox cannot stop the signal, the zygote dies with the
+    plugin; the trials left are then forked by the writer itself."""
+    _need_pidfd()
+    project = gaitlab.create_project(tmp_path / "p.gaitlab")
+    running = [p for p in demo_files if "static" not in p.name][:4]
+    list(project.import_files(running, subject="s01"))
+    first = sorted(project.trial_ids)[0]
+    hostile(
+        plugin_folder,
+        "mylab_parricide",
+        f"""
+        import signal
+        if trial.id == {first!r}:
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(5)
+        result = Result()
+        result.add_metric("m", 1.0)
+        return result
+        """,
+    )
+    output = _gaitlab_run(project, plugin_folder, "mylab_parricide")
+    statuses = {
+        t: project.load_results(t)["mylab_parricide"].status for t in project.trial_ids
+    }
+    assert statuses == {t: "failed" if t == first else "ok" for t in statuses}, output
