@@ -45,7 +45,8 @@ from gaitlab.api import Metric, MetricSpec, Result, SeriesSpec, plugin
 RUN_FAMILY = {
     "h_source": (
         "markers",
-        "r = Result(); r.add_series('x', np.ones((50, 3)), rate_hz=100); return r",
+        "r = Result(); r.add_series('x', np.ones((50, 3)), rate_hz=100)\n"
+        "r.add_metric(M, 1.0); return r",
         "ok",
         "",
     ),
@@ -87,7 +88,7 @@ RUN_FAMILY = {
     "h_delete_results": (
         "markers",
         "import glob\nfor f in glob.glob(PROJECT + '/results/*.h5'):\n"
-        "    os.remove(f)\nreturn Result()",
+        "    os.remove(f)\nr = Result(); r.add_metric(M, 1.0); return r",
         "ok-or-failed",
         "",
     ),
@@ -99,7 +100,7 @@ RUN_FAMILY = {
     ),
     "h_nan": (
         "markers",
-        "r = Result(); r.metrics.append(Metric('m', float('nan'))); return r",
+        "r = Result(); r.metrics.append(Metric(M, float('nan'))); return r",
         "ok",
         "",
     ),
@@ -109,7 +110,7 @@ RUN_FAMILY = {
         "skipped",
         "h_segfault",
     ),
-    "h_good": ("markers", "r = Result(); r.add_metric('m', 1.0); return r", "ok", ""),
+    "h_good": ("markers", "r = Result(); r.add_metric(M, 1.0); return r", "ok", ""),
 }
 
 IMPORT_FAMILY = {
@@ -127,11 +128,12 @@ IMPORT_FAMILY = {
 def write_plugins(folder: Path, project: Path, outside: Path) -> None:
     for name, (needs, body, _, _) in RUN_FAMILY.items():
         source = HEADER + f"PROJECT = {str(project)!r}\nOUTSIDE = {str(outside)!r}\n"
+        source += f"M = {name + '_m'!r}  # metric names are unique across plugins\n"
         source += textwrap.dedent(
             f"""
             @plugin(name={name!r}, version="1.0.0", needs=({needs!r},),
                     series=(SeriesSpec("x", "m", "x"),),
-                    metrics=(MetricSpec("m", "m", "m", per_step=False),))
+                    metrics=(MetricSpec(M, "m", "m", per_step=False),))
             def run(trial, ctx):
             """
         )
