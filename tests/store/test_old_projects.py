@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gaitlab.store.project import open_project
@@ -84,3 +87,45 @@ def test_old_project_opens_with_every_trial_and_result(
     assert sorted(p.relative_to(copy) for p in copy.rglob("*.h5")) == sorted(
         p.relative_to(folder) for p in folder.rglob("*.h5")
     )
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_running_one_plugin_moves_an_old_results_file_to_this_format(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The results not rerun are carried over exactly into a file of this format."""
+    import h5py
+
+    from gaitlab.pipeline.runner import run_pipeline
+    from gaitlab.store.schema import FORMAT_VERSION
+
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    project = open_project(copy)
+    trial_id = next(t for t in project.trial_ids if not project.is_static(t))
+    before = project.load_results(trial_id)
+    events = list(run_pipeline(project, [trial_id], plugins=["body_mass"], workers=1))
+    assert "body_mass" in events[1].statuses  # ran (skipped: no force plates)
+    with h5py.File(project.results_path(trial_id), "r") as f:
+        assert f.attrs["gaitlab_format_version"] == FORMAT_VERSION
+    after = project.load_results(trial_id)
+    assert set(after) == set(before)
+    kept = set(before) - set(events[1].statuses)  # not run again (with upstreams)
+    assert kept
+    for name in kept:
+        old = before[name]
+        new = after[name]
+        assert (new.status, new.message, new.notes, new.left_out, new.events) == (
+            old.status,
+            old.message,
+            old.notes,
+            old.left_out,
+            old.events,
+        ), name
+        assert new.provenance == old.provenance, name
+        assert len(new.metrics) == len(old.metrics), name
+        for a, b in zip(new.metrics, old.metrics, strict=True):
+            assert replace(a, value=0.0) == replace(b, value=0.0), name
+            assert a.value == b.value or (math.isnan(a.value) and math.isnan(b.value))
+        for key, series in old.series.items():
+            np.testing.assert_array_equal(new.series[key].values, series.values)
