@@ -54,7 +54,6 @@ import numpy as np
 
 from gaitlab.core.packed import PackedResult, checked_packed, pack, unpack
 from gaitlab.core.results import Metric, Provenance, Result, Series
-from gaitlab.core.trial import Event
 from gaitlab.store._integrity import CheckedReader, Node, open_checked
 from gaitlab.store._trialfile import (
     _check_kind,
@@ -164,11 +163,9 @@ def read_results_skipping(
         return [], {}
     with open_checked(path) as r:
         _check_kind(r, RESULTS_FORMAT_NAME)
-        if r.version >= FIRST_PACKED_VERSION:
-            names, packed = _read_packed(r, skip)
-            return names, {name: unpack(result) for name, result in packed.items()}
         if r.version >= FIRST_DOCUMENT_VERSION:
-            return _read_document(r, skip)
+            names, packed = _read_packed_or_document(r, skip)
+            return names, {name: unpack(result) for name, result in packed.items()}
         names = [str(name) for name in r.f]
         results = {
             name: _read_result(r, r.group(r.root, name))
@@ -186,10 +183,19 @@ def read_packed_results(
         return [], {}
     with open_checked(path) as r:
         _check_kind(r, RESULTS_FORMAT_NAME)
-        if r.version >= FIRST_PACKED_VERSION:
-            return _read_packed(r, skip)
-    names, results = read_results_skipping(path, skip)  # an older file
+        if r.version >= FIRST_DOCUMENT_VERSION:
+            return _read_packed_or_document(r, skip)
+    names, results = read_results_skipping(path, skip)  # a file of version 1-3
     return names, {name: pack(result) for name, result in results.items()}
+
+
+def _read_packed_or_document(
+    r: CheckedReader, skip: Collection[str]
+) -> tuple[list[str], dict[str, PackedResult]]:
+    """The results of a file of version 4 or later, packed."""
+    if r.version >= FIRST_PACKED_VERSION:
+        return _read_packed(r, skip)
+    return _read_document(r, skip)
 
 
 def _read_packed(
@@ -249,8 +255,9 @@ def _document(r: CheckedReader) -> dict[str, Any]:
 
 def _read_document(
     r: CheckedReader, skip: Collection[str]
-) -> tuple[list[str], dict[str, Result]]:
-    """The results of a version-4 or -5 file (see the module docstring)."""
+) -> tuple[list[str], dict[str, PackedResult]]:
+    """The results of a version-4 or -5 file (see the module docstring), in
+    the packed form of version 6 and checked as it is."""
     document = _document(r)
     names = [str(name) for name in document]
     results = {}
@@ -258,7 +265,9 @@ def _read_document(
         if name in skip:
             continue
         try:
-            results[name] = _result_from_entry(r, name, document[name])
+            results[name] = checked_packed(
+                _packed_from_entry(r, name, document[name]), stored=True
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise r.damaged(
                 f"the results of {name!r} are malformed ({type(error).__name__}: "
@@ -267,57 +276,31 @@ def _read_document(
     return names, results
 
 
-def _result_from_entry(r: CheckedReader, name: str, entry: dict[str, Any]) -> Result:
+def _packed_from_entry(
+    r: CheckedReader, name: str, entry: dict[str, Any]
+) -> PackedResult:
+    """A version-4 or -5 entry: its metrics' numbers are JSON columns (null for
+    no step or time), its series in datasets of their own."""
+    metrics = dict(entry["metrics"])
+    count = len(metrics["name"])
+    numbers = [
+        metrics.pop("value"),
+        [math.nan if step is None else step for step in metrics.pop("step")],
+        [math.nan if time is None else time for time in metrics.pop("time_s")],
+    ]
+    if any(len(row) != count for row in numbers):
+        raise ValueError("metric columns of different lengths")
     series = {}
+    described = {}
     if entry["series"]:
         group = r.group(r.group(r.root, "series"), name)
         for key, meta in entry["series"].items():
-            series[str(key)] = Series(
-                r.array(group, key),
-                float(meta["rate_hz"]),
-                float(meta["t0_s"]),
-                str(meta["unit"]),
-                str(meta["description"]),
-            )
-    columns = entry["metrics"]
-    count = len(columns["name"])
-    if any(len(column) != count for column in columns.values()):
-        raise ValueError("metric columns of different lengths")
-    metrics = [
-        Metric(
-            name=str(columns["name"][i]),
-            value=float(columns["value"][i]),
-            unit=str(columns["unit"][i]),
-            side=str(columns["side"][i]),
-            step=None if columns["step"][i] is None else int(columns["step"][i]),
-            time_s=None
-            if columns["time_s"][i] is None
-            else float(columns["time_s"][i]),
-            status=str(columns["status"][i]),
-            message=str(columns["message"][i]),
-        )
-        for i in range(count)
-    ]
-    events = entry["events"]
-    provenance = entry["provenance"]
-    return Result(
-        status=str(entry["status"]),
-        message=str(entry["message"]),
-        series=series,
-        metrics=metrics,
-        events=[
-            Event(float(t), str(label), str(context), str(origin))
-            for t, label, context, origin in zip(
-                events["time_s"],
-                events["label"],
-                events["context"],
-                events["origin"],
-                strict=True,
-            )
-        ],
-        notes=[str(note) for note in entry["notes"]],
-        left_out={str(k): str(v) for k, v in entry["left_out"].items()},
-        provenance=Provenance(**provenance) if provenance else None,
+            series[key] = r.array(group, key)
+            described[key] = {**meta, "shape": list(series[key].shape)}
+    return PackedResult(
+        np.array(numbers, dtype=float).reshape(3, count),
+        series,
+        entry={**entry, "metrics": metrics, "series": described},
     )
 
 
