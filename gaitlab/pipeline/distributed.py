@@ -40,7 +40,7 @@ from gaitlab.core.errors import GaitlabError
 from gaitlab.core.packed import PackedResult, checked_packed
 from gaitlab.pipeline.config import Plan
 from gaitlab.pipeline.isolation import Limits
-from gaitlab.pipeline.runner import TrialDriver, _plan_from_payload, analyse_packed
+from gaitlab.pipeline.runner import TrialDriver, _plan_from_payload, analyse_trial
 from gaitlab.store.project import Project
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def analyse_on_worker(
     try:
         project = open_project(Path(project_path))
         plan = _plan_from_payload(*plan_payload)
-        results, ran = analyse_packed(
+        results, ran = analyse_trial(
             project,
             trial_id,
             plan,

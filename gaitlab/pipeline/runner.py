@@ -72,7 +72,6 @@ __all__ = [
     "Limits",
     "RunEvent",
     "TrialState",
-    "analyse_packed",
     "analyse_trial",
     "call_plugin",
     "freshness",
@@ -400,7 +399,7 @@ def analyse_trial(
     is_cancelled: Callable[[], bool] | None = None,
     write: bool = True,
     limits: Limits | None = None,
-) -> tuple[dict[str, Result], list[str]]:
+) -> tuple[dict[str, PackedResult], list[str]]:
     """Run the plan on one trial in a contained child process; store the results.
 
     The child loads the trial and runs the plugins; this process checks what
@@ -428,40 +427,17 @@ def analyse_trial(
 
     Returns
     -------
-    results, ran : dict of str to Result, list of str
-        All results of the trial (stored ones kept for plugins not run) and
-        the names of the plugins that ran.
+    results, ran : dict of str to PackedResult, list of str
+        All results of the trial (stored ones kept for plugins not run), as
+        they are stored and sent (:func:`gaitlab.core.packed.unpack` makes a
+        :class:`~gaitlab.core.results.Result` of one; ``project.load_results``
+        reads them all so), and the names of the plugins that ran.
 
     Raises
     ------
     GaitlabError
         When the trial itself could not be analysed (unreadable file ...).
     """
-    results, ran = analyse_packed(
-        project,
-        trial_id,
-        plan,
-        rerun=rerun,
-        only_stale=only_stale,
-        is_cancelled=is_cancelled,
-        write=write,
-        limits=limits,
-    )
-    return {name: unpack(result) for name, result in results.items()}, ran
-
-
-def analyse_packed(
-    project: Project,
-    trial_id: str,
-    plan: Plan,
-    *,
-    rerun: Iterable[str] | None = None,
-    only_stale: bool = False,
-    is_cancelled: Callable[[], bool] | None = None,
-    write: bool = True,
-    limits: Limits | None = None,
-) -> tuple[dict[str, PackedResult], list[str]]:
-    """As :func:`analyse_trial`, the results packed (for storing or sending them)."""
     job = _TrialJob(project, trial_id, plan, rerun, only_stale, limits or Limits())
     for _ in _drive([job], 1, is_cancelled):
         pass
