@@ -11,9 +11,9 @@
 #     import numpy and scipy from the bundle), no load failure
 #  3. `gaitlab demo` without a display: metrics printed
 #  4. import -> run (2 worker processes) -> export CSV and XLSX of the demo
-#     trials; the import's isolated C3D reader workers are watched: with the
-#     progress bar's thread running they are spawned, i.e. the frozen
-#     executable started again (`gaitlab --multiprocessing-fork ...`)
+#     trials; the import's isolated C3D reader workers are watched: with
+#     GAITLAB_START_METHOD=spawn they are spawned, i.e. the frozen executable
+#     started again (`gaitlab --multiprocessing-fork ...`), as under the GUI
 #  5. `gaitlab-gui --screenshot` under Xvfb, checked for real content
 #     (installer/check_screenshot.py); its time is printed beside the same
 #     screenshot taken by the checkout's .venv app, when there is one
@@ -97,8 +97,8 @@ grep -q "^  body_mass .* kg$" demo.txt || fail "gaitlab demo printed no body mas
 
 step "import -> run -> export"
 # the import, watched: the command lines of the bundle's processes while it runs
-export_path "$gaitlab" import "$scratch/study.gaitlab" "$app/_internal/gaitlab/_builtin/data" \
-  --subject s01 --workers 2 2>import-progress.txt &
+export_path GAITLAB_START_METHOD=spawn "$gaitlab" import "$scratch/study.gaitlab" \
+  "$app/_internal/gaitlab/_builtin/data" --subject s01 --workers 2 2>import-progress.txt &
 importer=$!
 # (bash builtins only in the sweep: a fork per process made one sweep as long as
 # the whole import, so short-lived workers could be missed)

@@ -9,6 +9,8 @@ the standard library (no Qt, h5py or ezc3d), so every layer may use it.
 
 from __future__ import annotations
 
+import functools
+import logging
 import multiprocessing
 import os
 import signal
@@ -19,7 +21,40 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the fork context does not exist on Windows
     from multiprocessing.context import ForkContext, SpawnContext
 
-__all__ = ["die_with_parent", "worker_context"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "START_METHOD_VARIABLE",
+    "chosen_start_method",
+    "die_with_parent",
+    "worker_context",
+]
+
+START_METHOD_VARIABLE = "GAITLAB_START_METHOD"
+"""Environment variable that sets how gaitlab starts its child processes:
+``spawn`` (a fresh interpreter: for libraries that are not safe to fork,
+such as some OpenMP runtimes), ``forkserver`` or ``fork``. Unset: gaitlab
+chooses (fork when the process has one thread)."""
+
+
+def chosen_start_method() -> str | None:
+    """Return the start method :data:`START_METHOD_VARIABLE` names (None: unset).
+
+    A name this system does not offer is ignored, with a warning.
+    """
+    chosen = os.environ.get(START_METHOD_VARIABLE, "").strip()
+    if not chosen:
+        return None
+    if chosen not in multiprocessing.get_all_start_methods():
+        _warn_ignored(chosen)
+        return None
+    return chosen
+
+
+@functools.cache
+def _warn_ignored(chosen: str) -> None:
+    offered = ", ".join(multiprocessing.get_all_start_methods())
+    log.warning("%s=%s ignored: not one of %s", START_METHOD_VARIABLE, chosen, offered)
 
 
 def worker_context() -> ForkContext | SpawnContext:
@@ -27,10 +62,14 @@ def worker_context() -> ForkContext | SpawnContext:
 
     ``fork`` on Linux when the process has a single thread (fast, and safe
     then); ``spawn`` otherwise (e.g. under a Qt GUI, whose threads a fork
-    would copy in an unknown state, or on macOS and Windows).
+    would copy in an unknown state, or on macOS and Windows), or when
+    :data:`START_METHOD_VARIABLE` says ``spawn`` or ``forkserver``.
     """
+    chosen = chosen_start_method()
     single_threaded = threading.active_count() == 1
-    if sys.platform.startswith("linux") and single_threaded:
+    if chosen is None and sys.platform.startswith("linux") and single_threaded:
+        return multiprocessing.get_context("fork")
+    if chosen == "fork":
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 

@@ -56,7 +56,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gaitlab.core.processes import die_with_parent
+from gaitlab.core.processes import chosen_start_method, die_with_parent
 
 if sys.platform != "win32":
     import fcntl
@@ -451,10 +451,15 @@ def child_context() -> ForkContext | ForkServerContext | SpawnContext:
     GUI) must not fork itself: a fork server (started once, with gaitlab and
     scipy imported) forks the children, so a child does not pay the second
     or so of imports that ``spawn`` costs. Elsewhere children are spawned.
+    ``GAITLAB_START_METHOD`` (:data:`~gaitlab.core.processes.START_METHOD_VARIABLE`)
+    overrides the choice.
     """
-    if not sys.platform.startswith("linux"):
+    chosen = chosen_start_method()
+    if chosen == "fork":
+        return multiprocessing.get_context("fork")
+    if chosen == "spawn" or not sys.platform.startswith("linux"):
         return multiprocessing.get_context("spawn")
-    if threading.active_count() == 1:
+    if threading.active_count() == 1 and chosen is None:
         return multiprocessing.get_context("fork")
     server = multiprocessing.get_context("forkserver")
     server.set_forkserver_preload(_SERVER_PRELOAD)
