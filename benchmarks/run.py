@@ -64,7 +64,7 @@ FUKUCHI = SHARED / "pfjrf-methods/data/RBDS001"
 TREADMILL = FUKUCHI / "RBDS001runT25.c3d"
 DEMO = Path(__file__).resolve().parents[1] / "data"
 REPEATS = 5
-BATCH_REPEATS = 5
+BATCH_REPEATS = 9
 
 
 def ezc3d_readable(files: list[Path]) -> list[Path]:
