@@ -16,7 +16,6 @@ import sys
 import tempfile
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -494,7 +493,11 @@ def test_children_are_forked_here_once_the_zygote_is_gone() -> None:
         """
         import os, signal, time
         from gaitlab.pipeline import isolation
-        from tests.pipeline.test_hostile_plugins import _say_hello
+
+        def _say_hello(connection):  # pickled by name: the zygote has it too
+            isolation.send(connection, ("hello", os.getppid()))
+            time.sleep(60)
+
         with isolation.Zygote() as zygote:
             child = isolation.Child(_say_hello, (), isolation.Limits(), zygote=zygote)
             print(child.receive() == ("hello", zygote._process.pid))
@@ -516,11 +519,6 @@ def test_children_are_forked_here_once_the_zygote_is_gone() -> None:
         "signal SIGKILL",
         "None",
     ]
-
-
-def _say_hello(connection) -> None:
-    isolation.send(connection, ("hello", os.getppid()))
-    time.sleep(60)
 
 
 def test_a_plugin_that_kills_the_zygote_fails_and_the_batch_goes_on(
