@@ -52,7 +52,15 @@ from gaitlab.core.results import (
 from gaitlab.core.trial import Event
 from gaitlab.core.types import SIDES, FloatArray
 
-__all__ = ["MAX_STEP", "PackedResult", "checked_packed", "pack", "unpack"]
+__all__ = [
+    "EVENT_TEXT",
+    "MAX_STEP",
+    "METRIC_TEXT",
+    "PackedResult",
+    "checked_packed",
+    "pack",
+    "unpack",
+]
 
 MAX_STEP = 2**53
 """Largest step number a float64 holds exactly (steps travel as floats)."""

@@ -52,7 +52,13 @@ from typing import Any
 
 import numpy as np
 
-from gaitlab.core.packed import PackedResult, checked_packed, pack, unpack
+from gaitlab.core.packed import (
+    METRIC_TEXT,
+    PackedResult,
+    checked_packed,
+    pack,
+    unpack,
+)
 from gaitlab.core.results import Metric, Provenance, Result, Series
 from gaitlab.store._integrity import CheckedReader, Node, open_checked
 from gaitlab.store._trialfile import (
@@ -74,8 +80,6 @@ FIRST_DOCUMENT_VERSION = 4
 """First format version whose results files hold one JSON document."""
 FIRST_PACKED_VERSION = 6
 """First format version whose results files hold the numbers apart (above)."""
-
-_TEXT_COLUMNS = ("name", "unit", "side", "status", "message")
 
 
 def write_results_file(
@@ -319,7 +323,7 @@ def _read_result(r: CheckedReader, group: Node) -> Result:
             str(s_attrs["description"]),
         )
     m = r.group(group, "metrics")
-    text = {column: r.strings(m, column) for column in _TEXT_COLUMNS}
+    text = {column: r.strings(m, column) for column in METRIC_TEXT}
     values, steps, times = (r.array(m, n) for n in ("value", "step", "time_s"))
     metrics = [
         Metric(
